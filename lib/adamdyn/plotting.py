@@ -1,0 +1,63 @@
+"""One figure style for the whole book.
+
+Every chapter calls :func:`use_book_style` once; figures then share fonts,
+sizes, a white card background (readable in the theme's light and dark
+modes) and retina PNG output.  :data:`COLORS` fixes one colour per optimizer
+so that Adam is the same colour on every page.
+"""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+
+__all__ = ["COLORS", "use_book_style", "color_of", "figure"]
+
+#: One colour per optimizer, used on every page.
+COLORS = {
+    "SGD": "#4d4d4d",
+    "momentum": "#8c564b",
+    "AdaGrad": "#2ca02c",
+    "RMSProp": "#1f77b4",
+    "Adam": "#d62728",
+    "AdamW": "#ff7f0e",
+    "ODE": "#9467bd",
+}
+
+
+def color_of(name: str) -> str:
+    """The book's colour for an optimizer name (grey for unknown names)."""
+    return COLORS.get(name, "#7f7f7f")
+
+
+def use_book_style() -> None:
+    """Set the book's matplotlib style and ask the notebook for retina PNGs."""
+    mpl.rcParams.update({
+        "figure.figsize": (6.4, 4.0),
+        "figure.dpi": 100,
+        "savefig.dpi": 200,
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+        "savefig.facecolor": "white",
+        "axes.grid": True,
+        "grid.alpha": 0.3,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "font.size": 10,
+        "axes.titlesize": 10,
+        "legend.fontsize": 9,
+        "legend.frameon": False,
+        "lines.linewidth": 1.4,
+        "image.cmap": "viridis",
+    })
+    try:
+        from matplotlib_inline.backend_inline import set_matplotlib_formats
+    except ImportError:  # outside a notebook kernel there is nothing to configure
+        return
+    set_matplotlib_formats("retina")
+
+
+def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 4.0, **kwargs):
+    """``plt.subplots`` with the book's default size per panel and constrained layout."""
+    return plt.subplots(nrows, ncols, figsize=(width * ncols if ncols > 1 else width, height * nrows),
+                        layout="constrained", **kwargs)
