@@ -1,4 +1,6 @@
 # Two targets a reader needs: `make book` and `make test`.
+# `make rerun CHAPTER=flat PARAMS="beta1=0.8 beta2=0.99" [OUT=flat.ipynb]` re-executes one chapter
+# with new parameters (papermill) and writes the executed notebook.
 # Both create the pinned environment in .venv on first use (Python >= 3.11).
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +10,11 @@ STAMP  := $(VENV)/.installed-stamp
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: env book test bench clean
+.PHONY: env book test bench clean rerun
+
+CHAPTER ?=
+PARAMS  ?=
+OUT     ?=
 
 env: $(STAMP)
 
@@ -25,6 +31,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+rerun: $(STAMP)
+	@test -n "$(CHAPTER)" || { echo 'usage: make rerun CHAPTER=flat PARAMS="beta1=0.8 beta2=0.99" [OUT=flat.ipynb]' >&2; exit 2; }
+	$(BIN)/python -m adamdyn.notebooks $(CHAPTER) $(PARAMS) $(if $(OUT),-o $(OUT))
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimizers.py

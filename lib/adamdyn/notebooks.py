@@ -5,9 +5,15 @@ to a notebook in memory (jupytext), injects new values into its cell tagged
 ``parameters`` and executes it with papermill.  :func:`glued` returns the values
 the chapter published with ``myst_nb.glue``: the same numbers its prose shows.
 
-Command line::
+Command line (``make rerun CHAPTER=flat PARAMS="beta1=0.8 beta2=0.99"`` wraps it)::
 
     python -m adamdyn.notebooks chapters/flat.md -p beta1 0.8 -p beta2 0.99 -o flat-0.8.ipynb
+    python -m adamdyn.notebooks flat beta1=0.8 beta2=0.99          # the same, shorter
+    python -m adamdyn.notebooks flat --list                        # show the parameters
+
+The executed notebook (outputs, figures and glued values) is written to ``-o``
+(default ``<chapter>.executed.ipynb`` in the current directory); open it in
+Jupyter, or compare the printed glued numbers with the published page.
 """
 
 from __future__ import annotations
@@ -18,9 +24,55 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["execute_chapter", "glued", "main"]
+__all__ = ["execute_chapter", "glued", "parameters_of", "resolve_chapter", "main"]
 
 _GLUE_PREFIX = "application/papermill.record/"
+_BOOK_ROOT = Path(__file__).resolve().parents[2]
+
+
+def resolve_chapter(chapter) -> Path:
+    """The chapter file for ``chapter``: a path, or a bare name such as ``"flat"``.
+
+    A bare name is looked up as ``chapters/<name>.md`` below the current
+    directory, then below the book's root.
+    """
+    path = Path(chapter)
+    if path.is_file():
+        return path
+    for base in (Path.cwd(), _BOOK_ROOT):
+        for candidate in (base / path, base / "chapters" / path.with_suffix(".md").name):
+            if candidate.is_file():
+                return candidate
+    raise ValueError(f"chapter must be an existing chapter file or a chapter name, got {str(chapter)!r}")
+
+
+def _read_notebook(path: Path):
+    import jupytext
+
+    nb = jupytext.read(path)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def _parameters_cell(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return cell
+    return None
+
+
+def parameters_of(chapter) -> dict:
+    """The defaults of a chapter's ``parameters`` cell, as ``{name: source of the value}``."""
+    cell = _parameters_cell(_read_notebook(resolve_chapter(chapter)))
+    if cell is None:
+        return {}
+    out = {}
+    for node in ast.parse(cell.source).body:
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            if isinstance(target, ast.Name) and getattr(node, "value", None) is not None:
+                out[target.id] = ast.unparse(node.value)
+    return out
 
 
 def execute_chapter(path, parameters: dict | None = None, output=None, timeout: int = 1200):
@@ -29,27 +81,38 @@ def execute_chapter(path, parameters: dict | None = None, output=None, timeout: 
     Parameters
     ----------
     path : path-like
-        A chapter, e.g. ``chapters/flat.md``.
+        A chapter, e.g. ``chapters/flat.md`` (or a bare name such as ``"flat"``).
     parameters : dict, optional
-        New values for the variables of the cell tagged ``parameters``.
+        New values for variables of the cell tagged ``parameters``.  A name that
+        cell does not define raises ``ValueError`` (a typo would otherwise be
+        ignored silently and the chapter would run with its defaults).
     output : path-like, optional
         Where to write the executed ``.ipynb`` (a temporary file if omitted).
+    timeout : int
+        Seconds one cell may run.
     """
-    import jupytext
     import nbformat
     import papermill
 
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"path must be an existing chapter file, got {str(path)!r}")
-    nb = jupytext.read(path)
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = resolve_chapter(path)
+    parameters = dict(parameters or {})
+    nb = _read_notebook(path)
+    if parameters:
+        cell = _parameters_cell(nb)
+        if cell is None:
+            raise ValueError(f"parameters: {path.name} has no cell tagged 'parameters'")
+        known = parameters_of(path)
+        unknown = sorted(set(parameters) - set(known))
+        if unknown:
+            raise ValueError(f"parameters: {unknown} not defined in the parameters cell of {path.name}; "
+                             f"allowed: {sorted(known)}")
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / (path.stem + ".ipynb")
         nbformat.write(nb, src)
         dst = Path(output) if output is not None else Path(tmp) / (path.stem + ".out.ipynb")
+        dst.parent.mkdir(parents=True, exist_ok=True)
         papermill.execute_notebook(
-            str(src), str(dst), parameters=parameters or {}, kernel_name="python3",
+            str(src), str(dst), parameters=parameters, kernel_name="python3",
             cwd=str(path.parent.resolve()), progress_bar=False, execution_timeout=timeout,
         )
         return nbformat.read(dst, as_version=4)
@@ -74,25 +137,46 @@ def glued(nb) -> dict:
     return out
 
 
+def _literal(value: str):
+    try:
+        return ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return value
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m adamdyn.notebooks",
-                                description="Re-run a chapter with new parameters (papermill).")
-    p.add_argument("chapter", help="e.g. chapters/flat.md")
+                                description="Re-run a chapter with new parameters (papermill) and "
+                                            "write the executed notebook.")
+    p.add_argument("chapter", help="a chapter file (chapters/flat.md) or name (flat)")
+    p.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
+                   help="new parameter values (Python literals), e.g. beta1=0.8")
     p.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                    help="a parameter and its new value (Python literal); repeatable")
     p.add_argument("-o", "--output", help="where to write the executed notebook (.ipynb)")
+    p.add_argument("--list", action="store_true", help="print the chapter's parameters and exit")
     args = p.parse_args(argv)
-    params = {}
-    for name, value in args.parameter:
-        try:
-            params[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[name] = value
-    output = args.output or os.path.splitext(os.path.basename(args.chapter))[0] + ".executed.ipynb"
-    nb = execute_chapter(args.chapter, params, output=output)
+    try:
+        chapter = resolve_chapter(args.chapter)
+        if args.list:
+            for name, value in parameters_of(chapter).items():
+                print(f"{name} = {value}")
+            return 0
+        params = {}
+        for item in args.assignments:
+            name, sep, value = item.partition("=")
+            if not sep or not name.strip():
+                raise ValueError(f"assignments must look like NAME=VALUE, got {item!r}")
+            params[name.strip()] = _literal(value.strip())
+        for name, value in args.parameter:
+            params[name] = _literal(value)
+        output = args.output or chapter.stem + ".executed.ipynb"
+        nb = execute_chapter(chapter, params, output=output)
+    except ValueError as err:
+        p.error(str(err))
     for k, v in sorted(glued(nb).items()):
         print(f"{k} = {v}")
-    print(f"executed notebook written to {output}")
+    print(f"executed notebook written to {os.path.abspath(output)}")
     return 0
 
 
