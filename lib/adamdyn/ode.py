@@ -1,0 +1,573 @@
+r"""Belotto da Silva & Gazeau's general ODE for adaptive methods, and Adam as its forward Euler scheme.
+
+The poster of :cite:t:`belotto2020ode` studies the non-autonomous system
+
+.. math::
+
+    \dot\theta = -\frac{m}{\sqrt{v+\varepsilon}},\qquad
+    \dot m = h(t)\,\nabla f(\theta) - r(t)\,m,\qquad
+    \dot v = p(t)\,[\nabla f(\theta)]^2 - q(t)\,v,                         \tag{2}
+
+(squares and roots coordinate-wise), its forward Euler scheme with step :math:`s`
+on the grid :math:`t_k`,
+
+.. math::
+
+    \theta_{k+1} = \theta_k - s\,\frac{m_k}{\sqrt{v_k+\varepsilon}},\quad
+    m_{k+1} = (1 - s\,r(t_{k+1}))\,m_k + s\,h(t_{k+1})\,\nabla f(\theta_{k+1}),\quad
+    v_{k+1} = (1 - s\,q(t_{k+1}))\,v_k + s\,p(t_{k+1})\,[\nabla f(\theta_{k+1})]^2,  \tag{3}
+
+and Adam's coefficients :math:`h = r = g_1^A`, :math:`p = q = g_2^A`,
+
+.. math::
+
+    g_i^A(t, \lambda, \alpha_1, \alpha_2) = \frac{1 - e^{-\lambda/\alpha_i}}{\lambda\,(1 - e^{-t/\alpha_i})},
+
+with :math:`\beta_i = e^{-\lambda/\alpha_i}` and :math:`\lambda = s`.  The poster's discrete
+algorithm (4) is implemented by :func:`poster_adam`.
+
+The pole of :math:`g_i^A` at :math:`t = 0`
+------------------------------------------
+Near :math:`t=0`, :math:`g_1^A(t) \approx \kappa_1/t` with
+:math:`\kappa_1 = \alpha_1(1-\beta_1)/\lambda`.  Writing :math:`m = \nabla f(\theta_0) + d`, the
+deviation obeys :math:`\dot d \approx -(\kappa_1/t)\,d`, so :math:`d(t) = d(t_0)\,(t_0/t)^{\kappa_1}`:
+every solution except one blows up as :math:`t \to 0^+`, and the single bounded one has
+:math:`m(0) = \nabla f(\theta_0)`, :math:`v(0) = \nabla f(\theta_0)^2` (our reading; the poster only
+says the pole is simple).  :func:`solve_adam` therefore starts at a tiny :math:`t_0 = \delta > 0`
+with :math:`m = \nabla f(\theta_0)`, :math:`v = \nabla f(\theta_0)^2`,
+:math:`\theta = \theta_0 - \delta\,\nabla f(\theta_0)/\sqrt{\nabla f(\theta_0)^2 + \varepsilon}`:
+the :math:`O(\delta)` mismatch in :math:`m, v` decays like :math:`(\delta/t)^{\kappa}`, so the
+error it leaves in :math:`\theta` is :math:`O(\delta\log(T/\delta))`.  The start is stiff
+(rate :math:`\kappa/\delta`), hence the implicit Radau method (:data:`ODE_METHOD`) with the
+tolerances :data:`ODE_RTOL`, :data:`ODE_ATOL`.
+
+The Lyapunov function (our reconstruction)
+-----------------------------------------
+For (2) with :math:`h > 0` put :math:`E = f(\theta) + \sum_i m_i^2 / (2h\sqrt{v_i+\varepsilon})`.
+Along solutions (:func:`lyapunov_derivative` derives it in sympy)
+
+.. math::
+
+    \dot E = -\sum_i \frac{m_i^2}{(v_i+\varepsilon)^{3/2}}\Big[
+        \big(\tfrac{r}{h} + \tfrac{\dot h}{2h^2} - \tfrac{q}{4h}\big) v_i
+        + \big(\tfrac{r}{h} + \tfrac{\dot h}{2h^2}\big)\varepsilon + \tfrac{p}{4h} g_i^2\Big].
+
+For Adam with :math:`\lambda = s` and :math:`\tau = t/s` the coefficient of :math:`v_i` is
+:func:`lyapunov_margin` :math:`c(\tau)`.  As :math:`\tau\to\infty`,
+:math:`c \to 1 - (1-\beta_2)/(4(1-\beta_1))`, positive iff :math:`3+\beta_2 > 4\beta_1`: the
+poster's condition, exactly.  Non-increase from :math:`t = 0` on needs :math:`c(\tau)\ge 0`
+for all :math:`\tau`, which is stricter (:func:`lyapunov_condition`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import sympy as sp
+from scipy.integrate import solve_ivp
+
+from .validation import check_int, check_positive, check_nonnegative
+
+__all__ = [
+    "poster_condition",
+    "lyapunov_condition",
+    "lyapunov_condition_expr",
+    "lyapunov_margin",
+    "lyapunov_derivative",
+    "euler_identity",
+    "Coefficients",
+    "heavy_ball",
+    "nesterov",
+    "rmsprop",
+    "adagrad",
+    "adam_coefficients",
+    "adam_alphas",
+    "g_adam",
+    "OdeSolution",
+    "solve",
+    "solve_adam",
+    "poster_adam",
+    "kingma_adam",
+    "forward_euler",
+    "lyapunov_values",
+    "ODE_METHOD",
+    "ODE_RTOL",
+    "ODE_ATOL",
+]
+
+#: Integrator for (2): implicit (the Adam start is stiff, rates up to kappa/delta).
+ODE_METHOD = "Radau"
+#: Relative tolerance used by :func:`solve` unless told otherwise.
+ODE_RTOL = 1e-10
+#: Absolute tolerance used by :func:`solve` unless told otherwise.
+ODE_ATOL = 1e-12
+
+beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
+
+
+# --------------------------------------------------------------------------- conditions
+
+def _betas(b1, b2):
+    b1 = np.asarray(b1, dtype=float)
+    b2 = np.asarray(b2, dtype=float)
+    for name, b in (("beta1", b1), ("beta2", b2)):
+        if not np.all(np.isfinite(b)) or np.any((b <= 0.0) | (b >= 1.0)):
+            raise ValueError(f"{name} must lie in the open interval (0, 1), got {b!r}")
+    return np.broadcast_arrays(b1, b2)
+
+
+def poster_condition(beta1, beta2):
+    r"""The poster's hyperparameter condition of Theorem 1, :math:`3 + \beta_2 > 4\beta_1`.
+
+    Parameters
+    ----------
+    beta1, beta2 : array_like
+        Decay rates in (0, 1); any broadcastable shapes.
+
+    Returns
+    -------
+    ndarray of bool
+        True where :math:`3 + \beta_2 > 4\beta_1` (Belotto da Silva & Gazeau, Theorem 1).
+    """
+    b1, b2 = _betas(beta1, beta2)
+    return 3.0 + b2 > 4.0 * b1
+
+
+def lyapunov_margin(beta1, beta2, tau):
+    r"""Coefficient :math:`c(\tau)` of :math:`v_i` in :math:`-\dot E` for Adam's ODE, :math:`\lambda = s`.
+
+    .. math::
+
+        c(\tau) = 1 - \frac{x_1 e^{-x_1\tau}}{2(1-\beta_1)}
+                  - \frac{1-\beta_2}{4(1-\beta_1)}\,\frac{1-e^{-x_1\tau}}{1-e^{-x_2\tau}},
+        \qquad x_i = \ln(1/\beta_i),\ \tau = t/s.
+
+    It is :math:`r/h + \dot h/(2h^2) - q/(4h)` with :math:`h=r=g_1^A`, :math:`p=q=g_2^A`
+    (our derivation, see :func:`lyapunov_derivative`).  ``tau = np.inf`` gives the limit
+    :math:`1 - (1-\beta_2)/(4(1-\beta_1))`; ``tau = 0`` the limit at the pole.
+    """
+    b1, b2 = _betas(beta1, beta2)
+    tau = np.asarray(tau, dtype=float)
+    if np.any(tau < 0) or np.any(np.isnan(tau)):
+        raise ValueError(f"tau must be >= 0, got {tau!r}")
+    x1, x2 = -np.log(b1), -np.log(b2)
+    ratio_inf = 0.25 * (1.0 - b2) / (1.0 - b1)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        e1, e2 = -np.expm1(-x1 * tau), -np.expm1(-x2 * tau)
+        phi = np.where(tau > 0, e1 / np.where(tau > 0, e2, 1.0), x1 / x2)
+        decay = np.where(np.isinf(tau), 0.0, np.exp(-x1 * np.where(np.isinf(tau), 0.0, tau)))
+        phi = np.where(np.isinf(tau), 1.0, phi)
+    return 1.0 - 0.5 * x1 * decay / (1.0 - b1) - ratio_inf * phi
+
+
+def lyapunov_condition(beta1, beta2, *, uniform=True):
+    r"""Where our Lyapunov function for Adam's ODE (:math:`\lambda = s`) does not increase.
+
+    Parameters
+    ----------
+    beta1, beta2 : array_like
+        Decay rates in (0, 1); any broadcastable shapes.
+    uniform : bool, default True
+        True: :math:`\dot E \le 0` for all :math:`t > 0` and all states, i.e.
+        :math:`c(\tau) \ge 0` for every :math:`\tau` (see :func:`lyapunov_margin`). This is
+        :math:`c(0)\ge 0` and :math:`c(\infty) > 0`:
+
+        .. math::
+
+            4(1-\beta_1)\,x_2 - 2x_1x_2 - (1-\beta_2)\,x_1 \ge 0 \ \text{ and }\
+            3 + \beta_2 > 4\beta_1,\qquad x_i = \ln(1/\beta_i)
+
+        (that the two end points decide is checked on a 400 x 400 grid in the tests).
+        False: :math:`\dot E < 0` for all large :math:`t` only, i.e. :math:`c(\infty) > 0`,
+        which is exactly the poster's :math:`3 + \beta_2 > 4\beta_1`.
+
+    Returns
+    -------
+    ndarray of bool
+    """
+    b1, b2 = _betas(beta1, beta2)
+    eventual = 3.0 + b2 > 4.0 * b1
+    if not uniform:
+        return eventual
+    x1, x2 = -np.log(b1), -np.log(b2)
+    at_pole = 4.0 * (1.0 - b1) * x2 - 2.0 * x1 * x2 - (1.0 - b2) * x1 >= 0.0
+    return eventual & at_pole
+
+
+def lyapunov_condition_expr(uniform=True):
+    r"""The condition of :func:`lyapunov_condition` as a sympy relational in ``beta1, beta2``.
+
+    ``uniform=True`` returns an ``And`` of the pole condition and :math:`3+\beta_2>4\beta_1`;
+    ``uniform=False`` returns :math:`3+\beta_2>4\beta_1` (as ``4*beta1 < beta2 + 3``).
+    """
+    eventual = sp.StrictLessThan(4 * beta1, beta2 + 3)
+    if not uniform:
+        return eventual
+    x1, x2 = sp.log(1 / beta1), sp.log(1 / beta2)
+    at_pole = sp.GreaterThan(4 * (1 - beta1) * x2 - 2 * x1 * x2 - (1 - beta2) * x1, 0)
+    return sp.And(at_pole, eventual)
+
+
+# --------------------------------------------------------------------------- symbolic
+
+def lyapunov_derivative():
+    r"""Derive :math:`\dot E` for (2) with :math:`E = f + m^2/(2h\sqrt{v+\varepsilon})` (one coordinate).
+
+    Returns
+    -------
+    dict
+        ``E`` (the function), ``dE`` (its derivative along (2), simplified),
+        ``coeff_v``, ``coeff_eps``, ``coeff_g2`` (the bracket
+        :math:`-\dot E\,(v+\varepsilon)^{3/2}/m^2 = c_v v + c_\varepsilon \varepsilon + c_g g^2`),
+        ``adam_coeff_v`` (``coeff_v`` for Adam, :math:`\lambda = s`, in terms of
+        ``beta1, beta2`` and ``tau = t/s``) and the symbols used.
+    """
+    t = sp.Symbol("t", positive=True)
+    m, g, F = sp.symbols("m g f", real=True)
+    v, eps = sp.symbols("v varepsilon", positive=True)
+    h, r, p, q = (sp.Function(n, positive=True)(t) for n in "hrpq")
+    S = sp.sqrt(v + eps)
+    E = F + m**2 / (2 * h * S)
+    theta_dot = -m / S
+    m_dot = h * g - r * m
+    v_dot = p * g**2 - q * v
+    # f(theta(t)) changes at rate g * theta_dot; E depends on t also through h(t)
+    dE = g * theta_dot + sp.diff(E, m) * m_dot + sp.diff(E, v) * v_dot + sp.diff(E, t)
+    bracket = sp.expand(sp.simplify(-dE * S**3 / m**2))
+    poly = sp.Poly(bracket, v, eps, g)
+    coeff_v = sp.simplify(poly.coeff_monomial(v))
+    coeff_eps = sp.simplify(poly.coeff_monomial(eps))
+    coeff_g2 = sp.simplify(poly.coeff_monomial(g**2))
+    # Adam, lambda = s, tau = t/s: h = r = g1, p = q = g2
+    s, tau = sp.symbols("s tau", positive=True)
+    b1, b2 = beta1, beta2
+    alpha1, alpha2 = s / sp.log(1 / b1), s / sp.log(1 / b2)
+    g1 = (1 - b1) / (s * (1 - sp.exp(-t / alpha1)))
+    g2 = (1 - b2) / (s * (1 - sp.exp(-t / alpha2)))
+    subs = {h: g1, r: g1, p: g2, q: g2}
+    adam_v = coeff_v.subs({sp.Derivative(h, t): sp.diff(g1, t)}).subs(subs)
+    adam_v = sp.simplify(adam_v.subs(t, s * tau))
+    return dict(E=E, dE=sp.simplify(dE), coeff_v=coeff_v, coeff_eps=coeff_eps, coeff_g2=coeff_g2,
+                adam_coeff_v=adam_v, t=t, tau=tau, s=s, m=m, v=v, g=g, eps=eps, h=h, r=r, p=p, q=q)
+
+
+def euler_identity():
+    r"""Sympy check of :math:`s\,g_i^A((k+1)s, \lambda=s) = 1 - \mu_{k+1}` with :math:`\beta_i=e^{-s/\alpha_i}`.
+
+    Returns
+    -------
+    dict
+        ``lhs`` (:math:`s g^A((k+1)s)` rewritten in :math:`\beta`), ``rhs``
+        (:math:`1-\mu_{k+1}`, :math:`\mu_k = \beta(1-\beta^{k-1})/(1-\beta^k)`) and ``difference``
+        (simplified; zero when the identity holds), and the symbols.
+    """
+    s, alpha = sp.symbols("s alpha", positive=True)
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    b = sp.Symbol("beta", positive=True)
+    lam = s
+    g = (1 - sp.exp(-lam / alpha)) / (lam * (1 - sp.exp(-(k + 1) * s / alpha)))
+    # beta = exp(-s/alpha) <=> alpha = s / log(1/beta)
+    lhs = sp.powsimp(sp.expand_log(sp.simplify((s * g).subs(alpha, s / sp.log(1 / b))), force=True), force=True)
+    lhs = sp.simplify(lhs)
+    mu = lambda n: b * (1 - b ** (n - 1)) / (1 - b**n)
+    rhs = sp.simplify(1 - mu(k + 1))
+    return dict(lhs=lhs, rhs=rhs, difference=sp.simplify(lhs - rhs), k=k, beta=b, s=s, mu=mu)
+
+
+# --------------------------------------------------------------------------- coefficient families
+
+@dataclass(frozen=True)
+class Coefficients:
+    r"""The coefficient functions of (2).
+
+    Attributes
+    ----------
+    name : str
+    h, r, p, q : callable
+        Functions of :math:`t > 0` (floats) returning floats.
+    m_is_gradient : bool
+        True for the "modification" that gives RMSProp/AdaGrad: :math:`\dot\theta =
+        -\nabla f/\sqrt{v+\varepsilon}` (no momentum; ``h``, ``r`` unused).
+    pole_at_zero : bool
+        True if some coefficient has a pole at :math:`t = 0` (start at ``t0 > 0``).
+    """
+
+    name: str
+    h: Callable
+    r: Callable
+    p: Callable
+    q: Callable
+    m_is_gradient: bool = False
+    pole_at_zero: bool = False
+
+
+def _const(c):
+    return lambda t: c
+
+
+def heavy_ball(gamma=1.0):
+    r"""Heavy ball: :math:`h \equiv 1`, :math:`r \equiv \gamma`, :math:`p \equiv q \equiv 0` (v frozen)."""
+    gamma = float(check_positive("gamma", gamma)[0])
+    return Coefficients("heavy ball", _const(1.0), _const(gamma), _const(0.0), _const(0.0))
+
+
+def nesterov(r=3.0):
+    r"""Nesterov (Su-Boyd-Candès): :math:`h \equiv 1`, :math:`r(t) = r/t`, :math:`p \equiv q \equiv 0`.
+
+    The pole of :math:`r/t` at 0 forces :math:`m(0) = 0` for the bounded solution.
+    """
+    r = float(check_positive("r", r)[0])
+    return Coefficients("Nesterov", _const(1.0), lambda t: r / t, _const(0.0), _const(0.0), pole_at_zero=True)
+
+
+def rmsprop(alpha2=1.0):
+    r"""RMSProp: :math:`p \equiv q \equiv \alpha_2` (the poster's notation: a rate), no momentum."""
+    a = float(check_positive("alpha2", alpha2)[0])
+    return Coefficients("RMSProp", _const(1.0), _const(0.0), _const(a), _const(a), m_is_gradient=True)
+
+
+def adagrad(p=1.0):
+    r"""AdaGrad: :math:`q \equiv 0`, :math:`p` constant, no momentum (:math:`v = v_0 + p\int g^2`)."""
+    p = float(check_positive("p", p)[0])
+    return Coefficients("AdaGrad", _const(1.0), _const(0.0), _const(p), _const(0.0), m_is_gradient=True)
+
+
+def g_adam(t, lam, alpha):
+    r"""Adam's coefficient :math:`g^A(t,\lambda,\alpha) = (1-e^{-\lambda/\alpha})/(\lambda(1-e^{-t/\alpha}))`.
+
+    ``lam = 0`` gives the limit :math:`1/(\alpha(1-e^{-t/\alpha}))`.  Computed with ``expm1``
+    so that small :math:`t/\alpha` keeps full relative accuracy.  Simple pole at :math:`t=0`.
+    """
+    t = np.asarray(t, dtype=float)
+    num = 1.0 / alpha if lam == 0 else -np.expm1(-lam / alpha) / lam
+    return num / -np.expm1(-t / alpha)
+
+
+def adam_coefficients(lam, alpha1, alpha2):
+    r"""Adam's family: :math:`h = r = g_1^A`, :math:`p = q = g_2^A` (``lam = 0``: the :math:`\lambda\to0` limit)."""
+    lam = float(check_nonnegative("lam", lam)[0])
+    a1 = float(check_positive("alpha1", alpha1)[0])
+    a2 = float(check_positive("alpha2", alpha2)[0])
+    g1 = lambda t: g_adam(t, lam, a1)
+    g2 = lambda t: g_adam(t, lam, a2)
+    return Coefficients("Adam", g1, g1, g2, g2, pole_at_zero=True)
+
+
+def adam_alphas(beta1, beta2, s):
+    r""":math:`\alpha_i = s/\ln(1/\beta_i)`, i.e. :math:`\beta_i = e^{-s/\alpha_i}` with :math:`\lambda = s`."""
+    b1, b2 = _betas(beta1, beta2)
+    s = float(check_positive("s", s)[0])
+    return float(s / -np.log(b1)), float(s / -np.log(b2))
+
+
+# --------------------------------------------------------------------------- ODE solutions
+
+@dataclass(frozen=True)
+class OdeSolution:
+    """Samples of a solution of (2): ``t`` (K,), ``theta``, ``m``, ``v`` (K, d); ``success``, ``message``."""
+
+    t: np.ndarray
+    theta: np.ndarray
+    m: np.ndarray
+    v: np.ndarray
+    success: bool
+    message: str
+
+
+def _as_vector(name, x):
+    x = np.atleast_1d(np.asarray(x, dtype=float))
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be a finite vector of shape (d,), got {x!r}")
+    return x
+
+
+def solve(coeffs: Coefficients, grad, theta0, m0, v0, t_span, *, eps=1e-8, t_eval=None,
+          method=ODE_METHOD, rtol=ODE_RTOL, atol=ODE_ATOL):
+    r"""Integrate (2) with :func:`scipy.integrate.solve_ivp` from ``t_span[0]`` to ``t_span[1]``.
+
+    Parameters
+    ----------
+    coeffs : Coefficients
+    grad : callable
+        :math:`\nabla f`, maps shape (d,) to (d,).
+    theta0, m0, v0 : array_like, shape (d,)
+        State at ``t_span[0]`` (must be > 0 when ``coeffs.pole_at_zero``).
+    t_span : (float, float)
+    eps : float
+        :math:`\varepsilon > 0` inside the root.
+    t_eval, method, rtol, atol
+        Passed to ``solve_ivp``; defaults Radau, rtol 1e-10, atol 1e-12.
+
+    Returns
+    -------
+    OdeSolution
+        ``success`` False (and ``message`` saying why) if the integrator stopped early or
+        produced non-finite values; never silent NaNs.
+    """
+    theta0, m0, v0 = (_as_vector(n, x) for n, x in (("theta0", theta0), ("m0", m0), ("v0", v0)))
+    if not (theta0.shape == m0.shape == v0.shape):
+        raise ValueError("theta0, m0 and v0 must have the same shape")
+    if np.any(v0 < 0):
+        raise ValueError(f"v0 must be >= 0, got {v0!r}")
+    eps = float(check_positive("eps", eps)[0])
+    t0, t1 = map(float, t_span)
+    if not t1 > t0 or (coeffs.pole_at_zero and t0 <= 0):
+        raise ValueError(f"t_span must satisfy 0{' <' if coeffs.pole_at_zero else ' <='} t0 < t1, got {t_span!r}")
+    d = theta0.size
+
+    def rhs(t, y):
+        th, m, v = y[:d], y[d:2 * d], y[2 * d:]
+        gr = grad(th)
+        den = np.sqrt(np.maximum(v, 0.0) + eps)
+        drive = gr if coeffs.m_is_gradient else m
+        dm = np.zeros(d) if coeffs.m_is_gradient else coeffs.h(t) * gr - coeffs.r(t) * m
+        return np.concatenate([-drive / den, dm, coeffs.p(t) * gr**2 - coeffs.q(t) * v])
+
+    y0 = np.concatenate([theta0, m0, v0])
+    with np.errstate(all="ignore"):
+        sol = solve_ivp(rhs, (t0, t1), y0, method=method, t_eval=t_eval, rtol=rtol, atol=atol)
+    ok = bool(sol.success and np.all(np.isfinite(sol.y)))
+    msg = sol.message if ok else f"integration failed: {sol.message}"
+    Y = sol.y.T
+    return OdeSolution(sol.t, Y[:, :d], Y[:, d:2 * d], Y[:, 2 * d:], ok, msg)
+
+
+def solve_adam(grad, theta0, alpha1, alpha2, T, *, lam=0.0, eps=1e-8, t_eval=None, delta=None,
+               rtol=ODE_RTOL, atol=ODE_ATOL):
+    r"""The bounded solution of Adam's ODE on :math:`(0, T]`, through the pole at :math:`t=0`.
+
+    Starts at :math:`t_0 = \delta` (default :math:`10^{-9}\min\alpha_i`) with
+    :math:`m = \nabla f(\theta_0)`, :math:`v = \nabla f(\theta_0)^2` and one Euler step of
+    :math:`\theta`; see the module docstring for why the :math:`O(\delta)` mismatch decays.
+    ``t_eval`` values below :math:`\delta` are clipped to :math:`\delta`.
+    """
+    theta0 = _as_vector("theta0", theta0)
+    coeffs = adam_coefficients(lam, alpha1, alpha2)
+    T = float(check_positive("T", T)[0])
+    delta = 1e-9 * min(alpha1, alpha2) if delta is None else float(check_positive("delta", delta)[0])
+    g0 = np.asarray(grad(theta0), dtype=float)
+    th = theta0 - delta * g0 / np.sqrt(g0**2 + eps)
+    if t_eval is not None:
+        t_eval = np.clip(np.asarray(t_eval, dtype=float), delta, T)
+    return solve(coeffs, grad, th, g0, g0**2, (delta, T), eps=eps, t_eval=t_eval, rtol=rtol, atol=atol)
+
+
+# --------------------------------------------------------------------------- discrete algorithms
+
+def _check_run(beta1, beta2, s, eps, steps):
+    b1, b2 = (float(b) for b in _betas(beta1, beta2))
+    s = float(check_positive("s", s)[0])
+    eps = float(check_positive("eps", eps)[0])
+    steps = check_int("steps", steps, minimum=1)
+    return b1, b2, s, eps, steps
+
+
+def _diverged(theta, k):
+    return not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e150
+
+
+def poster_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8):
+    r"""The poster's algorithm (4).
+
+    .. math::
+
+        \theta_{k+1} = \theta_k - s\,m_k/\sqrt{v_k+\varepsilon},\quad g_{k+1} = \nabla f(\theta_{k+1}),\\
+        m_{k+1} = \mu_{k+2} m_k + (1-\mu_{k+2}) g_{k+1},\quad
+        v_{k+1} = \nu_{k+2} v_k + (1-\nu_{k+2}) g_{k+1}^2,
+
+    :math:`\mu_k = \beta_1(1-\beta_1^{k-1})/(1-\beta_1^k)`, :math:`\nu_k` likewise with
+    :math:`\beta_2`, :math:`m_0 = \nabla f(\theta_0)`, :math:`v_0 = \nabla f(\theta_0)^2`.
+
+    Returns
+    -------
+    theta, m, v : ndarray, shape (steps + 1, d)
+        Row :math:`k` is the state after :math:`k` steps.  Raises ``FloatingPointError``
+        naming the step if the run diverges (never silent NaNs).
+    """
+    b1, b2, s, eps, steps = _check_run(beta1, beta2, s, eps, steps)
+    theta = _as_vector("theta0", theta0)
+    d = theta.size
+    TH, M, V = (np.empty((steps + 1, d)) for _ in range(3))
+    m = np.asarray(grad(theta), dtype=float)
+    v = m**2
+    TH[0], M[0], V[0] = theta, m, v
+    for k in range(steps):
+        n = k + 2
+        mu = b1 * -np.expm1((n - 1) * np.log(b1)) / -np.expm1(n * np.log(b1))
+        nu = b2 * -np.expm1((n - 1) * np.log(b2)) / -np.expm1(n * np.log(b2))
+        theta = theta - s * m / np.sqrt(v + eps)
+        g = np.asarray(grad(theta), dtype=float)
+        m = mu * m + (1 - mu) * g
+        v = nu * v + (1 - nu) * g**2
+        if _diverged(theta, k):
+            raise FloatingPointError(f"poster_adam diverged at step {k + 1}")
+        TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
+    return TH, M, V
+
+
+def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=False):
+    r"""Kingma & Ba's Adam (bias-corrected, :math:`m_0 = v_0 = 0`), positions only, shape (steps+1, d).
+
+    :math:`\theta_t = \theta_{t-1} - s\,\hat m_t/(\sqrt{\hat v_t}+\varepsilon)`; with
+    ``eps_inside=True`` the denominator is :math:`\sqrt{\hat v_t+\varepsilon}`.  Same loop as
+    :func:`poster_adam`, so the two differ only where the algorithms do.
+    """
+    b1, b2, s, eps, steps = _check_run(beta1, beta2, s, eps, steps)
+    theta = _as_vector("theta0", theta0)
+    TH = np.empty((steps + 1, theta.size))
+    TH[0] = theta
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        g = np.asarray(grad(theta), dtype=float)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        mh, vh = m / -np.expm1(t * np.log(b1)), v / -np.expm1(t * np.log(b2))
+        den = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
+        theta = theta - s * mh / den
+        if _diverged(theta, t):
+            raise FloatingPointError(f"kingma_adam diverged at step {t}")
+        TH[t] = theta
+    return TH
+
+
+def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_start=0.0, eps=1e-8):
+    r"""Forward Euler (3) of (2) with step ``s`` on the grid :math:`t_k = t_{start} + ks`.
+
+    The poster's grid is ``t_start = 0`` (coefficients at :math:`t_{k+1} = (k+1)s`).  Returns
+    ``theta, m, v`` of shape (steps + 1, d).
+    """
+    s = float(check_positive("s", s)[0])
+    eps = float(check_positive("eps", eps)[0])
+    steps = check_int("steps", steps, minimum=1)
+    t_start = float(check_nonnegative("t_start", t_start)[0])
+    theta, m, v = (_as_vector(n, x).copy() for n, x in (("theta0", theta0), ("m0", m0), ("v0", v0)))
+    d = theta.size
+    TH, M, V = (np.empty((steps + 1, d)) for _ in range(3))
+    TH[0], M[0], V[0] = theta, m, v
+    for k in range(steps):
+        t = t_start + (k + 1) * s
+        drive = grad(theta) if coeffs.m_is_gradient else m
+        theta = theta - s * drive / np.sqrt(v + eps)
+        g = np.asarray(grad(theta), dtype=float)
+        if not coeffs.m_is_gradient:
+            m = (1 - s * coeffs.r(t)) * m + s * coeffs.h(t) * g
+        v = (1 - s * coeffs.q(t)) * v + s * coeffs.p(t) * g**2
+        if _diverged(theta, k):
+            raise FloatingPointError(f"forward_euler diverged at step {k + 1}")
+        TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
+    return TH, M, V
+
+
+def lyapunov_values(f, t, theta, m, v, h, eps):
+    r""":math:`E = f(\theta) + \sum_i m_i^2/(2h(t)\sqrt{v_i+\varepsilon})` along samples (K,), (K, d).
+
+    At the pole (:math:`h = \infty`) the second term is 0.
+    """
+    t = np.asarray(t, dtype=float)
+    with np.errstate(divide="ignore"):
+        inv_h = 1.0 / np.asarray(h(t), dtype=float)
+    kinetic = np.sum(m**2 / np.sqrt(v + eps), axis=-1) * 0.5 * inv_h
+    return np.asarray(f(theta), dtype=float) + kinetic
