@@ -1,0 +1,347 @@
+"""Unit tests of adamdyn.optimizers against closed forms, invariances and a second method.
+
+Tolerances come from the arithmetic: a recurrence of T contracting float64
+updates carries a relative rounding error of at most a few T * 2^-53, so
+closed forms are asserted to 1e-12 relative for T <= 10^4; "bitwise" means
+the same floating-point operations in the same order.
+"""
+
+import tracemalloc
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import adamdyn as ad
+from adamdyn import landscapes as L
+from adamdyn.optimizers import DIVERGENCE_LIMIT
+
+FAST = settings(max_examples=50, deadline=None)
+RTOL = 1e-12
+
+
+def constant(g, T):
+    return np.full(T, float(g))
+
+
+# ---------------------------------------------------------------- closed forms under a constant gradient
+
+@pytest.mark.parametrize("g", [3.0, -0.25, 1e-4])
+def test_adam_bias_corrected_constant_gradient_steps_exactly_lr_g_over_abs_g_plus_eps(g):
+    lr, eps, T = 1e-3, 1e-8, 2000
+    u = ad.updates_from_gradients(ad.adam(lr=lr, eps=eps), constant(g, T))
+    np.testing.assert_allclose(u, -lr * g / (abs(g) + eps), rtol=RTOL)
+
+
+@pytest.mark.parametrize("b1,b2", [(0.9, 0.999), (0.5, 0.6), (0.0, 0.99)])
+def test_adam_without_bias_correction_constant_gradient_closed_form(b1, b2):
+    lr, eps, g, T = 1e-3, 1e-8, 0.7, 3000
+    u = ad.updates_from_gradients(ad.adam(lr, b1, b2, eps, bias_correction=False), constant(g, T))
+    t = np.arange(1, T + 1)
+    expect = -lr * (1 - b1**t) * g / (np.sqrt(1 - b2**t) * abs(g) + eps)
+    np.testing.assert_allclose(u, expect, rtol=RTOL)
+    # at eps = 0 the ratio to the bias-corrected step is (1 - b1^t)/sqrt(1 - b2^t), > 1 early on (defaults)
+    u0 = ad.updates_from_gradients(ad.adam(lr, b1, b2, 0.0, bias_correction=False), constant(g, T))
+    u1 = ad.updates_from_gradients(ad.adam(lr, b1, b2, 0.0), constant(g, T))
+    np.testing.assert_allclose(u0 / u1, (1 - b1**t) / np.sqrt(1 - b2**t), rtol=RTOL)
+
+
+def test_adam_eps_inside_constant_gradient():
+    lr, eps, g, T = 1e-2, 1e-3, 0.05, 500
+    u = ad.updates_from_gradients(ad.adam(lr=lr, eps=eps, eps_inside=True), constant(g, T))
+    np.testing.assert_allclose(u, -lr * g / np.sqrt(g * g + eps), rtol=RTOL)
+
+
+@given(g=st.floats(1e-3, 1e3) | st.floats(-1e3, -1e-3),
+       b1=st.floats(0.0, 0.999), b2=st.floats(0.0, 0.9999))
+@FAST
+def test_adam_first_step_is_lr_sign_g_up_to_eps(g, b1, b2):
+    lr, eps = 1e-3, 1e-8
+    u = ad.updates_from_gradients(ad.adam(lr, b1, b2, eps), np.array([g]))[0]
+    assert abs(u - (-lr * g / (abs(g) + eps))) <= 1e-15 * lr
+    assert abs(u + lr * np.sign(g)) <= lr * eps / abs(g) + 4e-16 * lr  # plus rounding of the difference
+
+
+def test_adagrad_constant_unit_gradient_steps_lr_over_sqrt_t():
+    lr, T = 0.1, 10_000
+    t = np.arange(1, T + 1)
+    u = ad.updates_from_gradients(ad.adagrad(lr=lr, eps=0.0), constant(1.0, T))
+    np.testing.assert_allclose(u, -lr / np.sqrt(t), rtol=RTOL)
+    u = ad.updates_from_gradients(ad.adagrad(lr=lr, eps=1e-3), constant(1.0, T))
+    np.testing.assert_allclose(u, -lr / (np.sqrt(t) + 1e-3), rtol=RTOL)
+
+
+def test_rmsprop_constant_gradient_closed_form():
+    lr, b2, eps, g, T = 1e-2, 0.9, 1e-8, -2.0, 400
+    t = np.arange(1, T + 1)
+    u = ad.updates_from_gradients(ad.rmsprop(lr=lr, beta2=b2, eps=eps), constant(g, T))
+    np.testing.assert_allclose(u, -lr * g / (np.sqrt(1 - b2**t) * abs(g) + eps), rtol=RTOL)
+    assert abs(u[0]) > 3 * lr  # no bias correction: the first step is lr/sqrt(1-b2), about 3.16 lr
+
+
+def test_momentum_and_sgd_constant_gradient_closed_form():
+    lr, mu, g, T = 1e-2, 0.9, 1.5, 500
+    t = np.arange(1, T + 1)
+    u = ad.updates_from_gradients(ad.momentum(lr=lr, beta=mu), constant(g, T))
+    np.testing.assert_allclose(u, -lr * g * (1 - mu**t) / (1 - mu), rtol=RTOL)
+    u = ad.updates_from_gradients(ad.sgd(lr=lr), constant(g, T))
+    np.testing.assert_array_equal(u, -lr * g)
+
+
+def test_momentum_on_quadratic_matches_linear_recurrence():
+    # heavy ball on f = a x^2: x_{t+1} = (1 + mu - 2 a lr) x_t - mu x_{t-1}; roots of the characteristic polynomial
+    a, lr, mu, T = 1.0, 0.05, 0.8, 300
+    tr = ad.run(ad.momentum(lr=lr, beta=mu), L.quadratic([a]), x0=[1.0], steps=T)
+    p = np.poly1d([1.0, -(1 + mu - 2 * a * lr), mu])
+    r1, r2 = p.roots
+    x1 = 1.0 - 2 * a * lr
+    c2 = (x1 - r1) / (r2 - r1)
+    c1 = 1 - c2
+    t = np.arange(T + 1)
+    closed = np.real(c1 * r1**t + c2 * r2**t)
+    np.testing.assert_allclose(tr.path[:, 0, 0], closed, rtol=1e-9, atol=1e-14)
+
+
+# ---------------------------------------------------------------- invariances
+
+@given(k=st.integers(-30, 30), lr=st.floats(1e-4, 1e-1), x0=st.floats(-5, 5).filter(lambda v: abs(v) > 1e-3))
+@FAST
+def test_adam_eps0_path_bitwise_invariant_under_power_of_two_loss_scaling(k, lr, x0):
+    # multiplying by 2^k is exact in float64, so with eps = 0 every operation commutes with it exactly
+    c = 2.0**k
+    base = ad.run(ad.adam(lr=lr, eps=0.0), L.smooth_valley(), x0=[x0, 1.0], steps=300)
+    scaled = ad.run(ad.adam(lr=lr, eps=0.0), L.smooth_valley(c, c * 1e-3), x0=[x0, 1.0], steps=300)
+    np.testing.assert_array_equal(base.path, scaled.path)
+
+
+@given(logc=st.floats(-3, 3), lr=st.floats(1e-3, 5e-2))
+@FAST
+def test_adam_eps0_path_invariant_under_loss_scaling_sgd_not(logc, lr):
+    c = 10.0**logc
+    T = 300
+    land, scaled = L.quadratic([1.0, 0.3]), L.quadratic([c, 0.3 * c])
+    a = ad.run(ad.adam(lr=lr, eps=0.0), land, x0=[1.0, -2.0], steps=T).path
+    b = ad.run(ad.adam(lr=lr, eps=0.0), scaled, x0=[1.0, -2.0], steps=T).path
+    # rounding in c*g is relative 2^-53 per step; the map is Lipschitz with constant ~1 over T steps
+    np.testing.assert_allclose(b, a, rtol=0, atol=1e-11)
+    if abs(logc) > 0.5:  # SGD's step scales with c, so its path moves
+        s0 = ad.run(ad.sgd(lr=lr), land, x0=[1.0, -2.0], steps=T).path
+        s1 = ad.run(ad.sgd(lr=lr), scaled, x0=[1.0, -2.0], steps=T).path
+        assert np.abs(s1 - s0).max() > 1e-3
+
+
+def test_adamw_decay_closed_form_on_zero_gradient():
+    lr, wd, T = 1e-2, 0.5, 1000
+    flat = L.quadratic([0.0, 0.0])
+    for eps in (1e-8, 0.0):
+        tr = ad.run(ad.adamw(lr=lr, eps=eps, weight_decay=wd), flat, x0=[3.0, -1.0], steps=T)
+        t = np.arange(T + 1)[:, None]
+        np.testing.assert_allclose(tr.path[:, 0, :], np.array([3.0, -1.0]) * (1 - lr * wd) ** t, rtol=RTOL)
+
+
+def test_adamw_is_decay_plus_adam_step():
+    lr, wd = 1e-2, 0.1
+    land, x0 = L.smooth_valley(), np.array([[0.4, -2.0], [1.5, 0.3]])
+    w = ad.run(ad.adamw(lr=lr, weight_decay=wd), land, x0=x0, steps=1).final
+    a = ad.run(ad.adam(lr=lr), land, x0=x0, steps=1).final
+    np.testing.assert_allclose(w, a - lr * wd * x0, rtol=0, atol=1e-16)
+    # weight_decay = 0 is Adam, bitwise
+    z = ad.run(ad.adamw(lr=lr, weight_decay=0.0), land, x0=x0, steps=200).path
+    np.testing.assert_array_equal(z, ad.run(ad.adam(lr=lr), land, x0=x0, steps=200).path)
+
+
+# ---------------------------------------------------------------- compiled kernel = numpy path
+
+def _all_optimizers():
+    return ad.combine(ad.sgd(lr=1e-2), ad.momentum(lr=1e-2, beta=0.9), ad.adagrad(lr=5e-2),
+                      ad.rmsprop(lr=1e-2), ad.adam(lr=1e-2), ad.adam(lr=1e-2, bias_correction=False),
+                      ad.adam(lr=1e-2, eps=1e-4, eps_inside=True), ad.adamw(lr=1e-2, weight_decay=0.1))
+
+
+BUILTINS = {
+    "saddle": (L.saddle(), [1e-3, 0.8]),
+    "smooth": (L.smooth_valley(), [1.0, 1.0]),
+    "sharp": (L.sharp_valley(), [0.7, 1.0]),
+    "plateau1": (L.plateau(edge=0.3, slope=2.0, power=1.0), [-0.4, 0.1]),
+    "plateau2": (L.plateau(edge=0.3, slope=1.0, power=2.0), [-0.4, 0.1]),
+    "quartic": (L.quartic(), [0.6, -0.2]),
+    "quadratic3": (L.quadratic([1.0, 0.1, 0.01]), [1.0, -1.0, 2.0]),
+    "abs3": (L.weighted_abs([1.0, 0.5, 0.1]), [1.0, -1.0, 2.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(BUILTINS))
+def test_compiled_kernel_equals_numpy_path(name):
+    land, x0 = BUILTINS[name]
+    opt = _all_optimizers()
+    user = L.from_function(land.value, land.grad, dim=land.dim)
+    kw = dict(x0=x0, steps=400, target=np.zeros(len(x0)), tol=0.05, center=np.zeros(len(x0)), radius=1.5)
+    a, b = ad.run(opt, land, **kw), ad.run(opt, user, **kw)
+    scale = max(1.0, np.abs(a.path).max())
+    assert np.abs(a.path - b.path).max() <= 1e-12 * scale
+    np.testing.assert_array_equal(a.hit_step, b.hit_step)
+    np.testing.assert_array_equal(a.exit_step, b.exit_step)
+    np.testing.assert_array_equal(a.diverged, b.diverged)
+
+
+def test_batched_runs_equal_separate_runs_bitwise():
+    land = L.sharp_valley()
+    opt = _all_optimizers()
+    x0 = np.random.default_rng(3).normal(size=(len(opt), 2))
+    batch = ad.run(opt, land, x0=x0, steps=500, target=[0, 0], tol=1e-2)
+    for r in range(len(opt)):
+        one = ad.run(opt.take([r]), land, x0=x0[r], steps=500, target=[0, 0], tol=1e-2)
+        np.testing.assert_array_equal(batch.path[:, r], one.path[:, 0])
+        assert batch.hit_step[r] == one.hit_step[0]
+
+
+def test_per_run_hyperparameters_equal_separate_runs_bitwise():
+    b1 = np.array([0.0, 0.5, 0.9, 0.99])
+    b2 = np.array([0.9, 0.99, 0.999, 0.9999])
+    grid = ad.run(ad.adam(lr=1e-2, beta1=b1, beta2=b2), L.smooth_valley(), x0=[1.0, 1.0], steps=300)
+    for i in range(4):
+        one = ad.run(ad.adam(lr=1e-2, beta1=b1[i], beta2=b2[i]), L.smooth_valley(), x0=[1.0, 1.0], steps=300)
+        np.testing.assert_array_equal(grid.path[:, i], one.path[:, 0])
+
+
+def test_deterministic_bitwise():
+    opt = _all_optimizers()
+    for land in (L.quartic(), L.from_function(L.quartic().value, L.quartic().grad, dim=2)):
+        a = ad.run(opt, land, x0=[0.6, -0.2], steps=300)
+        b = ad.run(opt, land, x0=[0.6, -0.2], steps=300)
+        np.testing.assert_array_equal(a.path, b.path)
+
+
+# ---------------------------------------------------------------- divergence
+
+@pytest.mark.parametrize("numpy_path", [False, True])
+def test_divergence_flagged_at_closed_form_step_without_warnings(numpy_path):
+    lr = 3.0
+    land = L.smooth_valley()
+    if numpy_path:
+        land = L.from_function(land.value, land.grad, dim=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        tr = ad.run(ad.combine(ad.sgd(lr=lr), ad.adam(lr=1e-3)), land, x0=[1.0, 1.0], steps=400)
+    # x_t = (1 - 2 lr)^t: the first t with 5^t > DIVERGENCE_LIMIT
+    q = abs(1 - 2 * lr)
+    expect = int(np.floor(np.log(DIVERGENCE_LIMIT) / np.log(q))) + 1
+    assert expect == 215
+    assert tr.diverged.tolist() == [True, False]
+    assert tr.diverged_step.tolist() == [expect, -1]
+    assert np.all(np.isfinite(tr.path))
+    # frozen at the last good iterate (-5)^(expect-1)
+    np.testing.assert_allclose(tr.path[expect - 1:, 0, 0], (-5.0) ** (expect - 1), rtol=1e-12)
+    assert np.all(tr.path[expect:, 0] == tr.path[expect - 1, 0])
+
+
+# ---------------------------------------------------------------- hit and exit steps
+
+@given(a=st.floats(0.1, 2.0), lr=st.floats(1e-3, 0.2), x0=st.floats(0.5, 10.0), logtol=st.floats(-8, -1))
+@FAST
+def test_hit_step_matches_closed_form_for_sgd_on_quadratic(a, lr, x0, logtol):
+    tol = 10.0**logtol
+    q = abs(1 - 2 * a * lr)
+    exact = np.log(tol / x0) / np.log(q)
+    t_star = max(0, int(np.ceil(exact)))
+    if abs(exact - round(exact)) < 1e-6:  # too close to an integer for rounding to decide
+        return
+    tr = ad.run(ad.sgd(lr=lr), L.quadratic([a]), x0=[x0], steps=t_star + 5, target=[0.0], tol=tol, record_every=10**9)
+    assert tr.hit_step[0] == t_star
+
+
+def test_exit_step_matches_closed_form_on_saddle():
+    # SGD on the saddle: x_t = (1 + lr)^t x_0, y_t = (1 - lr)^t y_0
+    lr, x0, radius = 1e-2, 1e-3, 0.5
+    tr = ad.run(ad.sgd(lr=lr), L.saddle(), x0=[x0, 0.0], steps=2000, center=[0, 0], radius=radius)
+    exact = np.log(radius / x0) / np.log(1 + lr)
+    assert tr.exit_step[0] == int(np.floor(exact)) + 1
+    assert tr.hit_step[0] == -1
+
+
+def test_start_inside_target_is_step_zero_and_continuation_offsets():
+    tr = ad.run(ad.sgd(lr=0.1), L.quadratic([1.0]), x0=[1e-4], steps=3, target=[0.0], tol=1e-3)
+    assert tr.hit_step[0] == 0
+
+
+# ---------------------------------------------------------------- recording, memory, continuation
+
+@pytest.mark.parametrize("steps,every", [(1000, 1), (1000, 7), (999, 10), (5, 10), (0, 1)])
+def test_strided_path_shape_and_values(steps, every):
+    opt = ad.adam(lr=1e-2)
+    full = ad.run(opt, L.smooth_valley(), x0=[1.0, 1.0], steps=steps)
+    part = ad.run(opt, L.smooth_valley(), x0=[1.0, 1.0], steps=steps, record_every=every)
+    K = steps // every + 1
+    assert part.path.shape == (K, 1, 2) and part.times.shape == (K,)
+    np.testing.assert_array_equal(part.times, np.arange(K) * every)
+    np.testing.assert_array_equal(part.path, full.path[::every][:K])
+    np.testing.assert_array_equal(part.final, full.final)
+
+
+def test_million_step_path_is_16_MB():
+    steps = 10**6
+    tracemalloc.start()
+    try:
+        tr = ad.run(ad.adam(), L.smooth_valley(), x0=[1.0, 1.0], steps=steps)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert tr.path.nbytes == (steps + 1) * 2 * 8 == 16_000_016
+    # the path (16 MB) and its int64 step numbers (8 MB), plus O(1) bookkeeping: far below 100 MB
+    assert tr.times.nbytes == (steps + 1) * 8
+    assert peak <= tr.path.nbytes + tr.times.nbytes + 1e6
+    strided = ad.run(ad.adam(), L.smooth_valley(), x0=[1.0, 1.0], steps=steps, record_every=1000)
+    assert strided.path.nbytes == 1001 * 16
+    np.testing.assert_array_equal(strided.path, tr.path[::1000])
+
+
+@pytest.mark.parametrize("numpy_path", [False, True])
+def test_state_continuation_equals_one_long_run_bitwise(numpy_path):
+    land = L.quartic()
+    if numpy_path:
+        land = L.from_function(land.value, land.grad, dim=2)
+    opt = _all_optimizers()
+    kw = dict(target=[0, 0], tol=0.3)
+    long = ad.run(opt, land, x0=[0.6, -0.2], steps=300, **kw)
+    first = ad.run(opt, land, x0=[0.6, -0.2], steps=120, **kw)
+    second = ad.run(opt, land, x0=None, steps=180, state=first.state, **kw)
+    np.testing.assert_array_equal(second.final, long.final)
+    np.testing.assert_array_equal(np.concatenate([first.path, second.path[1:]]), long.path)
+    np.testing.assert_array_equal(second.times, np.arange(120, 301))
+    assert second.state.t == 300
+    hit = np.where(first.hit_step >= 0, first.hit_step, second.hit_step)
+    np.testing.assert_array_equal(hit, long.hit_step)
+
+
+# ---------------------------------------------------------------- updates_from_gradients
+
+def test_updates_from_gradients_equals_run_on_linear_landscape():
+    c = np.array([0.3, -2.0])
+    linear = L.from_function(lambda X: np.asarray(X) @ c, lambda X: np.broadcast_to(c, np.shape(X)).copy(), dim=2)
+    opt = _all_optimizers()
+    T = 500
+    tr = ad.run(opt, linear, x0=[0.0, 0.0], steps=T)
+    G = np.broadcast_to(c, (T, len(opt), 2))
+    u = ad.updates_from_gradients(opt, G)
+    # AdamW's decay acts on w; updates_from_gradients starts from w_0 = 0 as this run does
+    np.testing.assert_allclose(np.diff(tr.path, axis=0), u, rtol=0, atol=1e-13 * np.abs(tr.path).max())
+
+
+def test_updates_from_gradients_reproduce_a_run_from_its_gradient_history():
+    land = L.smooth_valley()
+    opt = ad.combine(ad.sgd(lr=0.1), ad.momentum(lr=0.05), ad.adagrad(lr=0.1), ad.rmsprop(lr=1e-2), ad.adam(lr=1e-2))
+    tr = ad.run(opt, land, x0=[1.0, 1.0], steps=400)
+    grads = land.grad(tr.path[:-1])
+    u = ad.updates_from_gradients(opt, grads)
+    np.testing.assert_allclose(u, np.diff(tr.path, axis=0), rtol=0, atol=1e-15)
+
+
+def test_updates_from_gradients_shapes():
+    g = np.linspace(-1, 1, 20)
+    u1 = ad.updates_from_gradients(ad.adam(), g)
+    u2 = ad.updates_from_gradients(ad.adam(), g[:, None])
+    u3 = ad.updates_from_gradients(ad.adam(), g[:, None, None])
+    assert u1.shape == (20,) and u2.shape == (20, 1) and u3.shape == (20, 1, 1)
+    np.testing.assert_array_equal(u1, u2[:, 0])
+    np.testing.assert_array_equal(u1, u3[:, 0, 0])
