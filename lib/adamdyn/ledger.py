@@ -2,18 +2,46 @@
 
 Each topic module of :mod:`adamdyn` that decides claims exposes a function
 ``claims()`` returning a list of :class:`Claim`; the ledger chapter collects
-them with :func:`collect`.  The status and our value are *computed* by the
-module (from the same functions its chapter calls), never typed by hand.
-To add rows, add a :class:`Claim` to the ``claims()`` of the module that
-decides it, and list that module in :data:`MODULES` if it is new.
+them with :func:`collect` (or :func:`collect_report`, which also says which
+modules are missing or broken).  The status and our value are *computed* by
+the module (from the same functions its chapter calls), never typed by hand.
+
+How to add a row
+----------------
+1. In the module that decides the claim (e.g. ``adamdyn/bounds.py``), add a
+   :class:`Claim` to the list its ``claims()`` returns.  Compute ``ours`` and
+   ``status`` from that module's functions; quote the paper in ``paper``.
+2. Put the label named in ``where`` (e.g. ``(flat-prop2)=``) above the section
+   of the chapter that decides it, so that the ledger's link resolves.
+3. If the module is new, append its dotted name to :data:`MODULES`, and list
+   the paper's claims it will decide in :data:`EXPECTED` so that the ledger
+   shows them as *awaiting* until the module lands.
+
+A label the chapters do not define is shown as plain text (never a broken
+``{ref}``), and :func:`collect_report` lists it, so a typo cannot break the
+nitpicky build.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
 
-__all__ = ["Claim", "STATUSES", "MODULES", "collect"]
+__all__ = [
+    "Claim",
+    "STATUSES",
+    "MODULES",
+    "EXPECTED",
+    "LedgerReport",
+    "collect",
+    "collect_report",
+    "known_labels",
+    "status_counts",
+    "markdown_table",
+    "pending_table",
+]
 
 #: The four verdicts a claim can receive.
 STATUSES = ("verified", "corrected", "not reproduced", "untestable")
@@ -26,6 +54,36 @@ MODULES = [
     "adamdyn.saddle",
     "adamdyn.valleys",
 ]
+
+#: What each module is expected to decide: ``(section, the paper's claim, the paper's value)``.
+#: Shown as "awaiting its chapter" while the module is missing; these are quotes
+#: or paraphrases of the paper, not results.
+EXPECTED = {
+    "adamdyn.symbolic": [
+        ("2.1", "AdaGrad, Eq. (2): the step divides by the sum of squared gradients", "Eq. (2)"),
+        ("2.1", "RMSProp, Eq. (3): the second moment is averaged with weights beta_2 and (1 - beta_1)", "Eq. (3)"),
+        ("2.2", "Eq. (4) with eps-hat = eps sqrt(1 - beta_2^t) restates Algorithm 1", "Eq. (4)"),
+        ("2.2", "Explicit sums for g_T and sigma_T^2 in terms of the gradient history", ""),
+        ("2.2", "For large t the bias correction is negligible, giving Eq. (5)", "Eq. (5)"),
+        ("2.3", "The step eta g/(sigma + eps) has no units", ""),
+    ],
+    "adamdyn.noise": [
+        ("3", "The mean and variance of g_T under unbiased noise", ""),
+        ("3", "The variance of g_T tends to zero like 1/sqrt(T)", "1/sqrt(T)"),
+        ("3", "Kingma and Ba's bias-correction argument needs a gradient constant in time", ""),
+        ("3", "With a constant expected gradient the step is about -sgn(grad) eta (1 - beta_1^t)/sqrt(1 - beta_2^t)", ""),
+    ],
+    "adamdyn.bounds": [
+        ("4", "sqrt(1 - beta_2^t)/(1 - beta_1^t) <= 1 for all t >= 1 (proof by induction)", "<= 1"),
+        ("4", "Proposition 1: every step is at most eta sqrt(beta_2)(1 - beta_1)/sqrt((1 - beta_2)(beta_2 - beta_1^2))", "7.3 eta"),
+        ("4", "Proposition 2: the distance crossed on a flat is bounded", "73 eta"),
+        ("4", "That distance is about 10 steps", "10 steps"),
+    ],
+    "adamdyn.saddle": [],
+    "adamdyn.valleys": [],
+}
+
+_LABEL = re.compile(r"^\(([A-Za-z0-9_.:-]+)\)=\s*$", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -69,8 +127,136 @@ def collect(modules=None) -> list[Claim]:
     for name in modules or MODULES:
         try:
             mod = importlib.import_module(name)
-        except ModuleNotFoundError:
+        except ModuleNotFoundError as exc:
+            if exc.name != name:  # the module exists but one of its imports is missing
+                raise
             continue
         if hasattr(mod, "claims"):
             rows.extend(mod.claims())
     return rows
+
+
+@dataclass
+class LedgerReport:
+    """What :func:`collect_report` found.
+
+    Attributes
+    ----------
+    claims : list of Claim
+        Every row delivered, in the order of :data:`MODULES`.
+    by_module : dict
+        Module name to the number of rows it delivered.
+    missing : list of str
+        Modules not written yet (or without ``claims()``).
+    errors : dict
+        Module name to the error that stopped it (the ledger still renders).
+    """
+
+    claims: list = field(default_factory=list)
+    by_module: dict = field(default_factory=dict)
+    missing: list = field(default_factory=list)
+    errors: dict = field(default_factory=dict)
+
+
+def collect_report(modules=None) -> LedgerReport:
+    """Like :func:`collect`, but a missing or failing module is recorded instead of raised.
+
+    The ledger chapter must build whether or not the other chapters' modules
+    have landed; a module whose ``claims()`` raises is reported by name with
+    its error message.
+    """
+    rep = LedgerReport()
+    for name in modules or MODULES:
+        try:
+            mod = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                rep.missing.append(name)
+            else:
+                rep.errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        except Exception as exc:  # a colleague's module mid-edit must not break the ledger
+            rep.errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        if not hasattr(mod, "claims"):
+            rep.missing.append(name)
+            continue
+        try:
+            rows = list(mod.claims())
+            bad = [r for r in rows if not isinstance(r, Claim)]
+            if bad:
+                raise TypeError(f"claims() returned {len(bad)} objects that are not Claim")
+        except Exception as exc:
+            rep.errors[name] = f"{type(exc).__name__}: {exc}"
+            continue
+        rep.claims.extend(rows)
+        rep.by_module[name] = len(rows)
+    return rep
+
+
+def known_labels(chapters_dir) -> set:
+    """The MyST target labels ``(label)=`` defined in the chapters under ``chapters_dir``."""
+    d = Path(chapters_dir)
+    if not d.is_dir():
+        raise ValueError(f"chapters_dir must be an existing directory, got {str(d)!r}")
+    labels = set()
+    for f in sorted(d.glob("*.md")):
+        labels.update(_LABEL.findall(f.read_text(encoding="utf-8")))
+    return labels
+
+
+def status_counts(claims) -> dict:
+    """Number of claims per status, in the order of :data:`STATUSES` (zeros included)."""
+    counts = {s: 0 for s in STATUSES}
+    for c in claims:
+        counts[c.status] += 1
+    return counts
+
+
+def _cell(text: str) -> str:
+    # A pipe would split the table cell; a newline would end the row.
+    return str(text).replace("\n", " ").replace("|", r"\|").strip()
+
+
+def _link(label: str, section: str, labels) -> str:
+    # explicit link text: a label may sit above a figure or a proof, which has no title to borrow
+    if labels is None or label in labels:
+        return f"{{ref}}`{label} <{label}>`"
+    return f"`{label}` (no such label yet)"
+
+
+def markdown_table(claims, labels=None) -> str:
+    """The ledger as a MyST Markdown table; each row links to the deciding section.
+
+    Parameters
+    ----------
+    claims : list of Claim
+    labels : set of str, optional
+        Labels known to exist (from :func:`known_labels`).  Rows whose label is
+        not in it are shown without a link.  ``None`` links every row.
+
+    Returns
+    -------
+    str
+        Render it with ``IPython.display.Markdown`` in a cell whose metadata sets
+        ``mystnb: {markdown_format: myst}`` so that the ``{ref}`` roles resolve.
+    """
+    head = "| id | § | the paper says | paper | ours | status | decided in |\n"
+    head += "|---|---|---|---|---|---|---|\n"
+    body = "".join(
+        f"| {_cell(c.id)} | {_cell(c.section)} | {_cell(c.statement)} | {_cell(c.paper)} | "
+        f"{_cell(c.ours)} | **{_cell(c.status)}** | {_link(c.where, c.section, labels)} |\n"
+        for c in claims
+    )
+    return head + body
+
+
+def pending_table(report: LedgerReport) -> str:
+    """The paper's claims whose deciding module has not landed (from :data:`EXPECTED`)."""
+    rows = []
+    for name in report.missing + list(report.errors):
+        for section, statement, paper in EXPECTED.get(name, []):
+            rows.append(f"| {_cell(section)} | {_cell(statement)} | {_cell(paper)} | `{name}` |\n")
+    if not rows:
+        return ""
+    return "| § | the paper says | paper | awaiting |\n|---|---|---|---|\n" + "".join(rows)
