@@ -1,0 +1,138 @@
+"""Tests of adamdyn.kadam and the k-Adam chapter."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import adamdyn as ad
+from adamdyn import kadam as K
+from adamdyn import landscapes as L
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.0, 0.99), st.floats(0.0, 0.999), st.sampled_from([0.0, 1e-8, 1e-3]),
+       st.booleans(), st.floats(0.0, 0.5), st.integers(0, 10**6))
+def test_k1_equals_adam_bitwise(b1, b2, eps, bc, wd, seed):
+    rng = np.random.default_rng(seed)
+    G = rng.standard_normal((60, 3, 2)) * np.exp(rng.uniform(-4, 4, (60, 3, 2)))
+    ref = ad.updates_from_gradients(ad.adamw(lr=0.01, beta1=b1, beta2=b2, eps=eps, weight_decay=wd, bias_correction=bc), G)
+    ours = K.kadam_updates_from_gradients(K.kadam(lr=0.01, k=1, beta1=b1, beta2=b2, eps=eps, weight_decay=wd,
+                                                  bias_correction=bc), G)
+    assert np.array_equal(ref, ours)
+
+
+def test_k1_run_equals_ad_run():
+    quad = L.from_function(lambda x: np.sum(x * x, -1), lambda x: 2 * x, dim=2)
+    a = ad.run(ad.adam(lr=0.01), quad, [1.0, 2.0], 2000).path
+    b = K.run_kadam(K.kadam(lr=0.01, k=1), quad, [1.0, 2.0], 2000).path
+    assert np.array_equal(a, b)  # same numpy path: bitwise
+    kern = ad.run(ad.adam(lr=0.01), L.quadratic([1.0, 1.0]), [1.0, 2.0], 2000).path
+    assert np.abs(kern - b).max() < 1e-13  # compiled kernel: last-bit differences only
+
+
+def test_first_step_is_sign_for_every_k():
+    g = np.array([[3.0, -0.2, 1e-5]])
+    for k in range(1, 5):
+        u = K.kadam_updates_from_gradients(K.kadam(lr=1.0, k=k, eps=0.0), g[None])
+        np.testing.assert_allclose(u[0], -np.sign(g), rtol=4e-16 * k)  # rounding only
+
+
+def test_levels_differ_from_second_step_and_k2_is_adam_of_adam():
+    rng = np.random.default_rng(3)
+    G = rng.standard_normal((50, 1, 4))
+    u1 = K.kadam_updates_from_gradients(K.kadam(lr=1.0, k=1), G)
+    u2 = K.kadam_updates_from_gradients(K.kadam(lr=1.0, k=2), G)
+    # feeding Adam's directions (-u1) to Adam again gives 2-Adam
+    np.testing.assert_allclose(K.kadam_updates_from_gradients(K.kadam(lr=1.0, k=1), -u1), u2, rtol=1e-12, atol=1e-15)
+    assert np.abs(u2 - u1)[1:].max() > 1e-3
+
+
+def test_global_norm_is_rotation_equivariant_and_coordinate_is_not():
+    rng = np.random.default_rng(5)
+    G = rng.standard_normal((30, 1, 3))
+    Q, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+    glob = K.kadam(lr=1.0, k=2, beta1=(0.9, 0.0), norm="global")
+    np.testing.assert_allclose(K.kadam_updates_from_gradients(glob, G @ Q.T),
+                               K.kadam_updates_from_gradients(glob, G) @ Q.T, atol=1e-12)
+    coord = K.kadam(lr=1.0, k=1)
+    assert np.abs(K.kadam_updates_from_gradients(coord, G @ Q.T) - K.kadam_updates_from_gradients(coord, G) @ Q.T).max() > 1e-3
+
+
+def test_rayleigh_gradient_is_scale_invariant_and_orthogonal():
+    rng = np.random.default_rng(0)
+    h, w = np.linspace(1, 3, 5), rng.standard_normal((4, 5))
+    g = K.rayleigh_grad(w, h)
+    np.testing.assert_allclose(np.sum(g * w, -1), 0, atol=1e-14)
+    np.testing.assert_allclose(K.rayleigh_grad(3 * w, h), g / 3, rtol=1e-13)
+    eps = 1e-6  # central difference, second method
+    e = np.eye(5)[2]
+    fd = (K.rayleigh_loss(w + eps * e, h) - K.rayleigh_loss(w - eps * e, h)) / (2 * eps)
+    np.testing.assert_allclose(fd, g[:, 2], rtol=1e-6, atol=1e-9)
+    noisy = K.noisy_rayleigh(h, np.zeros(1), np.zeros((1, 4, 5)))
+    np.testing.assert_allclose(noisy(w), g, rtol=1e-12)
+
+
+def test_norm_recursion_exact_for_orthogonal_updates():
+    # SGD-like orthogonal steps: w.u = 0, so the recursion is exact
+    w = np.array([[1.0, 0.0]])
+    lr, wd, norms = 0.1, 0.5, [1.0]
+    us = []
+    for _ in range(20):
+        u = np.array([[-w[0, 1], w[0, 0]]]) * 0.7
+        us.append(u)
+        w = (1 - lr * wd) * w - lr * u
+        norms.append(np.linalg.norm(w))
+    pred = K.norm_recursion(np.array(us), 1.0, lr, wd)[:, 0]
+    np.testing.assert_allclose(pred, norms, rtol=1e-13)
+
+
+def test_divergence_flagged_not_nan():
+    tr = K.run_kadam(K.kadam(lr=np.array([1e-3, 1e200]), k=2), lambda x: x, [1.0], 5)
+    assert tr.diverged.tolist() == [False, True] and np.all(np.isfinite(tr.path))
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="k"):
+        K.kadam(k=0)
+    with pytest.raises(ValueError, match="beta1"):
+        K.kadam(k=2, beta1=(0.9, 1.0))
+    with pytest.raises(ValueError, match="length k"):
+        K.kadam(k=3, beta2=(0.9, 0.99))
+    with pytest.raises(ValueError, match="norm"):
+        K.kadam(norm="layer")
+    with pytest.raises(ValueError, match="lr"):
+        K.kadam(lr=-1.0)
+
+
+@pytest.fixture(scope="module")
+def chapter():
+    from adamdyn.notebooks import execute_chapter, glued
+    return glued(execute_chapter(ROOT / "chapters/k_adam.md"))
+
+
+@pytest.mark.chapter
+def test_chapter_numbers(chapter):
+    g = chapter
+    assert g["ka_k1_bitwise"] is True
+    assert g["ka_k1_kernel_diff"] < 1e-13
+    assert g["ka_identity_err"] < 1e-12
+    # meta-adaptation: the angular rate rises on clean gradients and falls when noise arrives
+    assert g["ka_rate_adamw_clean"] > 2 * g["ka_rate0"]
+    assert g["ka_rate_adamw_noisy"] < 0.5 * g["ka_rate_adamw_clean"]
+    # the orthogonal reading misses the level: cross term dominates
+    assert g["ka_cross_over_quad"] > 5
+    for k in (1, 2, 3, 4):
+        assert 0 < g[f"ka_best_k{k}"] < 0.1
+    assert g["ka_diverged"] == 0
+
+
+@pytest.mark.chapter
+def test_chapter_with_less_noise_moves_comparison_floor():
+    from adamdyn.notebooks import execute_chapter, glued
+    g = glued(execute_chapter(ROOT / "chapters/k_adam.md", {"cmp_sigma": 0.01, "toy_steps": 2000}))
+    # the noise floor of the quadratic scales like sigma (times the step): 10x less noise, much lower loss
+    assert g["ka_best_k1"] < 0.3 * 0.0034
