@@ -1,0 +1,389 @@
+"""Build support for the book: never-stale caching, offline MathJax, notebook downloads, progress.
+
+As a Sphinx extension (``sphinx.extra_extensions: [adamdyn.book]`` in ``_config.yml``) it
+
+* **keys the execution cache on the library too.**  jupyter-cache (``execute_notebooks: cache``)
+  hashes only a notebook's code, so an edit to ``lib/adamdyn`` would otherwise show stale
+  results.  For every chapter we find the modules of the packages named in the config value
+  ``book_cache_packages`` (default ``["adamdyn"]``) that the chapter imports, close that set
+  over the modules' own imports (a module that imports dynamically, with ``importlib``, counts
+  as importing its whole package), and hash their sources together with the versions of the
+  distributions in ``book_cache_distributions`` and the Python version.  The hash goes into a
+  hidden last cell of the chapter (tagged ``remove-cell``), so it is part of the notebook
+  jupyter-cache hashes: a library edit changes exactly the notebooks that depend on it, which
+  then miss the cache and are executed again; reverting the edit hits the old entry.  The same
+  hash, kept in the Sphinx environment, marks the page outdated for an incremental build
+  (``env-get-outdated``), so Sphinx re-reads it even though its own source did not change.
+* **serves MathJax from the book** (``_static/mathjax``), copied from the
+  ``sphinx-mathjax-offline`` distribution (MathJax 3.2.2), never from a CDN.
+* **offers each executed notebook for download** (``.ipynb`` in the page's download menu).
+* sets ``ADAMDYN_BOOK_BUILD=1`` so that :func:`progress` stays silent in built pages.
+
+Imported in a notebook only :func:`progress` is meant for use; it imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["progress", "interactive", "lib_dependencies", "lib_stamp", "setup"]
+
+#: Tag of the hidden cell that carries a chapter's library hash.
+STAMP_TAG = "adamdyn-lib-stamp"
+_STAMP_RE = re.compile(r"^# adamdyn\.book lib stamp: ([0-9a-f]+)", re.M)
+_BUILD_ENV = "ADAMDYN_BOOK_BUILD"
+_PROGRESS_ENV = "ADAMDYN_PROGRESS"
+_MATHJAX_DIST = "sphinx-mathjax-offline"
+_MATHJAX_ENTRY = "mathjax/tex-chtml.js"
+
+
+# ---------------------------------------------------------------------------------------------
+# progress: visible when a person runs the notebook, silent in the built book
+# ---------------------------------------------------------------------------------------------
+
+def interactive() -> bool:
+    """Whether progress should be shown.
+
+    ``ADAMDYN_PROGRESS=1`` / ``0`` decides if set.  Otherwise progress is hidden during a book
+    build (``ADAMDYN_BOOK_BUILD`` is set by this extension and inherited by the kernels) and
+    shown in a Jupyter kernel or on a terminal.
+    """
+    forced = os.environ.get(_PROGRESS_ENV)
+    if forced is not None:
+        return forced.strip().lower() not in ("", "0", "false", "no", "off")
+    if os.environ.get(_BUILD_ENV):
+        return False
+    if "ipykernel" in sys.modules:
+        return True
+    stream = sys.stderr
+    return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())
+
+
+def progress(iterable, total: int | None = None, label: str = "", every: float = 0.5):
+    """Iterate over ``iterable``, showing ``label i/total`` on stderr when :func:`interactive`.
+
+    In a built page (and under papermill re-runs) this is plain iteration and prints nothing.
+
+    Parameters
+    ----------
+    iterable : iterable
+        What to loop over.
+    total : int, optional
+        Its length, if ``len(iterable)`` is not defined.
+    label : str
+        Shown before the count.
+    every : float
+        Seconds between two updates of the line.
+    """
+    if not interactive():
+        return iter(iterable)
+    if total is None:
+        try:
+            total = len(iterable)
+        except TypeError:
+            total = None
+    return _progress(iterable, total, label, every)
+
+
+def _progress(iterable, total, label, every):
+    start = last = time.monotonic()
+    i = 0
+
+    def show(i, end=""):
+        count = f"{i}/{total} ({100 * i / total:.0f}%)" if total else f"{i}"
+        sys.stderr.write(f"\r{label + ' ' if label else ''}{count}  {time.monotonic() - start:.1f} s{end}")
+        sys.stderr.flush()
+
+    for i, item in enumerate(iterable, 1):
+        yield item
+        now = time.monotonic()
+        if now - last >= every:
+            last = now
+            show(i)
+    show(i, end="\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# which library sources a chapter depends on
+# ---------------------------------------------------------------------------------------------
+
+_CODE_CELL_RE = re.compile(r"^(`{3,}|~{3,})\{code-cell\}[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
+_IMPORT_LINE_RE = re.compile(r"^\s*(?:from\s+([\w.]+)\s+import\s+([^#\n]+)|import\s+([^#\n]+))", re.M)
+
+
+def _package_modules(package: str) -> dict[str, Path]:
+    """``{dotted module name: source file}`` of an importable package (or single module)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    if spec is None:
+        return {}
+    if not spec.submodule_search_locations:
+        return {package: Path(spec.origin)} if spec.origin and spec.origin.endswith(".py") else {}
+    out = {}
+    for location in spec.submodule_search_locations:
+        root = Path(location)
+        for path in sorted(root.rglob("*.py")):
+            rel = path.relative_to(root).with_suffix("").parts
+            if rel[-1] == "__init__":
+                rel = rel[:-1]
+            if any(part.startswith(".") or part == "__pycache__" for part in rel):
+                continue
+            out[".".join((package,) + rel)] = path
+    return out
+
+
+def _imported_names(source: str, current: str | None = None, is_package: bool = False) -> set[str]:
+    """Dotted names a piece of code imports (with their parent packages).
+
+    ``current`` is the module the code belongs to, to resolve relative imports.  Code that does
+    not parse (IPython magics) falls back to reading ``import`` lines.
+    """
+    names: set[str] = set()
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        for m in _IMPORT_LINE_RE.finditer(source):
+            if m.group(1):
+                base = m.group(1)
+                names.add(base)
+                for alias in m.group(2).replace("(", " ").replace(")", " ").split(","):
+                    if alias.split():
+                        names.add(f"{base}.{alias.split()[0]}")
+            else:
+                for alias in m.group(3).split(","):
+                    if alias.split():
+                        names.add(alias.split()[0])
+    else:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:
+                    if current is None:
+                        continue
+                    parts = current.split(".") if is_package else current.split(".")[:-1]
+                    parts = parts[: len(parts) - (node.level - 1)]
+                    base = ".".join(parts + ([node.module] if node.module else []))
+                else:
+                    base = node.module or ""
+                names.add(base)
+                names.update(f"{base}.{alias.name}" for alias in node.names)
+    # importing a.b.c runs a/__init__ and a/b/__init__ too
+    return {".".join(n.split(".")[: k + 1]) for n in names if n for k in range(n.count(".") + 1)}
+
+
+def _dynamic_import(source: str) -> bool:
+    return "import_module(" in source or "__import__(" in source
+
+
+class _LibGraph:
+    """The import graph of the cached packages' modules, read once per build."""
+
+    def __init__(self, packages):
+        self.modules: dict[str, Path] = {}
+        self.package_of: dict[str, str] = {}
+        for package in packages:
+            for name, path in _package_modules(package).items():
+                self.modules[name] = path
+                self.package_of[name] = package
+        self.sources = {name: path.read_bytes() for name, path in self.modules.items()}
+        self.edges: dict[str, set[str]] = {}
+        for name, path in self.modules.items():
+            text = self.sources[name].decode("utf-8", "replace")
+            deps = _imported_names(text, name, path.name == "__init__.py") & self.modules.keys()
+            if _dynamic_import(text):
+                deps |= {m for m, p in self.package_of.items() if p == self.package_of[name]}
+            self.edges[name] = deps - {name}
+
+    def closure(self, names) -> list[str]:
+        todo = [n for n in names if n in self.modules]
+        seen: set[str] = set()
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo.extend(self.edges[n] - seen)
+        return sorted(seen)
+
+
+def _code_of(text: str) -> str:
+    cells = []
+    for m in _CODE_CELL_RE.finditer(text):
+        body = m.group(2)
+        # drop the cell's option block (":tags: ..." lines or a --- yaml block) and magics
+        lines = [ln for ln in body.splitlines() if not re.match(r"\s*(:\w[\w-]*:|[%!])", ln)]
+        cells.append("\n".join(lines))
+    return "\n".join(cells)
+
+
+def lib_dependencies(text: str, graph: _LibGraph) -> list[str]:
+    """Library modules a MyST notebook's code cells depend on (directly or through the lib)."""
+    return graph.closure(_imported_names(_code_of(text)))
+
+
+def _distribution_versions(names) -> str:
+    from importlib import metadata
+
+    out = [f"python {sys.version.split()[0]}"]
+    for name in names:
+        try:
+            out.append(f"{name} {metadata.version(name)}")
+        except metadata.PackageNotFoundError:
+            out.append(f"{name} -")
+    return "; ".join(out)
+
+
+def lib_stamp(modules, graph: _LibGraph, versions: str) -> str:
+    """Hash of the given modules' sources and of the environment's versions."""
+    h = hashlib.sha256(versions.encode())
+    for name in modules:
+        h.update(b"\0" + name.encode() + b"\0" + graph.sources[name])
+    return h.hexdigest()[:20]
+
+
+def _is_notebook(text: str) -> bool:
+    return _CODE_CELL_RE.search(text) is not None
+
+
+def _stamp_cell(stamp: str, modules) -> str:
+    listed = ", ".join(modules) if modules else "none"
+    return (f"\n\n```{{code-cell}} ipython3\n:tags: [remove-cell, {STAMP_TAG}]\n\n"
+            f"# adamdyn.book lib stamp: {stamp}\n# depends on: {listed}\n```\n")
+
+
+# ---------------------------------------------------------------------------------------------
+# Sphinx hooks
+# ---------------------------------------------------------------------------------------------
+
+def _graph(app) -> _LibGraph:
+    graph = getattr(app, "_adamdyn_lib_graph", None)
+    if graph is None:
+        graph = _LibGraph(app.config.book_cache_packages)
+        app._adamdyn_lib_graph = graph
+        app._adamdyn_versions = _distribution_versions(app.config.book_cache_distributions)
+    return graph
+
+
+def _stamps(env) -> dict:
+    if not hasattr(env, "adamdyn_lib_stamps"):
+        env.adamdyn_lib_stamps = {}
+    return env.adamdyn_lib_stamps
+
+
+def _on_config_inited(app, config):
+    # kernels started by the build inherit this: progress() stays silent in pages
+    os.environ[_BUILD_ENV] = "1"
+    path = config.mathjax_path or ""
+    if not path or "://" in path or path.startswith("//"):
+        config.mathjax_path = _MATHJAX_ENTRY
+
+
+def _on_source_read(app, docname, source):
+    text = source[0]
+    if not _is_notebook(text):
+        _stamps(app.env).pop(docname, None)
+        return
+    graph = _graph(app)
+    direct = sorted(_imported_names(_code_of(text)) & graph.modules.keys())
+    modules = graph.closure(direct)
+    stamp = lib_stamp(modules, graph, app._adamdyn_versions)
+    _stamps(app.env)[docname] = (direct, stamp)
+    source[0] = text.rstrip("\n") + "\n" + _stamp_cell(stamp, modules)
+
+
+def _on_env_get_outdated(app, env, added, changed, removed):
+    graph = _graph(app)
+    outdated = []
+    for docname, (direct, stamp) in list(_stamps(env).items()):
+        if docname in added or docname in changed or docname in removed:
+            continue
+        if lib_stamp(graph.closure(direct), graph, app._adamdyn_versions) != stamp:
+            outdated.append(docname)
+    return outdated
+
+
+def _on_env_purge_doc(app, env, docname):
+    _stamps(env).pop(docname, None)
+
+
+def _on_env_merge_info(app, env, docnames, other):
+    _stamps(env).update({d: v for d, v in _stamps(other).items() if d in docnames})
+
+
+def _mathjax_source() -> Path:
+    from importlib import metadata
+
+    try:
+        dist = metadata.distribution(_MATHJAX_DIST)
+    except metadata.PackageNotFoundError:
+        from sphinx.errors import ExtensionError
+
+        raise ExtensionError(f"adamdyn.book serves MathJax from the {_MATHJAX_DIST!r} package; "
+                             "install the book environment (make env)") from None
+    return Path(dist.locate_file(f"{_MATHJAX_DIST}/static/mathjax"))
+
+
+def _on_builder_inited(app):
+    if app.builder.format == "html":
+        _mathjax_source()  # fail early, not after executing every chapter
+
+
+def _on_build_finished(app, exception):
+    if exception is not None or app.builder is None or app.builder.format != "html":
+        return
+    from importlib import metadata
+
+    from sphinx.util.fileutil import copy_asset
+
+    src = _mathjax_source()
+    dst = Path(app.outdir) / "_static" / "mathjax"
+    marker = dst / ".adamdyn-version"
+    version = metadata.version(_MATHJAX_DIST)
+    if marker.is_file() and marker.read_text() == version and (dst / "tex-chtml.js").is_file():
+        return
+    copy_asset(str(src), str(dst))
+    marker.write_text(version)
+
+
+def _on_html_page_context(app, pagename, templatename, context, doctree):
+    """Put the executed notebook next to the page's source and offer it for download."""
+    import nbformat
+
+    if pagename not in _stamps(app.env):
+        return
+    executed = Path(app.outdir).parent / "jupyter_execute" / (pagename + ".ipynb")
+    if not executed.is_file():
+        return
+    nb = nbformat.read(executed, as_version=4)
+    keep = [STAMP_TAG not in c.get("metadata", {}).get("tags", []) for c in nb.cells]
+    nb.cells = [c for c, k in zip(nb.cells, keep) if k]
+    source_map = nb.metadata.get("source_map")
+    if isinstance(source_map, list) and len(source_map) == len(keep):
+        nb.metadata["source_map"] = [line for line, k in zip(source_map, keep) if k]
+    target = Path(app.outdir) / "_sources" / (pagename + ".ipynb")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target)
+    context["ipynb_source"] = pagename + ".ipynb"
+
+
+def setup(app):
+    app.add_config_value("book_cache_packages", ["adamdyn"], "env")
+    app.add_config_value("book_cache_distributions",
+                         ["numpy", "scipy", "sympy", "numba", "matplotlib", "myst-nb", "ipykernel"], "env")
+    app.connect("config-inited", _on_config_inited)
+    app.connect("builder-inited", _on_builder_inited)
+    app.connect("source-read", _on_source_read)
+    app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("env-purge-doc", _on_env_purge_doc)
+    app.connect("env-merge-info", _on_env_merge_info)
+    app.connect("html-page-context", _on_html_page_context, priority=500)
+    app.connect("build-finished", _on_build_finished)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True,
+            "env_version": 1}
