@@ -1,0 +1,152 @@
+"""Section 5 (saddle): escape times, Proposition 3, ablation, and the chapter's glued numbers."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import adamdyn as ad
+from adamdyn import saddle as S
+
+ROOT = Path(__file__).resolve().parents[1]
+PROP1 = lambda b1, b2: np.sqrt(b2) * (1 - b1) / np.sqrt((1 - b2) * (b2 - b1**2))
+
+
+# ------------------------------------------------------------------ escape times
+@pytest.mark.parametrize("delta", [1e-1, 1e-3, 1e-6])
+def test_sgd_escape_closed_form_matches_simulation(delta):
+    tr = S.escape_runs(ad.sgd(lr=1e-3), (delta, 1.0), 30_000, 2.0, record_every=30_000)
+    assert tr.exit_step[0] == S.sgd_escape_time(delta, 1.0, 1e-3, 2.0)
+
+
+def test_sgd_escape_time_near_log_rule():
+    # for small delta, y has decayed at escape, so t ~ ln(R/delta)/ln(1+eta) (within a few steps)
+    for d in (1e-4, 1e-8):
+        approx = np.log(2.0 / d) / np.log1p(1e-3)
+        assert abs(S.sgd_escape_time(d) - approx) < 5
+
+
+def test_four_optimizers_escape_times_and_bounds():
+    tr = S.escape_runs(S.four_optimizers(), S.START, 10**6, S.RADIUS, record_every=10**5)
+    esc = dict(zip(tr.names, tr.exit_step))
+    assert esc["SGD"] == S.sgd_escape_time(S.START[0])
+    # Adam moves each coordinate by at most the Prop. 1 bound (~7.3 lr) per step, and starts at distance ~1
+    min_steps = (S.RADIUS - np.hypot(*S.START)) / (np.sqrt(2) * PROP1(0.9, 0.999) * 1e-3)
+    assert esc["Adam"] > min_steps
+    assert 1000 < esc["Adam"] < 1600 and 1300 < esc["RMSProp"] < 2000   # reference run (documented)
+    assert esc["AdaGrad"] > 100 * esc["Adam"]
+
+
+def test_adam_escape_insensitive_to_offset():
+    offs = [1e-2, 1e-5, 1e-8]
+    tr = S.escape_runs(ad.adam(lr=1e-3), [[d, 1.0] for d in offs], 20_000, 2.0, record_every=20_000)
+    e = tr.exit_step
+    assert np.all(e > 0) and (e.max() - e.min()) <= 0.01 * e.min()
+
+
+def test_adam_without_momentum_and_bias_correction_is_rmsprop():
+    abl = S.ablation(beta1s=(0.0,), beta2s=(0.99,))
+    tr = S.escape_runs(ad.rmsprop(lr=1e-3, beta2=0.99), S.START, 20_000, S.RADIUS, record_every=20_000)
+    assert abl[(False, 0.0, 0.99)] == tr.exit_step[0]
+
+
+def test_momentum_is_not_what_makes_adam_fast():
+    abl = S.ablation()
+    assert abs(abl[(True, 0.0, 0.999)] - abl[(True, 0.9, 0.999)]) < 0.1 * abl[(True, 0.9, 0.999)]
+    assert abl[(False, 0.0, 0.999)] < abl[(True, 0.9, 0.999)]   # RMSProp at Adam's decay beats Adam
+
+
+def test_diagonal_start_of_adaptive_methods():
+    d = S.diagonal_defect(S.four_optimizers(), S.START, 1)
+    # first step: each adaptive method moves by |g|/(c|g| + eps) in both coordinates; eps against the
+    # small gradient |g_x| = 1e-3 tilts it by at most eps/(sqrt(1-0.99) * 1e-3) = 1e-4 rad ~ 0.006 degrees
+    assert np.all(d[1:] < 0.01) and abs(d[0] - 45) < 0.1
+
+
+# --------------------------------------------------------------- Proposition 3
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.0, 0.95), st.floats(0.9, 0.9999), st.integers(0, 150))
+def test_single_impulse_formula_matches_update_rule(b1, b2, age):
+    num = S.impulse_updates(b1, b2, T=200, ages=[age])[0]
+    formula = S.single_impulse_ratio(b1, b2, age)[0]
+    assert num == pytest.approx(formula, rel=1e-10, abs=1e-300)
+
+
+def test_single_impulse_symbolic_equals_numeric():
+    expr, k = S.single_impulse_symbolic()
+    val = float(expr.subs({S._b1: 0.9, S._b2: 0.999, k: 7}))
+    assert val == pytest.approx(S.single_impulse_ratio(0.9, 0.999, 7)[0], rel=1e-14)
+
+
+def test_single_impulse_with_bias_correction_scales_by_correction_factor():
+    T, age = 50, 3
+    with_bc = S.impulse_updates(0.9, 0.999, T=T, ages=[age], bias_correction=True)[0]
+    without = S.impulse_updates(0.9, 0.999, T=T, ages=[age])[0]
+    assert with_bc / without == pytest.approx(np.sqrt(1 - 0.999**T) / (1 - 0.9**T), rel=1e-12)
+
+
+@pytest.mark.parametrize("r", [1.001, 1.05, 0.999 / 0.9, 1.3])
+def test_geometric_ratio_closed_form_vs_long_history(r):
+    T = 12_000   # truncation: (beta2/r^2)^T <= (0.999/1.001^2)^T < 1e-12
+    G = r ** (np.arange(T) - (T - 1.0))   # the newest gradient is 1; old ones underflow harmlessly
+    opt = ad.adam(lr=1.0, beta1=0.9, beta2=0.999, eps=0.0, bias_correction=False)
+    num = -ad.updates_from_gradients(opt, G)[-1]
+    assert num == pytest.approx(S.geometric_history_ratio(0.9, 0.999, r), rel=1e-9)
+
+
+def test_geometric_ratio_max_is_prop1_bound():
+    rr = np.linspace(1.0001, 1.5, 20001)
+    vals = S.geometric_history_ratio(0.9, 0.999, rr)
+    assert vals.max() == pytest.approx(PROP1(0.9, 0.999), rel=1e-6)
+    assert rr[vals.argmax()] == pytest.approx(0.999 / 0.9, abs=1e-4)
+
+
+def test_recent_mass_ordering_at_defaults_and_its_failure():
+    assert np.all(S.reversal_gaps(500, 40, 0.9, 0.999, seed=3) > 0)
+    # beta2 < beta1 < sqrt(beta2): single impulses still favour recency, whole histories do not
+    assert np.mean(S.reversal_gaps(500, 40, 0.95, 0.91, seed=3) < 0) > 0.5
+
+
+def test_bad_inputs_name_the_parameter():
+    with pytest.raises(ValueError, match="radius"):
+        S.escape_runs(ad.sgd(), S.START, 10, radius=0.0)
+    with pytest.raises(ValueError, match="ages"):
+        S.impulse_updates(T=10, ages=[10])
+    with pytest.raises(ValueError, match="r must"):
+        S.geometric_history_ratio(0.9, 0.999, 0.95)
+    with pytest.raises(ValueError, match="delta"):
+        S.sgd_escape_time(-1.0)
+
+
+# ------------------------------------------------------------------- chapter
+@pytest.fixture(scope="module")
+def chapter():
+    from adamdyn.notebooks import execute_chapter, glued
+
+    return glued(execute_chapter(ROOT / "chapters/saddle.md"))
+
+
+@pytest.mark.chapter
+def test_chapter_numbers(chapter):
+    g = chapter
+    assert g["sad_esc_SGD"] == g["sad_sgd_exact"] == S.sgd_escape_time(1e-3)
+    assert g["sad_scan_sgd_match"] is True
+    assert g["sad_p3_maxerr"] < 1e-12
+    assert g["sad_geo_zero"] is True
+    assert g["sad_geo_extremal"] == pytest.approx(PROP1(0.9, 0.999), rel=1e-9)
+    assert g["sad_p3_recent"] == pytest.approx(0.1 / np.sqrt(0.001), rel=1e-12)
+    assert g["sad_rev_bad"] == 0
+    assert g["sad_esc_Adam"] < g["sad_esc_RMSProp"] < g["sad_esc_SGD"] < g["sad_esc_AdaGrad"]
+    assert g["sad_near_SGD"] < 0.1 < g["sad_near_Adam"]
+    assert g["sad_viol_between"] > 0.5 and g["sad_viol_below"] < 0.05
+
+
+@pytest.mark.chapter
+def test_chapter_rerun_with_other_offset_moves_only_sgd():
+    from adamdyn.notebooks import execute_chapter, glued
+
+    g = glued(execute_chapter(ROOT / "chapters/saddle.md", {"delta": 1e-6, "frames": 3, "anim_steps": 200}))
+    assert g["sad_esc_SGD"] == S.sgd_escape_time(1e-6)      # ln(R/delta)/eta: longer for a smaller offset
+    assert abs(g["sad_esc_Adam"] - 1273) <= 13                # Adam does not care (within 1%)
