@@ -64,6 +64,8 @@ __all__ = [
     "stable_region_holds", "worst_case_ratio", "worst_case_bound", "growth_rate",
     "extremal_gradients", "measured_growth_slopes", "predicted_window_slopes",
     "adam_ode", "discrete_adam_path", "extremal_second_moment",
+    "bias_corrected_worst_case", "bias_product_identity", "relation_margin", "relation_at",
+    "positivity_condition",
 ]
 
 beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
@@ -372,3 +374,110 @@ def extremal_second_moment(beta1, beta2, t, scale=1.0):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         geo = np.where(np.isclose(p, 1.0, rtol=0, atol=1e-14), t * np.ones_like(p), p * np.expm1(t * np.log(p)) / (p - 1.0))
     return (1.0 - b2) * float(scale) ** 2 * b2**t * geo
+
+
+# ---------------------------------------------------------------- bias correction and the bound
+def bias_corrected_worst_case(beta1, beta2, t):
+    r"""Supremum over histories of the bias-corrected update :math:`|\hat m_t|/\sqrt{\hat v_t}` (:math:`\epsilon=0`).
+
+    The correction :math:`\sqrt{1-\beta_2^t}/(1-\beta_1^t)` does not depend on the
+    history, so this is :func:`worst_case_ratio` times it.
+    """
+    b1, b2 = np.asarray(beta1, float), np.asarray(beta2, float)
+    t = np.asarray(t, float)
+    return np.sqrt(-np.expm1(t * np.log(b2))) / -np.expm1(t * np.log(b1)) * worst_case_ratio(b1, b2, t)
+
+
+def bias_product_identity():
+    r"""Why bias correction never pushes the worst case above the limit bound.
+
+    With :math:`a = \beta_1^t`, :math:`b = \beta_2^t` (so :math:`q^t = a^2/b`), the squared
+    ratio of the bias-corrected worst case at step :math:`t` to its limit
+    :math:`t\to\infty` is :math:`(1-b)(1-a^2/b)/(1-a)^2`, and
+
+    .. math:: (1-a)^2 - (1-b)\Bigl(1-\frac{a^2}{b}\Bigr) = \frac{(a-b)^2}{b} \ge 0 .
+
+    Returns ``(lhs, factored)``: the difference as sympy builds it and its factorisation.
+    """
+    a, b = sp.symbols("a b", positive=True)
+    diff = (1 - a) ** 2 - (1 - b) * (1 - a**2 / b)
+    return diff, sp.factor(diff)
+
+
+def relation_margin(relation, beta1_values, beta2_values, symbols=None):
+    r"""Evaluate a sympy relation in :math:`(\beta_1, \beta_2)` on arrays.
+
+    Returns ``(holds, margin)``: the truth value and a signed distance
+    ``lhs - rhs`` oriented so that positive means "holds" (for an ``And``, the
+    smallest margin of its parts).  Points with a tiny ``|margin|`` sit on the
+    boundary, where floating point may decide either way.
+    """
+    s1, s2 = symbols if symbols is not None else (beta1, beta2)
+    b1 = np.asarray(beta1_values, float)
+    b2 = np.asarray(beta2_values, float)
+    if isinstance(relation, sp.And):
+        parts = [relation_margin(r, b1, b2, (s1, s2)) for r in relation.args]
+        holds = np.logical_and.reduce([p[0] for p in parts])
+        margin = np.minimum.reduce([p[1] for p in parts])
+        return holds, margin
+    if not isinstance(relation, sp.core.relational.Relational):
+        raise ValueError(f"relation must be a sympy relational or And, got {relation!r}")
+    if isinstance(relation, (sp.StrictGreaterThan, sp.GreaterThan)):
+        expr = relation.lhs - relation.rhs
+    else:
+        expr = relation.rhs - relation.lhs
+    f = sp.lambdify((s1, s2), expr, "numpy")
+    with np.errstate(all="ignore"):
+        margin = np.broadcast_to(np.asarray(f(b1, b2), float), np.broadcast(b1, b2).shape)
+    strict = isinstance(relation, (sp.StrictGreaterThan, sp.StrictLessThan))
+    holds = margin > 0 if strict else margin >= 0
+    return holds, margin
+
+
+def relation_at(relation, b1, b2, symbols=None):
+    r"""Decide a relation exactly at decimal :math:`(\beta_1, \beta_2)`, e.g. ``(0.9, 0.99)``.
+
+    The decimals are converted to exact rationals (``"0.99"`` is :math:`99/100`,
+    not the nearest double), so a point on a boundary is decided correctly.
+    """
+    s1, s2 = symbols if symbols is not None else (beta1, beta2)
+    val = relation.subs({s1: sp.Rational(str(b1)), s2: sp.Rational(str(b2))})
+    val = sp.simplify(val)
+    if val not in (sp.true, sp.false):
+        raise ValueError(f"could not decide {relation} at ({b1}, {b2}): got {val}")
+    return bool(val)
+
+
+def positivity_condition(expr):
+    r"""Where a rational expression in :math:`(\beta_1, \beta_2) \in (0,1)^2` is positive, solved for :math:`\beta_2`.
+
+    The numerator and denominator are factored.  The sign of each factor that
+    is sign-definite on the open square is decided by sympy after the
+    substitution :math:`\beta_i = 1/(1+r_i)`, :math:`r_i > 0` (a bijection onto
+    :math:`(0,1)`); their signs multiply into the sign the single remaining
+    factor must have, and that inequality is solved for :math:`\beta_2`.
+    Raises ``ValueError`` if more than one factor has an undetermined sign, or
+    if it is not linear in :math:`\beta_2`.
+    """
+    r1, r2 = sp.symbols("r1 r2", positive=True)
+    num, den = sp.fraction(sp.factor(sp.together(expr)))
+    if not (num * den).is_polynomial(beta1, beta2) or (num * den).is_number:
+        raise ValueError(f"expr must be a non-constant rational function of beta1, beta2 (square roots: pass "
+                         f"the square), got {expr}")
+    coeff, factors = sp.factor_list(num * den)
+    sign = 1 if coeff > 0 else -1
+    unknown = []
+    for f, mult in factors:
+        g = sp.simplify(f.subs({beta1: 1 / (1 + r1), beta2: 1 / (1 + r2)}))
+        if g.is_positive:
+            continue
+        if g.is_negative:
+            sign *= (-1) ** mult
+            continue
+        unknown.append((f, mult))
+    if not unknown:
+        return sp.true if sign > 0 else sp.false
+    if len(unknown) > 1 or unknown[0][1] != 1 or sp.degree(unknown[0][0], beta2) != 1:
+        raise ValueError(f"cannot decide the sign of {expr}: undetermined factors {unknown}")
+    f = unknown[0][0]
+    return sp.solve_univariate_inequality(f > 0 if sign > 0 else f < 0, beta2, relational=True)

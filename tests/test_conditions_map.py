@@ -1,0 +1,88 @@
+"""Tests of the (beta1, beta2) map: the symbolic helpers in adamdyn.stability and the chapter."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given, settings, strategies as st
+
+from adamdyn import ode
+from adamdyn import stability as S
+
+ROOT = Path(__file__).resolve().parents[1]
+b1, b2 = S.beta1, S.beta2
+
+
+def test_positivity_condition_of_kaiser_bound_is_stable_region():
+    bound = sp.sqrt(b2) * (1 - b1) / sp.sqrt((1 - b2) * (b2 - b1**2))
+    cond = S.positivity_condition(bound**2)
+    assert cond == sp.StrictLessThan(b1**2, b2)
+    # a sign-definite negative factor flips the required sign
+    assert S.positivity_condition((b2 - b1) / (b1 - 1)) == sp.StrictLessThan(b2, b1)
+    with pytest.raises(ValueError, match="expr"):
+        S.positivity_condition(bound)  # square roots must be squared first
+    with pytest.raises(ValueError, match="sign"):
+        S.positivity_condition((b2 - b1) * (b2 - b1**3))
+
+
+def test_bias_product_identity():
+    diff, fact = S.bias_product_identity()
+    a, b = sp.symbols("a b", positive=True)
+    assert sp.simplify(fact - (a - b) ** 2 / b) == 0
+    assert sp.simplify(diff - fact) == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.01, 0.99), st.floats(0.01, 0.999))
+def test_bias_corrected_worst_case_never_exceeds_limit_bound(p1, p2):
+    if p1**2 >= p2 * (1 - 1e-9):
+        return
+    t = np.concatenate([np.arange(1, 200), np.geomspace(200, 1e5, 50)])
+    ratio = S.bias_corrected_worst_case(p1, p2, t) / S.worst_case_bound(p1, p2)
+    assert ratio.max() <= 1 + 1e-12
+    # and it tends to the bound
+    assert ratio[-1] == pytest.approx(1.0, abs=1e-6) or p2 > 0.9999
+
+
+def test_relation_margin_and_exact_decisions():
+    rel = S.linear_rate_region_expr()  # 2 beta1 - 1 < beta2
+    holds, margin = S.relation_margin(rel, np.array([0.5, 0.9]), np.array([0.2, 0.7]))
+    np.testing.assert_allclose(margin, [0.2, -0.1], atol=1e-15)
+    assert holds.tolist() == [True, False]
+    assert S.relation_at(rel, 0.75, 0.5) is False  # exactly on the line; strict inequality
+    assert S.relation_at(sp.GreaterThan(b2, 2 * b1 - b1**2), 0.9, 0.99) is True  # equality holds exactly
+    poster = ode.lyapunov_condition_expr(uniform=False)
+    P = np.random.default_rng(0).uniform(0.01, 0.99, (2, 1000))
+    np.testing.assert_array_equal(S.relation_margin(poster, *P)[0], ode.poster_condition(*P))
+
+
+@pytest.fixture(scope="module")
+def chapter():
+    pytest.importorskip("adamdyn.bounds")
+    from adamdyn.notebooks import execute_chapter, glued
+    return glued(execute_chapter(ROOT / "chapters/conditions_map.md"))
+
+
+@pytest.mark.chapter
+def test_chapter_numbers(chapter):
+    g = chapter
+    assert g["cm_min_agree"] == 1.0
+    assert g["cm_lemma_dyn_agree"] == 1.0
+    for k in ("GT_GT_linear", "GT_linear_poster", "lemma_P1", "lyapunov_poster"):
+        assert g[f"cm_viol_{k}"] == 0
+    assert g["cm_P1_equals_GT"] == 0
+    assert g["cm_bc_ratio_max"] <= 1 + 1e-12
+    # area of {4 beta1 - 3 < beta2 <= beta1^2} in the unit square:
+    # int_0^{3/4} beta1^2 + int_{3/4}^1 (beta1^2 - 4 beta1 + 3) = 5/24 (grid tolerance 0.005)
+    assert abs(g["cm_frac_poster_not_GT"] - 5 / 24) < 0.005
+
+
+@pytest.mark.chapter
+def test_chapter_coarser_grid_same_verdicts():
+    pytest.importorskip("adamdyn.bounds")
+    from adamdyn.notebooks import execute_chapter, glued
+    g = glued(execute_chapter(ROOT / "chapters/conditions_map.md", {"n_grid": 150, "n_check": 2000}))
+    assert g["cm_n_grid"] == 150 and g["cm_n_check"] == 2000
+    assert g["cm_viol_GT_linear_poster"] == 0 and g["cm_P1_equals_GT"] == 0
+    assert abs(g["cm_frac_poster_not_GT"] - 5 / 24) < 0.02
