@@ -1,0 +1,283 @@
+"""Tests of adamdyn.ode and the chapter "Adam as an ODE".
+
+Tolerances and where they come from:
+- identities that hold exactly (Euler (3) on the shifted grid vs algorithm (4), Kingma-Ba with
+  eps inside vs (4)): same floating-point operations up to order, so 1e-12 absolute on O(1) data;
+- ODE solutions: rtol 1e-10 / atol 1e-12 (ODE_RTOL, ODE_ATOL), so comparisons at 1e-7;
+- forward Euler is first order: the least-squares order over s = 0.01 / 2^j, j < 6 must lie in
+  [0.9, 1.1] (the local slopes approach 1 from below as s shrinks).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import assume, given, settings, strategies as st
+
+import adamdyn as ad
+from adamdyn import landscapes as L
+from adamdyn import ode as O
+
+ROOT = Path(__file__).resolve().parents[1]
+QUARTIC = L.quartic()
+THETA0 = np.array([0.5, -2.5])
+QUAD = L.quadratic([0.5, 2.0])
+
+betas = st.floats(0.01, 0.999)
+
+
+# ---------------------------------------------------------------- conditions
+
+def test_conditions_are_vectorized_and_named():
+    b1, b2 = np.meshgrid(np.linspace(0.05, 0.95, 7), np.linspace(0.05, 0.95, 5))
+    for fn in (O.poster_condition, O.lyapunov_condition):
+        out = fn(b1, b2)
+        assert out.shape == b1.shape and out.dtype == bool
+    assert O.poster_condition(0.9, 0.999) and not O.poster_condition(0.99, 0.5)
+    # the boundary 3 + beta2 = 4 beta1 is excluded (strict inequality)
+    assert not O.poster_condition(0.8, 0.2) and O.poster_condition(0.8, 0.2 + 1e-9)
+    with pytest.raises(ValueError, match="beta1"):
+        O.poster_condition(1.0, 0.5)
+    with pytest.raises(ValueError, match="beta2"):
+        O.lyapunov_condition(0.5, 0.0)
+
+
+def test_eventual_lyapunov_condition_is_the_posters():
+    lyap = O.lyapunov_derivative()
+    poster = (3 + O.beta2 - 4 * O.beta1) / (4 * (1 - O.beta1))
+    assert sp.simplify(lyap["adam_c_inf"] - poster) == 0
+    assert O.lyapunov_condition_expr(uniform=False) == sp.StrictLessThan(4 * O.beta1, O.beta2 + 3)
+    b1, b2 = np.meshgrid(np.linspace(0.01, 0.99, 50), np.linspace(0.01, 0.99, 50))
+    assert np.array_equal(O.lyapunov_condition(b1, b2, uniform=False), O.poster_condition(b1, b2))
+
+
+@settings(max_examples=50, deadline=None)
+@given(betas, betas)
+def test_condition_expr_matches_numeric(b1, b2):
+    expr = O.lyapunov_condition_expr()
+    val = bool(expr.subs({O.beta1: b1, O.beta2: b2}))
+    margin = O.lyapunov_margin(b1, b2, 0.0)
+    assume(abs(margin) > 1e-9 and abs(3 + b2 - 4 * b1) > 1e-9)
+    assert val == bool(O.lyapunov_condition(b1, b2))
+
+
+def test_uniform_condition_is_decided_by_end_points():
+    g = np.linspace(0.005, 0.995, 120)
+    b1, b2 = np.meshgrid(g, g)
+    tau = np.concatenate([[0.0], np.logspace(-5, 5, 300), [np.inf]])[:, None, None]
+    brute = O.lyapunov_margin(b1, b2, tau).min(axis=0) >= 0
+    assert np.array_equal(brute, O.lyapunov_condition(b1, b2))
+    # a strict subset of the poster's region
+    assert np.all(O.poster_condition(b1, b2)[brute]) and brute.sum() < O.poster_condition(b1, b2).sum()
+
+
+def test_symbolic_margin_and_limits_match_numeric():
+    lyap = O.lyapunov_derivative()
+    sub = {lyap["x1"]: sp.log(1 / O.beta1), lyap["x2"]: sp.log(1 / O.beta2),
+           lyap["w1"]: O.beta1 ** lyap["tau"], lyap["w2"]: O.beta2 ** lyap["tau"]}
+    f = sp.lambdify((O.beta1, O.beta2, lyap["tau"]), lyap["adam_coeff_v"].subs(sub))
+    f0 = sp.lambdify((O.beta1, O.beta2), lyap["adam_c_0"].subs(sub))
+    for b1, b2 in [(0.9, 0.999), (0.3, 0.999), (0.99, 0.5)]:
+        taus = np.array([0.01, 1.0, 50.0])
+        np.testing.assert_allclose(f(b1, b2, taus), O.lyapunov_margin(b1, b2, taus), rtol=1e-9)
+        np.testing.assert_allclose(f0(b1, b2), O.lyapunov_margin(b1, b2, 0.0), rtol=1e-9)
+        # continuity at both ends of the closed-form limits
+        np.testing.assert_allclose(O.lyapunov_margin(b1, b2, 1e-7), O.lyapunov_margin(b1, b2, 0.0), atol=1e-5)
+        np.testing.assert_allclose(O.lyapunov_margin(b1, b2, 1e5), O.lyapunov_margin(b1, b2, np.inf), atol=1e-9)
+
+
+def test_general_lyapunov_derivative_matches_finite_differences():
+    """dE/dt from the symbolic formula against a centred difference of E along a solution."""
+    b1, b2, s, eps = 0.9, 0.99, 0.01, 1e-4
+    a1, a2 = O.adam_alphas(b1, b2, s)
+    t = np.linspace(0.05, 0.5, 10)
+    h = 1e-5
+    tt = np.sort(np.concatenate([t - h, t, t + h]))
+    sol = O.solve_adam(QUAD.grad, np.ones(2), a1, a2, 1.0, lam=s, eps=eps, t_eval=tt, rtol=1e-12, atol=1e-14)
+    E = O.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+    fd = (E[2::3] - E[0::3]) / (2 * h)
+    th, m, v = sol.theta[1::3], sol.m[1::3], sol.v[1::3]
+    g = QUAD.grad(th)
+    c = O.lyapunov_margin(b1, b2, t / s)[:, None]
+    g1, g2 = O.g_adam(t, s, a1)[:, None], O.g_adam(t, s, a2)[:, None]
+    c_eps = c + g2 / (4 * g1)
+    exact = -np.sum(m**2 / (v + eps) ** 1.5 * (c * v + c_eps * eps + g2 / (4 * g1) * g**2), axis=1)
+    np.testing.assert_allclose(fd, exact, rtol=1e-5)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.floats(0.5, 0.99), st.floats(0.5, 0.999))
+def test_lyapunov_nonincreasing_inside_region(b1, b2):
+    assume(O.lyapunov_condition(b1, b2) and O.lyapunov_margin(b1, b2, 0.0) > 1e-3)
+    s, eps = 0.01, 1e-8
+    a1, a2 = O.adam_alphas(b1, b2, s)
+    sol = O.solve_adam(QUAD.grad, np.array([1.0, -0.5]), a1, a2, 3.0, lam=s, eps=eps, t_eval=np.linspace(0, 3, 301))
+    assert sol.success
+    E = O.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+    assert np.max(np.diff(E)) <= 1e-8 * E[0]
+    assert E[-1] < E[0]
+
+
+def test_lyapunov_increases_outside_posters_region():
+    b1, b2, s, eps = 0.99, 0.5, 0.01, 1e-8
+    a1, a2 = O.adam_alphas(b1, b2, s)
+    sol = O.solve_adam(QUAD.grad, np.ones(2), a1, a2, 5.0, lam=s, eps=eps, t_eval=np.linspace(0, 5, 501))
+    E = O.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+    assert np.max(np.diff(E)) > 1e-2
+
+
+# ---------------------------------------------------------------- Euler and algorithm (4)
+
+def test_euler_identity_symbolic():
+    ident = O.euler_identity()
+    assert ident["difference"] == 0
+    b, k = ident["beta"], ident["k"]
+    assert sp.simplify(ident["rhs"] - (1 - b) / (1 - b ** (k + 1))) == 0
+    assert ident["mu"](1) == 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.floats(0.05, 0.9999), st.integers(0, 10_000), st.floats(1e-4, 1.0))
+def test_euler_identity_numeric(beta, k, s):
+    alpha = s / -np.log(beta)
+    lhs = s * O.g_adam((k + 1) * s, s, alpha)
+    mu = beta * (1 - beta**k) / (1 - beta ** (k + 1))
+    assert lhs == pytest.approx(1 - mu, rel=1e-9)
+
+
+def test_forward_euler_reproduces_algorithm_4_on_shifted_grid():
+    b1, b2, s, eps, n = 0.9, 0.999, 1e-3, 1e-8, 800
+    th4, m4, v4 = O.poster_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps)
+    coeffs = O.adam_coefficients(s, *O.adam_alphas(b1, b2, s))
+    g0 = QUARTIC.grad(THETA0)
+    thE, mE, vE = O.forward_euler(coeffs, QUARTIC.grad, THETA0, g0, g0**2, s, n, t_start=s, eps=eps)
+    assert np.abs(thE - th4).max() < 1e-12 and np.abs(mE - m4).max() < 1e-11 and np.abs(vE - v4).max() < 1e-9
+    # the poster's grid t_k = k s is one step off: first Euler step has mu_1 = 0, (4) has mu_2
+    thP, mP, _ = O.forward_euler(coeffs, QUARTIC.grad, THETA0, g0, g0**2, s, n, t_start=0.0, eps=eps)
+    np.testing.assert_allclose(mP[1], QUARTIC.grad(thP[1]), rtol=1e-13)
+    assert np.abs(thP - th4).max() > 1e-5
+
+
+def test_algorithm_4_is_kingma_adam_with_eps_inside():
+    b1, b2, s, eps, n = 0.9, 0.999, 1e-2, 1e-8, 500
+    th4, _, _ = O.poster_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps)
+    thK = O.kingma_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps, eps_inside=True)
+    assert np.abs(th4 - thK).max() < 1e-12
+    # and the shared library's Adam, an independent implementation
+    tr = ad.run(ad.adam(lr=s, beta1=b1, beta2=b2, eps=eps, eps_inside=True), QUARTIC, x0=THETA0, steps=n)
+    assert np.abs(tr.path[:, 0, :] - th4).max() < 1e-12
+    thOut = O.kingma_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps, eps_inside=False)
+    assert 0 < np.abs(th4 - thOut).max() < 1e-4
+
+
+def test_first_steps_of_algorithm_4_by_hand():
+    grad = lambda th: np.array([2.0 * th[0]])
+    b1, b2, s, eps = 0.8, 0.9, 0.1, 1e-2
+    th, m, v = O.poster_adam(grad, [1.0], b1, b2, s, 2, eps=eps)
+    th1 = 1.0 - s * 2.0 / np.sqrt(4.0 + eps)
+    mu2, nu2 = b1 / (1 + b1), b2 / (1 + b2)
+    assert th[1, 0] == pytest.approx(th1, rel=1e-14)
+    assert m[1, 0] == pytest.approx(mu2 * 2.0 + (1 - mu2) * 2 * th1, rel=1e-14)
+    assert v[1, 0] == pytest.approx(nu2 * 4.0 + (1 - nu2) * (2 * th1) ** 2, rel=1e-14)
+
+
+# ---------------------------------------------------------------- ODE solutions
+
+def test_pole_is_attracting_with_exponent_kappa():
+    t = 0.05 * np.logspace(-5, -3, 7)
+    for lam in (0.0, 2e-3):
+        gap, kappa = O.pole_deviation(QUARTIC.grad, THETA0, 0.05, 0.5, t, lam=lam)
+        assert -O.loglog_slope(t, gap) == pytest.approx(kappa, abs=1e-3)
+
+
+def test_solve_adam_against_second_integrator():
+    a1, a2 = O.adam_alphas(0.9, 0.99, 0.01)
+    te = np.linspace(0.1, 2.0, 5)
+    ref = O.solve_adam(QUARTIC.grad, THETA0, a1, a2, 2.0, lam=0.01, t_eval=te)
+    c = O.adam_coefficients(0.01, a1, a2)
+    d = 1e-9 * min(a1, a2)
+    g0 = QUARTIC.grad(THETA0)
+    alt = O.solve(c, QUARTIC.grad, THETA0 - d * g0 / np.sqrt(g0**2 + 1e-8), g0, g0**2, (d, 2.0),
+                  t_eval=te, method="DOP853", rtol=1e-13, atol=1e-15)
+    assert ref.success and alt.success
+    assert np.abs(ref.theta - alt.theta).max() < 1e-7
+
+
+def test_heavy_ball_euler_and_ode_agree_to_first_order():
+    c = O.heavy_ball(2.0)
+    grad = lambda th: th
+    ode = O.solve(c, grad, [1.0], [0.0], [0.0], (0.0, 1.0), eps=1.0, t_eval=[1.0])
+    errs = []
+    for s in (0.01, 0.005):
+        th, _, _ = O.forward_euler(c, grad, [1.0], [0.0], [0.0], s, int(round(1 / s)), eps=1.0)
+        errs.append(abs(th[-1, 0] - ode.theta[-1, 0]))
+    assert errs[0] / errs[1] == pytest.approx(2.0, rel=0.05)
+    # theta'' + 2 theta' + theta = 0 with theta(0)=1, theta'(0)=0: (1 + t) e^{-t}
+    assert ode.theta[-1, 0] == pytest.approx(2 * np.exp(-1.0), rel=1e-8)
+
+
+def test_measured_convergence_order_within_band():
+    s_values = 0.01 * 2.0 ** -np.arange(6)
+    err = O.discretization_errors(QUARTIC.grad, THETA0, 0.05, 0.5, 1.0, s_values)
+    assert 0.9 <= O.loglog_slope(s_values, err) <= 1.1
+    # halving s halves the error, more exactly as s shrinks
+    assert err[-2] / err[-1] == pytest.approx(2.0, rel=0.02)
+
+
+def test_bad_inputs_raise_valueerror():
+    with pytest.raises(ValueError, match="s"):
+        O.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, -1.0, 10)
+    with pytest.raises(ValueError, match="steps"):
+        O.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, 0.1, 0)
+    with pytest.raises(ValueError, match="t_span"):
+        O.solve(O.adam_coefficients(0.1, 1.0, 1.0), QUARTIC.grad, THETA0, THETA0, THETA0**2, (0.0, 1.0))
+    with pytest.raises(ValueError, match="alpha1"):
+        O.adam_coefficients(0.1, 0.0, 1.0)
+    with pytest.raises(ValueError, match="multiples"):
+        O.discretization_errors(QUARTIC.grad, THETA0, 0.05, 0.5, 1.0, [0.01, 0.003])
+
+
+# ---------------------------------------------------------------- the chapter
+
+@pytest.fixture(scope="module")
+def chapter_glue():
+    from adamdyn.notebooks import execute_chapter, glued
+
+    return glued(execute_chapter(ROOT / "chapters/ode.md"))
+
+
+@pytest.mark.chapter
+def test_chapter_euler_and_kingma(chapter_glue):
+    g = chapter_glue
+    assert g["eu_gap_shift"] < 1e-12 and g["eu_gap_poster"] > 1e-5
+    assert g["kb_gap_inside"] < 1e-12
+    assert g["kb_f_inside"] > g["kb_f_outside"]
+
+
+@pytest.mark.chapter
+def test_chapter_convergence_and_pole(chapter_glue):
+    g = chapter_glue
+    assert 0.9 <= g["conv_order"] <= 1.1 and 0.9 <= g["conv_order_lam"] <= 1.1
+    assert g["pole_decay0"] == pytest.approx(g["pole_kappa0"], abs=1e-3)
+    assert g["pole_decay_s"] == pytest.approx(g["pole_kappa_s"], abs=1e-3)
+
+
+@pytest.mark.chapter
+def test_chapter_theorem(chapter_glue):
+    g = chapter_glue
+    assert g["lyap_cinf_minus_poster"] == 0 or g["lyap_cinf_minus_poster"] == "0"
+    assert g["lyap_endpoint_mismatch"] == 0
+    assert g["area_uniform"] < g["area_poster"]
+    assert g["th_rise_in"] < 1e-12 and g["th_rise_outa"] > 1e-2
+    assert g["p0_grad_T"] < 1e-8 and g["p2_escaped"] == g["p2_n"] and g["p2_on_axis_end"] < 1e-8
+    assert g["p3_slope"] < -1.0
+    assert g["p3_factor_slope"] == pytest.approx(-1.0, abs=1e-9) and g["p3_plateau_slope"] > 0
+
+
+@pytest.mark.chapter
+def test_chapter_figures(chapter_glue):
+    g = chapter_glue
+    assert g["f2_gd_1000"] < g["f2_adam_1000"] and g["f2_overtake"] > 1000
+    assert g["f2_short_2000"] < g["f2_adam_2000"]
+    assert g["f3_gap_max"] > g["f3_gap_2"] > 0
