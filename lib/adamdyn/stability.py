@@ -304,7 +304,11 @@ def predicted_window_slopes(beta1, beta2, steps=200, start_fraction=0.5):
 
 
 # ---------------------------------------------------------------- continuous-time Adam(W)
-def adam_ode(grad, x0, horizon, a, b, eps=1e-8, weight_decay=0.0, times=None, rtol=1e-10, atol=1e-12):
+#: Tolerances of :func:`adam_ode` (LSODA) unless told otherwise.
+ODE_RTOL, ODE_ATOL = 1e-10, 1e-12
+
+
+def adam_ode(grad, x0, horizon, a, b, eps=1e-8, weight_decay=0.0, times=None, rtol=ODE_RTOL, atol=ODE_ATOL):
     r"""Solve continuous-time Adam(W) (module docstring) on ``[0, horizon]``.
 
     Parameters
