@@ -1,0 +1,585 @@
+r"""The Adam vector field of a stochastic objective (our reconstruction of Dereich, Jentzen & Kassing).
+
+Setting
+-------
+Adam sees gradients :math:`G_n = \nabla_\theta F(\theta_{n-1}, X_n)` with
+:math:`X_1, X_2, \dots` i.i.d., fixed momentum parameters
+:math:`\beta_1, \beta_2` and step sizes :math:`\gamma_n \to 0`.  On the fast
+time scale :math:`\theta` is frozen, and the moment averages
+
+.. math::
+
+    m_n = \beta_1 m_{n-1} + (1-\beta_1) G_n, \qquad
+    v_n = \beta_2 v_{n-1} + (1-\beta_2) G_n^2
+
+(coordinate-wise) form a Markov chain driven by i.i.d. inputs.  Its stationary
+law is the law of the infinite sums
+
+.. math::
+
+    m = \sum_{k\ge 0} a_k G_k,\quad v = \sum_{k \ge 0} b_k G_k^2,\qquad
+    a_k = (1-\beta_1)\beta_1^k,\ b_k = (1-\beta_2)\beta_2^k,
+
+with :math:`G_k` i.i.d. copies of :math:`G = \nabla_\theta F(\theta, X)`.  We
+call the **Adam vector field**
+
+.. math::
+
+    h(\theta) = -\,\mathbb E\Bigl[\frac{m}{\sqrt{v + \epsilon}}\Bigr]
+    \qquad\text{(coordinate-wise, stationary law, no bias correction).}
+
+Bias correction multiplies :math:`m_n, v_n` by factors that tend to 1, so it
+does not change :math:`h`.  Coordinate :math:`j` of :math:`h` depends only on
+the law of :math:`G_j`, so every routine below works on one-dimensional
+gradient laws, batched over leading axes.  The abstract of
+:cite:p:`dereich2025ode` names the field but does not define it; this
+definition is *our reading*.
+
+Two independent methods
+-----------------------
+:func:`field_series` (no Monte Carlo, for a discrete law of :math:`G`): with
+:math:`v^{-1/2} = \pi^{-1/2}\int_0^\infty s^{-1/2} e^{-sv}\,ds` and independence,
+
+.. math::
+
+    \mathbb E\bigl[m_K\, e^{-s(v_K+\epsilon)}\bigr]
+    = e^{-s\epsilon} \prod_{j<K}\varphi(s b_j)\,
+      \sum_{k<K} a_k\,\frac{\psi(s b_k)}{\varphi(s b_k)},\qquad
+    \varphi(t) = \mathbb E e^{-tG^2},\ \psi(t) = \mathbb E\, G e^{-tG^2},
+
+for the sums truncated after :math:`K` terms, and a one-dimensional quadrature
+in :math:`s` gives :math:`\mathbb E[m_K/\sqrt{v_K+\epsilon}]`.  The
+truncation error is bounded by :func:`truncation_bound`.
+
+:func:`field_ergodic`: run the frozen chain from :math:`m_0 = v_0 = 0` for a
+burn-in of :math:`K` steps (after which :math:`(m, v)` has exactly the law of
+the truncated sums) and average the direction over time, in independent
+replicas; the error bar is the replicas' standard error.  The same samples of
+:math:`X` are used for every :math:`\theta` (common random numbers), so the
+estimate is a smooth function of :math:`\theta`.
+
+References
+----------
+S. Dereich, A. Jentzen, S. Kassing, "ODE approximation for the Adam algorithm:
+general and overparametrized setting", arXiv:2511.04622, 2025 (abstract only).
+D. P. Kingma, J. Ba, "Adam", ICLR 2015.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import erfc
+
+from .validation import check_beta, check_int, check_nonnegative, check_positive
+
+__all__ = [
+    "truncation_length",
+    "stationary_weights",
+    "cauchy_schwarz_ratio",
+    "truncation_bound",
+    "SeriesField",
+    "field_series",
+    "ErgodicField",
+    "field_ergodic",
+    "quadratic_gradient_values",
+    "least_squares_gradient_values",
+    "least_squares_field",
+    "field_zero",
+    "step_sizes",
+    "AdamRun",
+    "adam_least_squares",
+    "delta_method_coefficient",
+]
+
+
+# ---------------------------------------------------------------------------
+# stationary law of the moment averages
+# ---------------------------------------------------------------------------
+
+def truncation_length(beta1, beta2, tol=1e-13) -> int:
+    r"""Smallest :math:`K \ge 1` with :math:`\beta_1^K \le` tol and :math:`\beta_2^K \le` tol."""
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    tol = float(check_positive("tol", tol)[0])
+    if tol >= 1.0:
+        raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
+    K = 1
+    for b in (b1, b2):
+        if b > 0.0:
+            K = max(K, int(np.ceil(np.log(tol) / np.log(b))))
+    return K
+
+
+def stationary_weights(beta1, beta2, K):
+    r"""Weights :math:`a_k = (1-\beta_1)\beta_1^k`, :math:`b_k = (1-\beta_2)\beta_2^k`, :math:`k < K`."""
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    K = check_int("K", K, minimum=1)
+    k = np.arange(K)
+    return (1.0 - b1) * b1**k, (1.0 - b2) * b2**k
+
+
+def cauchy_schwarz_ratio(beta1, beta2, K) -> float:
+    r"""Bound :math:`R_K = \sqrt{\sum_{k<K} a_k^2/b_k}` on :math:`|m_K|/\sqrt{v_K}` (Cauchy-Schwarz).
+
+    For :math:`K\to\infty` and :math:`\beta_1^2<\beta_2` this is Kaiser's
+    :math:`(1-\beta_1)/\sqrt{(1-\beta_2)(1-\beta_1^2/\beta_2)}`.
+    """
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    K = check_int("K", K, minimum=1)
+    if b2 == 0.0:  # v sees only the last gradient, m older ones too: unbounded unless beta1 = 0
+        return 1.0 if b1 == 0.0 else float("inf")
+    # a_k^2 / b_k = (1-b1)^2/(1-b2) q^k with q = b1^2/b2, summed in closed form (b_k underflows)
+    q = b1 * b1 / b2
+    total = float(K) if q == 1.0 else -np.expm1(K * np.log(q)) / (1.0 - q) if q > 0 else 1.0
+    return float((1.0 - b1) / np.sqrt(1.0 - b2) * np.sqrt(total))
+
+
+def truncation_bound(beta1, beta2, K, g_max, v_low) -> float:
+    r"""Bound on :math:`|\mathbb E[m/\sqrt{v+\epsilon}] - \mathbb E[m_K/\sqrt{v_K+\epsilon}]|`.
+
+    With :math:`V = v+\epsilon \ge V_K = v_K+\epsilon \ge v_{\rm low}`,
+    :math:`|m-m_K| \le \beta_1^K g_{\max}` and
+    :math:`V - V_K \le \beta_2^K g_{\max}^2`,
+
+    .. math::
+
+        \Bigl|\frac{m}{\sqrt V}-\frac{m_K}{\sqrt{V_K}}\Bigr|
+        \le \frac{\beta_1^K g_{\max}}{\sqrt{v_{\rm low}}}
+        + R_K\,\frac{\beta_2^K g_{\max}^2}{v_{\rm low}},
+
+    using :math:`1-\sqrt x \le 1-x` and :func:`cauchy_schwarz_ratio`.
+    """
+    if v_low <= 0.0:
+        return float("inf")
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    R = cauchy_schwarz_ratio(b1, b2, K)
+    return float(b1**K * g_max / np.sqrt(v_low) + R * b2**K * g_max**2 / v_low)
+
+
+# ---------------------------------------------------------------------------
+# method (b): truncated series + quadrature, no Monte Carlo
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SeriesField:
+    """Result of :func:`field_series`.
+
+    Attributes
+    ----------
+    value : ndarray
+        :math:`h = -\\mathbb E[m/\\sqrt{v+\\epsilon}]` for each gradient law.
+    error : ndarray
+        Error bound: truncation bound + quadrature difference (N vs 2N nodes) + cut-off bounds.
+    K : int
+        Number of terms kept.
+    """
+
+    value: np.ndarray
+    error: np.ndarray
+    K: int
+
+
+def _gauss_log_nodes(u_lo, u_hi, N):
+    x, w = np.polynomial.legendre.leggauss(N)
+    half = 0.5 * (u_hi - u_lo)
+    u = u_lo[..., None] + half[..., None] * (x + 1.0)
+    return u, half[..., None] * w
+
+
+@numba.njit(cache=True)
+def _series_kernel(g, logp, a, b, eps, s, wr):
+    """sum_q wr[i,q] exp(sum_k log phi(s b_k) - s eps) sum_k a_k psi/phi (s b_k), for each law i."""
+    B, n = g.shape
+    N = s.shape[1]
+    K = b.shape[0]
+    out = np.zeros(B)
+    for i in range(B):
+        for q in range(N):
+            sq = s[i, q]
+            logprod = 0.0
+            acc = 0.0
+            for k in range(K):
+                t = sq * b[k]
+                mx = -np.inf
+                for j in range(n):
+                    lw = logp[j] - t * g[i, j] * g[i, j]
+                    if lw > mx:
+                        mx = lw
+                ssum = 0.0
+                gsum = 0.0
+                for j in range(n):
+                    e = np.exp(logp[j] - t * g[i, j] * g[i, j] - mx)
+                    ssum += e
+                    gsum += e * g[i, j]
+                logprod += mx + np.log(ssum)
+                if a[k] != 0.0:
+                    acc += a[k] * gsum / ssum
+            out[i] += wr[i, q] * np.exp(logprod - sq * eps) * acc
+    return out
+
+
+def _series_integral(g, p, a, b, eps, r_lo, r_hi, N):
+    """(2/sqrt(pi)) int E[m_K exp(-r^2 (v_K+eps))] dr over r in [r_lo, r_hi], nodes in u = log r."""
+    u, w = _gauss_log_nodes(np.log(r_lo), np.log(r_hi), N)          # (B, N)
+    r = np.exp(u)
+    wr = np.ascontiguousarray(w * r)                                # dr = r du
+    val = _series_kernel(np.ascontiguousarray(g), np.log(p), a, b, eps, np.ascontiguousarray(r * r), wr)
+    return 2.0 / np.sqrt(np.pi) * val
+
+
+def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes=64,
+                 error=True) -> SeriesField:
+    r"""The Adam field for discrete gradient laws, without Monte Carlo.
+
+    Parameters
+    ----------
+    values : array_like, shape (..., n)
+        The values :math:`g_1,\dots,g_n` that :math:`G` takes (one law per leading index).
+    probs : array_like, shape (n,)
+        Their probabilities (positive, summing to 1).
+    beta1, beta2 : float
+        Momentum parameters in [0, 1).
+    eps : float
+        :math:`\epsilon \ge 0`, inside the square root.
+    tol : float
+        Truncate the sums after :math:`K` terms with :math:`\beta_1^K,\beta_2^K\le` tol.
+    nodes : int
+        Gauss-Legendre nodes in :math:`\log r` (:math:`s=r^2`); the error estimate doubles them.
+    error : bool
+        If False skip the error estimate (half the cost; ``error`` is then NaN).
+
+    Returns
+    -------
+    SeriesField
+    """
+    g = np.asarray(values, dtype=float)
+    p = np.asarray(probs, dtype=float)
+    if g.ndim == 0 or g.shape[-1] != p.size or p.ndim != 1:
+        raise ValueError(f"values must have shape (..., n) with n = len(probs) = {p.size}, got {g.shape}")
+    if np.any(p <= 0) or abs(p.sum() - 1.0) > 1e-12:
+        raise ValueError(f"probs must be positive and sum to 1, got {probs!r}")
+    if not np.all(np.isfinite(g)):
+        raise ValueError("values must be finite")
+    eps = float(check_nonnegative("eps", eps)[0])
+    nodes = check_int("nodes", nodes, minimum=8)
+    K = truncation_length(beta1, beta2, tol)
+    a, b = stationary_weights(beta1, beta2, K)
+    shape = g.shape[:-1]
+    gb = g.reshape(-1, p.size)
+    g2 = gb * gb
+    g_max = np.sqrt(g2.max(axis=-1))
+    g_min2 = g2.min(axis=-1)
+    pos = np.where(g2 > 0, g2, np.inf).min(axis=-1)
+    # lowest value v_K + eps can take with v_K > 0 (all-zero histories give m_K = 0 and contribute 0)
+    v_low = np.where(g_min2 > 0, (1.0 - beta2**K) * g_min2, b[-1] * pos) + eps
+    v_low = np.where(np.isfinite(v_low), v_low, 1.0)   # a law concentrated at 0: the field is 0
+    v_high = g_max**2 + eps
+    v_high = np.where(v_high > 0, v_high, 1.0)
+    r_lo = 1e-9 / np.sqrt(v_high)
+    r_hi = np.sqrt(80.0 / v_low)
+    val = -_series_integral(gb, p, a, b, eps, r_lo, r_hi, nodes)
+    if error:
+        fine = -_series_integral(gb, p, a, b, eps, r_lo, r_hi, 2 * nodes)
+        quad = np.abs(fine - val)
+        cut = 2.0 / np.sqrt(np.pi) * g_max * r_lo + g_max * erfc(r_hi * np.sqrt(v_low)) / np.sqrt(v_low)
+        exact_low = g_min2 + eps > 0
+        trunc = np.array([truncation_bound(beta1, beta2, K, gm, vl) if ok else np.inf
+                          for gm, vl, ok in zip(g_max, v_low, exact_low)])
+        err = quad + cut + trunc
+        val = fine
+    else:
+        err = np.full(val.shape, np.nan)
+    return SeriesField(val.reshape(shape), err.reshape(shape), K)
+
+
+def _draw_indices(rng, cdf, shape):
+    # inverse-cdf sampling: the same uniforms give the same X for every theta (common random numbers)
+    idx = np.searchsorted(cdf, rng.random(shape), side="right")
+    return np.minimum(idx, cdf.size - 1)
+
+
+# ---------------------------------------------------------------------------
+# method (a): ergodic time average of the frozen chain, independent replicas
+# ---------------------------------------------------------------------------
+
+@numba.njit(cache=True)
+def _ergodic_kernel(g, idx, b1, b2, eps, burn):
+    """Time average of m/sqrt(v+eps) along the frozen chain; g (B, n), idx (R, T) -> (B, R)."""
+    B = g.shape[0]
+    R, T = idx.shape
+    out = np.zeros((B, R))
+    for i in range(B):
+        for r in range(R):
+            m = 0.0
+            v = 0.0
+            acc = 0.0
+            for t in range(T):
+                x = g[i, idx[r, t]]
+                m = b1 * m + (1.0 - b1) * x
+                v = b2 * v + (1.0 - b2) * x * x
+                if t >= burn:
+                    d = np.sqrt(v + eps)
+                    if d > 0.0:
+                        acc += m / d
+            out[i, r] = acc / (T - burn)
+    return out
+
+
+@dataclass(frozen=True)
+class ErgodicField:
+    """Result of :func:`field_ergodic`.
+
+    Attributes
+    ----------
+    value : ndarray
+        Mean over replicas of the time-averaged :math:`-m/\\sqrt{v+\\epsilon}`.
+    stderr : ndarray
+        Standard error over the independent replicas.
+    replicas : ndarray, shape (..., R)
+        Each replica's estimate (each is smooth in the values: common random numbers).
+    """
+
+    value: np.ndarray
+    stderr: np.ndarray
+    replicas: np.ndarray
+
+
+def field_ergodic(values, probs, beta1=0.9, beta2=0.99, eps=0.0, steps=20000, replicas=32, seed=0,
+                  tol=1e-13, indices=None) -> ErgodicField:
+    r"""The Adam field as an ergodic average of the frozen moment chain.
+
+    Each replica starts at :math:`m=v=0`, discards :math:`K` steps
+    (:func:`truncation_length`; afterwards :math:`(m,v)` has the law of the
+    sums truncated after :math:`K` terms, as in :func:`field_series`) and
+    averages :math:`-m/\sqrt{v+\epsilon}` over ``steps`` further steps.  The
+    sample indices depend on ``seed`` only, never on ``values``: every law in
+    the batch, and every call with the same seed, sees the same draws of
+    :math:`X` (common random numbers).
+
+    Parameters
+    ----------
+    values : array_like, shape (..., n)
+    probs : array_like, shape (n,)
+    steps, replicas : int
+        Averaging length per replica and number of independent replicas.
+    seed : int
+        Seed of the numpy Generator drawing the indices.
+    indices : ndarray of int, shape (replicas, K + steps), optional
+        Pre-drawn sample indices (overrides ``seed``).
+    """
+    g = np.asarray(values, dtype=float)
+    p = np.asarray(probs, dtype=float)
+    if g.ndim == 0 or g.shape[-1] != p.size or p.ndim != 1:
+        raise ValueError(f"values must have shape (..., n) with n = len(probs) = {p.size}, got {g.shape}")
+    if np.any(p <= 0) or abs(p.sum() - 1.0) > 1e-12:
+        raise ValueError(f"probs must be positive and sum to 1, got {probs!r}")
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    eps = float(check_nonnegative("eps", eps)[0])
+    steps = check_int("steps", steps, minimum=1)
+    replicas = check_int("replicas", replicas, minimum=2)
+    K = truncation_length(b1, b2, tol)
+    if indices is None:
+        indices = _draw_indices(np.random.default_rng(seed), np.cumsum(p), (replicas, K + steps))
+    indices = np.ascontiguousarray(indices, dtype=np.int64)
+    shape = g.shape[:-1]
+    est = -_ergodic_kernel(np.ascontiguousarray(g.reshape(-1, p.size)), indices, b1, b2, eps, K)
+    R = est.shape[1]
+    mean = est.mean(axis=1)
+    se = est.std(axis=1, ddof=1) / np.sqrt(R)
+    return ErgodicField(mean.reshape(shape), se.reshape(shape), est.reshape(shape + (R,)))
+
+
+# ---------------------------------------------------------------------------
+# examples: per-sample least squares F(theta, i) = (A_i . theta - y_i)^2 / 2
+# ---------------------------------------------------------------------------
+
+def quadratic_gradient_values(theta, x):
+    r"""Values of :math:`G = \partial_\theta \tfrac12(\theta - X)^2 = \theta - X`; shape (..., n)."""
+    th = np.asarray(theta, dtype=float)
+    return th[..., None] - np.asarray(x, dtype=float)
+
+
+def least_squares_gradient_values(theta, A, y):
+    r"""Per-sample gradients :math:`(A_i\cdot\theta - y_i)A_{ij}` arranged as (..., d, n)."""
+    th = np.asarray(theta, dtype=float)
+    A = np.asarray(A, dtype=float)
+    res = th @ A.T - np.asarray(y, dtype=float)          # (..., n)
+    return res[..., None, :] * A.T                       # (..., d, n)
+
+
+def least_squares_field(theta, A, y, probs=None, beta1=0.9, beta2=0.99, eps=0.0, **kw) -> SeriesField:
+    """The Adam field of sampled least squares at points ``theta`` (..., d), by :func:`field_series`."""
+    A = np.asarray(A, dtype=float)
+    p = np.full(A.shape[0], 1.0 / A.shape[0]) if probs is None else np.asarray(probs, float)
+    return field_series(least_squares_gradient_values(theta, A, y), p, beta1, beta2, eps, **kw)
+
+
+def field_zero(field, lo, hi, xtol=1e-12):
+    """A zero of a scalar field on [lo, hi] by ``scipy.optimize.brentq`` (signs must differ)."""
+    flo, fhi = field(lo), field(hi)
+    if not np.sign(flo) * np.sign(fhi) < 0:
+        raise ValueError(f"the field must change sign on [lo, hi] = [{lo}, {hi}], got {flo:.3g}, {fhi:.3g}")
+    return brentq(field, lo, hi, xtol=xtol)
+
+
+def delta_method_coefficient(beta1, beta2) -> float:
+    r""":math:`c = \sum_k a_k b_k = (1-\beta_1)(1-\beta_2)/(1-\beta_1\beta_2)`, so :math:`\mathrm{Cov}(m,v)=c\,\mathrm{Cov}(G,G^2)`."""
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    return (1.0 - b1) * (1.0 - b2) / (1.0 - b1 * b2)
+
+
+# ---------------------------------------------------------------------------
+# Adam with vanishing step sizes on sampled least squares
+# ---------------------------------------------------------------------------
+
+def step_sizes(n, gamma0, power, n0):
+    r""":math:`\gamma_n = \gamma_0\,(n_0/(n_0 + n))^{a}` for steps :math:`n = 1, 2, \dots` (array ``n``)."""
+    gamma0 = float(check_positive("gamma0", gamma0)[0])
+    power = float(check_nonnegative("power", power)[0])
+    n0 = float(check_positive("n0", n0)[0])
+    n = np.asarray(n, dtype=float)
+    return gamma0 * (n0 / (n0 + n)) ** power
+
+
+@numba.njit(cache=True)
+def _adam_ls_kernel(theta, m, v, t0, A, y, idx, gam, b1, b2, eps, bias, every, path, clock, tnow):
+    """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes."""
+    T, R = idx.shape
+    D = theta.shape[1]
+    diverged = np.zeros(R, dtype=np.bool_)
+    k = 0
+    for s in range(T):
+        t = t0 + s + 1
+        c1 = 1.0 - b1**t if bias else 1.0
+        c2 = 1.0 - b2**t if bias else 1.0
+        for r in range(R):
+            if diverged[r]:
+                continue
+            i = idx[s, r]
+            res = -y[i]
+            for j in range(D):
+                res += A[i, j] * theta[r, j]
+            for j in range(D):
+                gj = res * A[i, j]
+                m[r, j] = b1 * m[r, j] + (1.0 - b1) * gj
+                v[r, j] = b2 * v[r, j] + (1.0 - b2) * gj * gj
+                vh = v[r, j] / c2
+                d = np.sqrt(vh) + eps
+                if d > 0.0:
+                    theta[r, j] -= gam[s] * (m[r, j] / c1) / d
+            for j in range(D):
+                if not np.isfinite(theta[r, j]) or abs(theta[r, j]) > 1e150:
+                    diverged[r] = True
+        tnow += gam[s]
+        if (s + 1) % every == 0:
+            path[k] = theta
+            clock[k] = tnow
+            k += 1
+    return diverged, tnow
+
+
+@dataclass(frozen=True)
+class AdamRun:
+    """Result of :func:`adam_least_squares`.
+
+    Attributes
+    ----------
+    steps : ndarray (K,)
+        Step numbers recorded (0 = start).
+    ode_time : ndarray (K,)
+        :math:`t_n = \\sum_{i\\le n}\\gamma_i` at those steps: the flow's clock.
+    path : ndarray (K, runs, d)
+    final : ndarray (runs, d)
+    diverged : ndarray of bool (runs,)
+    """
+
+    steps: np.ndarray
+    ode_time: np.ndarray
+    path: np.ndarray
+    final: np.ndarray
+    diverged: np.ndarray
+
+
+def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.75, n0=1000.0,
+                       probs=None, beta1=0.9, beta2=0.99, eps=1e-8, bias_correction=True,
+                       runs=16, seed=0, record_every=100, chunk=1 << 16) -> AdamRun:
+    r"""Adam (Kingma & Ba's Algorithm 1) with step sizes :math:`\gamma_n` on sampled least squares.
+
+    At step :math:`n` a row :math:`I_n \sim` ``probs`` is drawn and
+    :math:`G_n = (A_{I_n}\cdot\theta_{n-1} - y_{I_n})A_{I_n}`; then
+
+    .. math::
+
+        m_n = \beta_1 m_{n-1} + (1-\beta_1)G_n,\ v_n = \beta_2 v_{n-1} + (1-\beta_2)G_n^2,\
+        \theta_n = \theta_{n-1} - \gamma_n\frac{m_n/(1-\beta_1^n)}{\sqrt{v_n/(1-\beta_2^n)}+\epsilon}.
+
+    The 1-D example :math:`F(\theta, X) = (\theta-X)^2/2` is ``A = ones((n, 1))``, ``y = x``.
+    With constant ``gamma`` this is exactly ``ad.adam`` (see the tests).
+
+    Parameters
+    ----------
+    A : array_like (n, d); y : array_like (n,)
+    theta0 : array_like (d,) or (runs, d)
+    steps : int
+    gamma : array_like (steps,), optional
+        Explicit step sizes; otherwise :func:`step_sizes` ``(n, gamma0, power, n0)``.
+    runs, seed : int
+        Independent runs, all driven by one seeded numpy Generator.
+    """
+    A = np.ascontiguousarray(A, dtype=float)
+    y = np.ascontiguousarray(y, dtype=float)
+    if A.ndim != 2 or y.shape != (A.shape[0],):
+        raise ValueError(f"A must have shape (n, d) and y shape (n,), got {A.shape} and {y.shape}")
+    n, D = A.shape
+    p = np.full(n, 1.0 / n) if probs is None else np.asarray(probs, dtype=float)
+    if p.shape != (n,) or np.any(p <= 0) or abs(p.sum() - 1) > 1e-12:
+        raise ValueError(f"probs must be {n} positive numbers summing to 1, got {probs!r}")
+    steps = check_int("steps", steps, minimum=1)
+    runs = check_int("runs", runs, minimum=1)
+    record_every = check_int("record_every", record_every, minimum=1)
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    eps = float(check_nonnegative("eps", eps)[0])
+    if gamma is None:
+        gam = step_sizes(np.arange(1, steps + 1), gamma0, power, n0)
+    else:
+        gam = np.broadcast_to(np.asarray(gamma, float), (steps,)).copy()
+        if np.any(gam <= 0) or not np.all(np.isfinite(gam)):
+            raise ValueError("gamma must be positive and finite")
+    th0 = np.asarray(theta0, dtype=float)
+    th = np.repeat(th0[None, :], runs, 0) if th0.ndim == 1 else th0.copy()
+    if th.shape != (runs, D):
+        raise ValueError(f"theta0 must have shape ({D},) or ({runs}, {D}), got {th0.shape}")
+    th = np.ascontiguousarray(th)
+    m = np.zeros_like(th)
+    v = np.zeros_like(th)
+    rng = np.random.default_rng(seed)
+    cdf = np.cumsum(p)
+    chunk = max(record_every, (chunk // record_every) * record_every)
+    paths, clocks = [th.copy()[None]], [np.zeros(1)]
+    diverged = np.zeros(runs, dtype=bool)
+    tnow, done = 0.0, 0
+    while done < steps:
+        T = min(chunk, steps - done)
+        idx = _draw_indices(rng, cdf, (T, runs))
+        nrec = T // record_every
+        path = np.empty((nrec, runs, D))
+        clock = np.empty(nrec)
+        dv, tnow = _adam_ls_kernel(th, m, v, done, A, y, idx, gam[done:done + T], b1, b2, eps,
+                                   bool(bias_correction), record_every, path, clock, tnow)
+        diverged |= dv
+        paths.append(path)
+        clocks.append(clock)
+        done += T
+    path = np.concatenate(paths)
+    rec = np.arange(path.shape[0]) * record_every
+    return AdamRun(rec, np.concatenate(clocks), path, th, diverged)

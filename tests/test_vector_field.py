@@ -1,0 +1,113 @@
+"""Tests of adamdyn.vector_field and the Adam-vector-field chapter."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import adamdyn as ad
+from adamdyn import vector_field as V
+
+ROOT = Path(__file__).resolve().parents[1]
+X_ASYM, P_ASYM = np.array([-1.0, 9.0]), np.array([0.9, 0.1])
+
+
+# --- the update rule -------------------------------------------------------
+
+@settings(max_examples=30, deadline=None)
+@given(st.floats(0.0, 0.99), st.floats(0.0, 0.999), st.sampled_from([0.0, 1e-8, 1e-3]), st.booleans(),
+       st.integers(0, 10**6))
+def test_adam_loop_is_ad_adam_at_constant_step(b1, b2, eps, bc, seed):
+    # same rule: the gradients our loop saw, fed to the shared library's Adam, give the same updates
+    rng = np.random.default_rng(seed)
+    A, y = rng.standard_normal((3, 2)), rng.standard_normal(3)
+    r = V.adam_least_squares(A, y, [0.5, -0.5], 200, gamma=0.01, beta1=b1, beta2=b2, eps=eps,
+                             bias_correction=bc, runs=3, seed=seed, record_every=1)
+    upd = np.diff(r.path, axis=0)                                      # (T, runs, d)
+    # recover the sampled row at each step from the residual structure: recompute through the seed
+    cdf = np.cumsum(np.full(3, 1 / 3))
+    draws = np.random.default_rng(seed)
+    idx = V._draw_indices(draws, cdf, (200, 3))
+    res = np.einsum("trd,trd->tr", r.path[:-1], A[idx]) - y[idx]
+    grads = res[..., None] * A[idx]
+    ref = ad.updates_from_gradients(ad.adam(lr=0.01, beta1=b1, beta2=b2, eps=eps, bias_correction=bc), grads)
+    np.testing.assert_allclose(upd, ref, rtol=1e-9, atol=1e-15)
+
+
+def test_adam_loop_matches_ad_run_on_deterministic_quadratic():
+    # one sample with A = I: F is the quadratic |theta - y|^2 / 2 and ad.run's landscape is the same
+    A, y = np.ones((1, 1)), np.array([1.5])
+    quad = ad.landscapes.from_function(lambda x: 0.5 * np.sum((x - 1.5) ** 2, -1), lambda x: x - 1.5, dim=1)
+    ours = V.adam_least_squares(A, y, [0.0], 3000, gamma=0.003, beta1=0.9, beta2=0.999, runs=1, record_every=1)
+    ref = ad.run(ad.adam(lr=0.003), quad, [0.0], 3000)
+    np.testing.assert_allclose(ours.path[:, 0, 0], ref.path[:, 0, 0], rtol=1e-12, atol=1e-14)
+
+
+# --- the field ---------------------------------------------------------------
+
+def test_sign_limit_beta_zero():
+    # beta1 = beta2 = 0: h = -E sign(G), a closed form
+    th = np.array([-0.5, 0.3, 5.0])
+    s = V.field_series(V.quadratic_gradient_values(th, X_ASYM), P_ASYM, 0.0, 0.0)
+    np.testing.assert_allclose(s.value, -(0.9 * np.sign(th + 1) + 0.1 * np.sign(th - 9)), atol=1e-7)
+
+
+def test_two_methods_agree_within_errors():
+    th = np.linspace(-0.5, 0.5, 5)
+    for b1, b2 in [(0.9, 0.99), (0.5, 0.9)]:
+        g = V.quadratic_gradient_values(th, X_ASYM)
+        s = V.field_series(g, P_ASYM, b1, b2)
+        e = V.field_ergodic(g, P_ASYM, b1, b2, steps=20000, replicas=32, seed=3)
+        assert np.all(s.error < 1e-5)
+        assert np.all(np.abs(s.value - e.value) <= 4 * e.stderr + s.error), (b1, b2)
+        # and the two are not trivially equal: ergodic error bars are real
+        assert np.all(e.stderr > 1e-5)
+
+
+def test_delta_method_predicts_small_gap():
+    # for beta2 -> 1 the zero approaches mean + c kappa / (2 sigma2); here kappa/(2 sigma2) = -4
+    f = lambda t: float(V.field_series(V.quadratic_gradient_values(t, X_ASYM), P_ASYM, 0.9, 0.99, error=False).value)
+    z = V.field_zero(f, -0.3, 0.3)
+    c = V.delta_method_coefficient(0.9, 0.99)
+    assert abs(z - (-4 * c)) < 0.05 * abs(z)
+
+
+def test_symmetric_noise_zero_at_mean():
+    x, p = np.array([-1.0, 1.0]), np.array([0.5, 0.5])
+    s = V.field_series(V.quadratic_gradient_values(np.array([0.0, 0.2]), x), p, 0.9, 0.99)
+    assert abs(s.value[0]) < 1e-8 and s.value[1] < -0.05
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.floats(0.1, 10.0), st.floats(-0.4, 0.4))
+def test_field_scale_invariance(c, th):
+    # eps = 0: m/sqrt(v) is invariant under G -> c G
+    g = V.quadratic_gradient_values(np.array([th]), X_ASYM)
+    a = V.field_series(g, P_ASYM, 0.5, 0.9, error=False).value
+    b = V.field_series(c * g, P_ASYM, 0.5, 0.9, error=False).value
+    np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
+
+
+def test_truncation_bound_closed_form():
+    K = V.truncation_length(0.9, 0.99, 1e-10)
+    assert 0.99**K <= 1e-10 < 0.99 ** (K - 1)
+    R = V.cauchy_schwarz_ratio(0.9, 0.99, 10**5)
+    np.testing.assert_allclose(R, 0.1 / np.sqrt(0.01 * (1 - 0.81 / 0.99)), rtol=1e-10)
+
+
+def test_bad_input():
+    with pytest.raises(ValueError, match="beta1"):
+        V.field_series([[1.0, 2.0]], [0.5, 0.5], beta1=1.0)
+    with pytest.raises(ValueError, match="probs"):
+        V.field_series([[1.0, 2.0]], [0.6, 0.6])
+    with pytest.raises(ValueError, match="gamma0"):
+        V.step_sizes(10, -1.0, 0.5, 10)
+    with pytest.raises(ValueError, match="lo, hi"):
+        V.field_zero(lambda t: 1.0, 0.0, 1.0)
+
+
+def test_determinism():
+    a = V.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
+    b = V.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
+    assert np.array_equal(a.path, b.path)
