@@ -104,6 +104,16 @@ def test_ode_matches_discrete_adamw_at_first_order():
     assert errs[1] > 0.4 * errs[0]
 
 
+def test_continuous_worst_case_against_integrated_averages():
+    taus = np.linspace(0.1, 8.0, 30)
+    for a, b in [(1.0, 0.5), (1.0, 2.0), (1.0, 3.0)]:
+        np.testing.assert_allclose(S.continuous_extremal_ratio(a, b, taus), S.continuous_worst_case_ratio(a, b, taus),
+                                   rtol=1e-7)
+    # at 2a = b the worst case grows like sqrt(tau); inside it saturates at a / sqrt(b (2a - b))
+    assert S.continuous_worst_case_ratio(1.0, 2.0, 4.0) == pytest.approx(1.0 / np.sqrt(2.0) * np.sqrt(4.0), rel=1e-14)
+    assert S.continuous_worst_case_ratio(1.0, 0.5, 1e3) == pytest.approx(1.0 / np.sqrt(0.5 * 1.5), rel=1e-12)
+
+
 def test_bad_input_raises():
     with pytest.raises(ValueError, match="beta1"):
         S.growth_rate(1.2, 0.9)

@@ -65,7 +65,7 @@ __all__ = [
     "extremal_gradients", "measured_growth_slopes", "predicted_window_slopes",
     "adam_ode", "discrete_adam_path", "extremal_second_moment",
     "bias_corrected_worst_case", "bias_product_identity", "relation_margin", "relation_at",
-    "positivity_condition",
+    "positivity_condition", "continuous_worst_case_ratio", "continuous_extremal_ratio", "ODE_RTOL",
 ]
 
 beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
@@ -485,3 +485,43 @@ def positivity_condition(expr):
         raise ValueError(f"cannot decide the sign of {expr}: undetermined factors {unknown}")
     f = unknown[0][0]
     return sp.solve_univariate_inequality(f > 0 if sign > 0 else f < 0, beta2, relational=True)
+
+
+def continuous_worst_case_ratio(a, b, tau):
+    r"""Continuous-time worst case of :math:`m/\sqrt v` (no bias correction, :math:`\epsilon=0`):
+
+    .. math:: \frac{a}{\sqrt b}\sqrt{\frac{1-e^{-(2a-b)\tau}}{2a-b}}
+
+    (the limit :math:`\tfrac{a}{\sqrt b}\sqrt{\tau}` at :math:`2a=b`).
+    """
+    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
+    tau = np.asarray(tau, float)
+    c = 2 * a - b
+    integral = tau if c == 0 else -np.expm1(-c * tau) / c
+    return a / np.sqrt(b) * np.sqrt(integral)
+
+
+def continuous_extremal_ratio(a, b, taus, rtol=ODE_RTOL, atol=ODE_ATOL):
+    r"""Integrate :math:`\dot m = a(g-m)`, :math:`\dot v = b(g^2-v)` from zero with the extremal
+    input :math:`g(s) = e^{(a-b)s}` (Cauchy-Schwarz equality case) and return :math:`m/\sqrt v` at ``taus``.
+
+    A second method for :func:`continuous_worst_case_ratio`.  Outside the region
+    :math:`g` decays and :math:`v` underflows any absolute tolerance, so the
+    solver integrates the rescaled :math:`\mu = m e^{-(a-b)\tau}`,
+    :math:`\nu = v e^{-2(a-b)\tau}`, which obey
+    :math:`\dot\mu = a - (2a-b)\mu`, :math:`\dot\nu = b - (2a-b)\nu` and give
+    :math:`m/\sqrt v = \mu/\sqrt\nu`.
+    """
+    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
+    taus = np.asarray(taus, float)
+    if np.any(taus <= 0):
+        raise ValueError("taus must be > 0")
+    c = 2 * a - b
+
+    def rhs(s, y):
+        return [a - c * y[0], b - c * y[1]]
+
+    sol = solve_ivp(rhs, (0.0, float(taus.max())), [0.0, 0.0], method="LSODA", t_eval=taus, rtol=rtol, atol=atol)
+    if not sol.success:
+        raise RuntimeError(f"the ODE solver failed: {sol.message}")
+    return sol.y[0] / np.sqrt(sol.y[1])
