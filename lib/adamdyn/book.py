@@ -415,6 +415,20 @@ def _on_build_finished_check_links(app, exception):
         logger.warning("broken internal link: %s", problem, type="adamdyn", subtype="links")
 
 
+# matplotlib's JavaScript animation player (FuncAnimation.to_jshtml) links Font Awesome 4 from a
+# CDN; the theme already ships Font Awesome, so the page needs no network for the player's icons.
+_CDN_FONT_AWESOME_RE = re.compile(r"<link[^>]*//maxcdn\.bootstrapcdn\.com/font-awesome/[^>]*>\s*")
+
+
+def _on_doctree_read(app, doctree):
+    from docutils import nodes
+
+    for node in list(doctree.findall(nodes.raw)):
+        if "html" in node.get("format", "").split() and _CDN_FONT_AWESOME_RE.search(node.astext()):
+            text = _CDN_FONT_AWESOME_RE.sub("", node.astext())
+            node.replace_self(nodes.raw(text, text, format=node["format"], classes=node["classes"]))
+
+
 def _on_build_finished(app, exception):
     if exception is not None or app.builder is None or app.builder.format != "html":
         return
@@ -476,6 +490,7 @@ def setup(app):
     app.connect("config-inited", _on_config_inited)
     app.connect("builder-inited", _on_builder_inited)
     app.connect("source-read", _on_source_read)
+    app.connect("doctree-read", _on_doctree_read)
     app.connect("env-get-outdated", _on_env_get_outdated)
     app.connect("env-purge-doc", _on_env_purge_doc)
     app.connect("env-merge-info", _on_env_merge_info)
