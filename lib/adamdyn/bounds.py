@@ -1,0 +1,452 @@
+r"""Kaiser's section 4: the largest Adam step (Proposition 1) and the distance crossed on a flat (Proposition 2).
+
+Notation
+--------
+Coordinate-wise, Adam (Kingma & Ba, Algorithm 1) with a gradient history
+:math:`\delta_1, \dots, \delta_t` has moments
+:math:`m_t = (1-\beta_1)\sum_{i=0}^{t-1}\beta_1^i\delta_{t-i}` and
+:math:`v_t = (1-\beta_2)\sum_{i=0}^{t-1}\beta_2^i\delta_{t-i}^2`, and its update is
+
+.. math::
+
+    w_t - w_{t-1} = -\eta\,\frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)}+\epsilon}
+                  = -\eta\,\frac{m_t}{\sqrt{v_t} + \hat\epsilon_t}\,r_t(\beta_1, \beta_2),
+    \qquad r_t = \frac{\sqrt{1-\beta_2^t}}{1-\beta_1^t}.
+
+Results (each derived in sympy by a function below)
+---------------------------------------------------
+* Cauchy-Schwarz with :math:`u_i = \beta_2^{i/2}\delta_{t-i}`, :math:`v_i = \beta_1^i\beta_2^{-i/2}`
+  gives, without bias correction and with :math:`\epsilon = 0`,
+  :math:`|m_t|/\sqrt{v_t} \le \frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\frac{1-q^t}{1-q}}`,
+  :math:`q = \beta_1^2/\beta_2`, with equality for :math:`\delta_{t-i}\propto(\beta_1/\beta_2)^i`.
+* Proposition 1 (the limit :math:`t\to\infty`, which exists iff :math:`\beta_1^2 < \beta_2`):
+  :math:`|w_t - w_{t-1}| \le \eta\,\frac{\sqrt{\beta_2}(1-\beta_1)}{\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}}`.
+* Kaiser's lemma :math:`r_t \le 1\ \forall t\ge 1` holds **iff** :math:`1-\beta_2 \le (1-\beta_1)^2`
+  (its own base case); :math:`\beta_2 > \beta_1^2` is not enough (e.g. :math:`\beta_1=\beta_2=0.9`).
+  Sufficiency: with :math:`c = 1-\beta_1` and :math:`\beta_2 = 1-c^2` the claim is
+  :math:`(1+c)^t + (1-c)^t \ge 2` (convexity), and :math:`r_t` decreases in :math:`\beta_2`.
+* Proposition 1 nevertheless holds *with* bias correction for every :math:`\beta_1^2<\beta_2` and every
+  :math:`t`: the bias-corrected finite supremum is the bound times
+  :math:`\sqrt{(1-q^t)(1-\beta_2^t)}/(1-\beta_1^t) \le 1`, because
+  :math:`(1-\beta_1^t)^2 - (1-q^t)(1-\beta_2^t) = (\beta_2^t-\beta_1^t)^2/\beta_2^t \ge 0` (AM-GM).
+  The lemma is not needed.  :math:`\epsilon \ge 0` only shrinks the step.
+* Proposition 2: on a flat (zero gradient) the moments decay as :math:`\beta_1^s, \beta_2^s`, each step is the
+  previous one times :math:`\rho = \beta_1/\sqrt{\beta_2}`, and the distance from the point where the last
+  step with a nonzero gradient *starts* (the last point on the slope) is at most
+  :math:`\eta\,\frac{\beta_2(1-\beta_1)}{(\sqrt{\beta_2}-\beta_1)\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}}`;
+  from the first point on the flat it is at most :math:`\rho` times that.  Both are suprema (approached by the
+  extremal history) and hold with bias correction and any :math:`\epsilon \ge 0`.
+
+References
+----------
+A. Kaiser, "Exploring the dynamics of Adam", section 4.  D. P. Kingma and J. Ba, "Adam: a method for
+stochastic optimization", ICLR 2015.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+from scipy import optimize
+
+from . import optimizers as _opt
+from . import landscapes as _L
+from .ledger import Claim
+from .validation import check_beta, check_int, check_nonnegative, check_positive
+
+__all__ = [
+    "beta1", "beta2", "t", "s", "i",
+    "bias_factor_expr", "lemma_rearranged", "lemma_paper_rearranged", "bias_lemma_condition_expr",
+    "bias_lemma_holds", "bias_lemma_first_failure", "bias_factor",
+    "finite_step_sup_expr", "step_bound_expr", "step_bound", "step_bound_exists",
+    "bias_corrected_sup_expr", "am_gm_gap_expr", "finite_step_sup",
+    "flat_distance_bound_expr", "flat_distance_bound", "flat_distance_bound_exists",
+    "flat_distance_from_flat_expr", "flat_distance_finite",
+    "extremal_history", "extremal_moments", "max_step_history", "arrival_state",
+    "crossing_distances", "claims",
+]
+
+beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
+t = sp.Symbol("t", integer=True, positive=True)
+s = sp.Symbol("s", integer=True, nonnegative=True)
+i = sp.Symbol("i", integer=True, nonnegative=True)
+_q = sp.Symbol("q", positive=True)
+
+DEFAULTS = (0.9, 0.999)
+
+
+# ----------------------------------------------------------------------------- inputs
+def _betas(beta1_, beta2_):
+    b1 = np.asarray(beta1_, dtype=float)
+    b2 = np.asarray(beta2_, dtype=float)
+    check_beta("beta1", b1.ravel())
+    check_beta("beta2", b2.ravel())
+    return np.broadcast_arrays(b1, b2)
+
+
+def _out(x, like):
+    x = np.asarray(x)
+    return x[()] if x.ndim == 0 else x
+
+
+# ----------------------------------------------------------------------------- the lemma
+def bias_factor_expr(n=t):
+    r"""The bias-correction factor :math:`r_n = \sqrt{1-\beta_2^n}/(1-\beta_1^n)` of Kaiser's Eq. (4)."""
+    return sp.sqrt(1 - beta2**n) / (1 - beta1**n)
+
+
+def lemma_rearranged(n=t):
+    r"""The lemma :math:`r_n \le 1` squared and rearranged correctly:
+    :math:`\beta_2^n \ge 2\beta_1^n - \beta_1^{2n}` (as a sympy ``GreaterThan``).
+
+    Squaring is allowed (both sides positive); expanding :math:`(1-\beta_1^n)^2` and moving terms gives
+    this.  The paper prints :math:`\beta_2^n \ge \beta_1^{2n} - 2\beta_1^n` (see :func:`lemma_paper_rearranged`),
+    whose right side is negative, so the paper's induction proves a statement that is always true.
+    """
+    lhs, rhs = 1 - beta2**n, sp.expand((1 - beta1**n) ** 2)
+    # 1 - b2^n <= rhs  <=>  b2^n >= 1 - rhs
+    return sp.Ge(beta2**n, sp.expand(1 - rhs))
+
+
+def lemma_paper_rearranged(n=t):
+    r"""The paper's printed rearrangement :math:`\beta_2^n \ge \beta_1^{2n} - 2\beta_1^n` (sign slip)."""
+    return sp.Ge(beta2**n, beta1 ** (2 * n) - 2 * beta1**n)
+
+
+def bias_lemma_condition_expr():
+    r"""The exact condition for :math:`\sqrt{1-\beta_2^t}/(1-\beta_1^t) \le 1` for all integers :math:`t \ge 1`.
+
+    .. math:: 1 - \beta_2 \le (1 - \beta_1)^2 \quad\Longleftrightarrow\quad \beta_2 \ge 2\beta_1 - \beta_1^2 .
+
+    Necessity is the case :math:`t = 1`.  Sufficiency: put :math:`c = 1-\beta_1`; at the boundary
+    :math:`\beta_2 = 1-c^2` the inequality :math:`1-\beta_2^t \le (1-\beta_1^t)^2` reads
+    :math:`(1-c)^t\,[(1+c)^t + (1-c)^t - 2] \ge 0`, true by convexity of :math:`x^t`; and
+    :math:`1-\beta_2^t` decreases as :math:`\beta_2` grows.  Kaiser's hypothesis :math:`\beta_2 > \beta_1^2`
+    is weaker: :math:`2\beta_1 - \beta_1^2 \ge \beta_1^2`.
+    """
+    return sp.Le(1 - beta2, (1 - beta1) ** 2)
+
+
+def bias_lemma_holds(beta1, beta2):
+    r"""Elementwise: does :math:`\sqrt{1-\beta_2^t}/(1-\beta_1^t) \le 1` hold for every :math:`t \ge 1`?
+
+    Exactly when :math:`1-\beta_2 \le (1-\beta_1)^2` (:func:`bias_lemma_condition_expr`).
+    At the defaults (0.9, 0.999): :math:`10^{-3} \le 10^{-2}`, true.  At (0.9, 0.9): false.
+    """
+    b1, b2 = _betas(beta1, beta2)
+    return _out((1.0 - b2) <= (1.0 - b1) ** 2, b1)
+
+
+def bias_factor(beta1, beta2, n):
+    r"""Numeric :math:`r_n = \sqrt{1-\beta_2^n}/(1-\beta_1^n)`, broadcast over betas and ``n`` (>= 1)."""
+    b1, b2 = _betas(beta1, beta2)
+    n = np.asarray(n, dtype=float)
+    if np.any(n < 1):
+        raise ValueError("n must be >= 1")
+    return np.sqrt(-np.expm1(n * np.log(b2))) / -np.expm1(n * np.log(np.where(b1 > 0, b1, 1e-300)))
+
+
+def bias_lemma_first_failure(beta1, beta2, horizon=10_000):
+    """Brute force: the first ``n <= horizon`` with :math:`r_n > 1` (0 if none), elementwise.
+
+    An independent check of :func:`bias_lemma_holds` (used in the tests).
+    """
+    horizon = check_int("horizon", horizon, 1)
+    b1, b2 = _betas(beta1, beta2)
+    n = np.arange(1, horizon + 1, dtype=float).reshape((-1,) + (1,) * b1.ndim)
+    bad = bias_factor(b1, b2, n) > 1.0 + 1e-13
+    first = np.where(bad.any(axis=0), bad.argmax(axis=0) + 1, 0)
+    return _out(first, b1)
+
+
+# ----------------------------------------------------------------------------- Proposition 1
+def finite_step_sup_expr(n=t):
+    r"""Cauchy-Schwarz supremum of :math:`|m_n|/\sqrt{v_n}` over histories of length ``n`` (sympy).
+
+    .. math:: \frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\sum_{i=0}^{n-1}\Big(\frac{\beta_1^2}{\beta_2}\Big)^i}
+
+    The sum is evaluated by sympy (a ``Piecewise`` for :math:`q = 1`; we keep the :math:`q \ne 1` branch).
+    Kaiser sums over :math:`i = 0..t` (``n = t + 1`` gradients).
+    """
+    geo = sp.summation(_q**i, (i, 0, n - 1))
+    if isinstance(geo, sp.Piecewise):
+        geo = next(e for e, c in geo.args if c == True)  # noqa: E712  (the q != 1 branch)
+    geo = geo.subs(_q, beta1**2 / beta2)
+    return (1 - beta1) / sp.sqrt(1 - beta2) * sp.sqrt(geo)
+
+
+def step_bound_expr():
+    r"""Proposition 1's bound divided by :math:`\eta`, derived in sympy.
+
+    .. math:: \lim_{t\to\infty}\frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\sum_{i=0}^{t}q^i}
+              = \frac{\sqrt{\beta_2}(1-\beta_1)}{\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}},\qquad q=\beta_1^2/\beta_2<1 .
+
+    The infinite geometric series is summed by sympy under its convergence condition :math:`q < 1`.
+    """
+    series = sp.summation(_q**i, (i, 0, sp.oo))
+    if isinstance(series, sp.Piecewise):
+        series = series.args[0][0]  # the branch valid for |q| < 1
+    expr = (1 - beta1) / sp.sqrt(1 - beta2) * sp.sqrt(series.subs(_q, beta1**2 / beta2))
+    # (1-b1)/sqrt(1-b2) * sqrt(b2/(b2-b1^2)) is the paper's form; write it the paper's way
+    paper = sp.sqrt(beta2) * (1 - beta1) / sp.sqrt((1 - beta2) * (beta2 - beta1**2))
+    assert sp.simplify((expr**2 - paper**2)) == 0
+    return paper
+
+
+def step_bound_exists(beta1, beta2):
+    r"""Elementwise: the series of Proposition 1 converges, i.e. :math:`\beta_1^2 < \beta_2`.
+
+    Outside, the extremal history :math:`\delta_{t-i}\propto(\beta_1/\beta_2)^i` makes the step grow like
+    :math:`q^{t/2}` without bound.
+    """
+    b1, b2 = _betas(beta1, beta2)
+    return _out(b1**2 < b2, b1)
+
+
+def step_bound(beta1, beta2, eta=1.0):
+    r"""Numeric Proposition 1 bound :math:`\eta\sqrt{\beta_2}(1-\beta_1)/\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}`.
+
+    Vectorized; NaN where :math:`\beta_1^2 \ge \beta_2` (no bound).  At the defaults it is
+    :math:`7.2703\,\eta` (the paper: "about 7.3 eta").
+    """
+    b1, b2 = _betas(beta1, beta2)
+    eta = np.asarray(eta, dtype=float)
+    check_positive("eta", eta.ravel())
+    ok = b1**2 < b2
+    gap = np.where(ok, b2 - b1**2, 1.0)
+    out = np.where(ok, eta * np.sqrt(b2) * (1 - b1) / np.sqrt((1 - b2) * gap), np.nan)
+    return _out(out, b1)
+
+
+def bias_corrected_sup_expr(n=t):
+    r"""Supremum over histories of the bias-corrected :math:`|\hat m_n|/\sqrt{\hat v_n}` (sympy).
+
+    .. math:: r_n\,\frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\frac{1-q^n}{1-q}}
+        = \frac{\sqrt{\beta_2}(1-\beta_1)}{\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}}\cdot
+          \frac{\sqrt{(1-q^n)(1-\beta_2^n)}}{1-\beta_1^n}.
+    """
+    return bias_factor_expr(n) * finite_step_sup_expr(n)
+
+
+def am_gm_gap_expr(n=t):
+    r""":math:`(1-\beta_1^n)^2 - (1-q^n)(1-\beta_2^n)`, simplified by sympy to :math:`(\beta_2^n-\beta_1^n)^2/\beta_2^n`.
+
+    It is nonnegative, so the bias-corrected supremum never exceeds Proposition 1's bound (for every
+    :math:`\beta_1^2 < \beta_2`, whether or not the lemma holds).  Returns ``(gap, factored)``.
+    """
+    x, y = sp.symbols("x y", positive=True)  # x = beta1^n, y = beta2^n
+    gap = (1 - x) ** 2 - (1 - x**2 / y) * (1 - y)
+    factored = sp.factor(gap)
+    assert sp.simplify(factored - (y - x) ** 2 / y) == 0
+    return gap.subs({x: beta1**n, y: beta2**n}), factored.subs({x: beta1**n, y: beta2**n})
+
+
+def finite_step_sup(beta1, beta2, n, bias_correction=False):
+    r"""Numeric supremum of :math:`|w_n - w_{n-1}|/\eta` over histories of length ``n`` (:math:`\epsilon = 0`).
+
+    Without bias correction: :math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\sum_{i<n}q^i}`; with it, times
+    :math:`r_n`.  Finite for every :math:`\beta` (the sum is finite); attained by :func:`extremal_history`.
+    """
+    b1, b2 = _betas(beta1, beta2)
+    n = np.asarray(n, dtype=float)
+    q = b1**2 / b2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geo = np.where(np.abs(q - 1) < 1e-15, n, np.expm1(n * np.log(np.where(q > 0, q, 1e-300))) / (q - 1))
+    geo = np.where(q > 0, geo, 1.0)
+    out = (1 - b1) / np.sqrt(1 - b2) * np.sqrt(geo)
+    if bias_correction:
+        out = out * bias_factor(b1, b2, n)
+    return _out(out, b1)
+
+
+# ----------------------------------------------------------------------------- Proposition 2
+def flat_distance_bound_expr():
+    r"""Proposition 2's bound divided by :math:`\eta`, derived in sympy.
+
+    On the flat :math:`m_s = \beta_1^s m_0`, :math:`v_s = \beta_2^s v_0`, so the steps are
+    :math:`(m_0/\sqrt{v_0})\rho^s`, :math:`\rho = \beta_1/\sqrt{\beta_2}`; summing :math:`s = 0..\infty`
+    (the series converges iff :math:`\rho < 1 \iff \beta_1^2 < \beta_2`) and bounding :math:`m_0/\sqrt{v_0}`
+    by :func:`step_bound_expr`:
+
+    .. math:: \frac{\beta_2(1-\beta_1)}{(\sqrt{\beta_2}-\beta_1)\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}} .
+
+    The distance is measured from the point where the last step with a nonzero gradient starts.
+    """
+    rho = sp.Symbol("rho", positive=True)
+    series = sp.summation(rho**s, (s, 0, sp.oo))
+    if isinstance(series, sp.Piecewise):
+        series = series.args[0][0]
+    expr = step_bound_expr() * series.subs(rho, beta1 / sp.sqrt(beta2))
+    paper = beta2 * (1 - beta1) / ((sp.sqrt(beta2) - beta1) * sp.sqrt((1 - beta2) * (beta2 - beta1**2)))
+    assert sp.simplify(expr - paper) == 0
+    return paper
+
+
+def flat_distance_from_flat_expr():
+    r"""The tight bound measured from the first point *on* the flat: :math:`\rho` times
+    :func:`flat_distance_bound_expr` (equivalently that bound minus Proposition 1's)."""
+    return beta1 / sp.sqrt(beta2) * flat_distance_bound_expr()
+
+
+def flat_distance_bound_exists(beta1, beta2):
+    r"""Elementwise: :math:`\rho = \beta_1/\sqrt{\beta_2} < 1` (equivalently :math:`\beta_1^2 < \beta_2`)."""
+    return step_bound_exists(beta1, beta2)
+
+
+def flat_distance_bound(beta1, beta2, eta=1.0):
+    r"""Numeric Proposition 2 bound
+    :math:`\eta\,\beta_2(1-\beta_1)/((\sqrt{\beta_2}-\beta_1)\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)})`.
+
+    Vectorized; NaN where :math:`\beta_1^2 \ge \beta_2`.  At the defaults :math:`73.03\,\eta`
+    (the paper: "about 73 eta").
+    """
+    b1, b2 = _betas(beta1, beta2)
+    ok = b1**2 < b2
+    rho = np.where(ok, b1 / np.sqrt(b2), 0.0)
+    return _out(np.where(ok, step_bound(b1, b2, eta) / (1 - rho), np.nan), b1)
+
+
+def flat_distance_finite(beta1, beta2, n, steps, bias_correction=False):
+    r"""Exact supremum (:math:`\epsilon = 0`) of the distance after ``steps`` steps from the last slope point,
+    over slope histories of length ``n``: :math:`\sum_{k=0}^{S-1}\text{sup}_n\,\rho^k\,(r_{n+k})`."""
+    b1, b2 = _betas(beta1, beta2)
+    k = np.arange(steps, dtype=float).reshape((-1,) + (1,) * b1.ndim)
+    rho = b1 / np.sqrt(b2)
+    base = finite_step_sup(b1, b2, n)
+    terms = base * rho**k
+    if bias_correction:
+        terms = terms * bias_factor(b1, b2, n + k)
+    return _out(terms.sum(axis=0), b1)
+
+
+# ----------------------------------------------------------------------------- histories
+def extremal_history(beta1, beta2, steps, scale=1.0):
+    r"""The Cauchy-Schwarz equality case :math:`\delta_k = \text{scale}\,(\beta_1/\beta_2)^{T-k}`, :math:`k=1..T`.
+
+    Shape ``(T,)`` for scalar betas, ``(T, runs)`` otherwise.  The last gradient equals ``scale``; the
+    history grows by :math:`\beta_2/\beta_1` per step towards the present.  It attains
+    :func:`finite_step_sup` at step :math:`T` (with or without bias correction, :math:`\epsilon=0`).
+    """
+    b1, b2 = _betas(beta1, beta2)
+    steps = check_int("steps", steps, 1)
+    scale = check_positive("scale", scale)[0]
+    age = np.arange(steps - 1, -1, -1, dtype=float).reshape((-1,) + (1,) * b1.ndim)
+    with np.errstate(divide="ignore"):
+        return scale * np.where(age == 0, 1.0, (b1 / b2) ** age)
+
+
+def extremal_moments(beta1, beta2, steps, scale=1.0):
+    """The moments ``(m_T, v_T)`` after :func:`extremal_history` (closed-form geometric sums)."""
+    b1, b2 = _betas(beta1, beta2)
+    q = b1**2 / b2
+    geo = finite_step_sup(b1, b2, steps) ** 2 * (1 - b2) / (1 - b1) ** 2
+    return scale * (1 - b1) * geo, scale**2 * (1 - b2) * geo
+
+
+def _step_in_eta(opt, grads):
+    """The last update of ``opt`` on each column of ``grads``, in units of -lr (positive = forward)."""
+    return -_opt.updates_from_gradients(opt, grads)[-1] / opt.lr[0]
+
+
+def max_step_history(beta1=0.9, beta2=0.999, steps=30, *, eps=0.0, bias_correction=False, restarts=3,
+                     seed=0, box=1.0):
+    r"""Maximise Adam's last update over histories in :math:`[-\text{box}, \text{box}]^T` with scipy.
+
+    L-BFGS-B from ``restarts`` seeded random starts; the objective (the update of
+    :func:`adamdyn.updates_from_gradients`, :math:`\eta = 1`) and its finite-difference gradient are
+    evaluated in one batched call.  Returns ``(best_value, best_history)``.
+    """
+    check_beta("beta1", beta1), check_beta("beta2", beta2), check_nonnegative("eps", eps)
+    steps = check_int("steps", steps, 1)
+    opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
+    h = 1e-7
+
+    def neg_and_grad(d):
+        cols = np.repeat(d[:, None], steps + 1, axis=1)
+        cols[np.arange(steps), np.arange(1, steps + 1)] += h
+        vals = _step_in_eta(opt, cols)
+        return -vals[0], -(vals[1:] - vals[0]) / h
+
+    rng = np.random.default_rng(seed)
+    best, best_d = -np.inf, None
+    for _ in range(restarts):
+        res = optimize.minimize(neg_and_grad, rng.uniform(-box, box, steps), jac=True, method="L-BFGS-B",
+                                bounds=[(-box, box)] * steps, options={"maxiter": 500})
+        val = _step_in_eta(opt, res.x)
+        if val > best:
+            best, best_d = float(val), res.x
+    return best, best_d
+
+
+# ----------------------------------------------------------------------------- the flat
+def arrival_state(beta1, beta2, steps, edge=0.0, eta=1e-3, bias_correction=False, eps=0.0):
+    r"""A :class:`~adamdyn.State` as if Adam had just taken its last slope step after :func:`extremal_history`.
+
+    The iterate sits exactly on the edge (where the plateau gradient is already 0), the moments are
+    :func:`extremal_moments` and ``t = steps``.  The last slope point (where that step started) lies one
+    step behind, at ``edge - step``; the step is returned with the state.
+    """
+    b1, b2 = (np.atleast_1d(a) for a in _betas(beta1, beta2))
+    m, v = extremal_moments(b1, b2, steps)
+    den1 = 1 - b1**steps if bias_correction else 1.0
+    den2 = 1 - b2**steps if bias_correction else 1.0
+    step = eta * (m / den1) / (np.sqrt(v / den2) + eps)
+    x = np.full((b1.size, 1), float(edge))
+    return _opt.State(x, m[:, None].copy(), v[:, None].copy(), steps), step
+
+
+def crossing_distances(path, edge):
+    """From a recorded 1-D path (``(K, runs, 1)``, every step) on a plateau: distances travelled past
+    the last slope point, past the edge, and past the first flat point, to the final iterate."""
+    w = path[:, :, 0]
+    on_slope = w < edge
+    last = on_slope.shape[0] - 1 - np.argmax(on_slope[::-1], axis=0)  # last index with w < edge
+    runs = np.arange(w.shape[1])
+    first = np.minimum(last + 1, w.shape[0] - 1)
+    final = w[-1]
+    return final - w[last, runs], final - edge, final - w[first, runs]
+
+
+def _plateau_run(beta1, beta2, power, lr=1e-3, approach=1.0, flat_steps=3000, eps=1e-8, bias_correction=True):
+    lan = _L.plateau(edge=0.0, slope=1.0, power=power)
+    opt = _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
+    steps = int(approach / lr * 3) + flat_steps
+    tr = _opt.run(opt, lan, x0=[-approach], steps=steps)
+    return crossing_distances(tr.path, 0.0), tr
+
+
+# ----------------------------------------------------------------------------- ledger
+def claims() -> list[Claim]:
+    """The section-4 rows of the ledger, computed from this module."""
+    b1, b2 = DEFAULTS
+    P1 = float(step_bound(b1, b2))
+    P2 = float(flat_distance_bound(b1, b2))
+    from_flat = P2 * b1 / np.sqrt(b2)
+    ok_def = bool(bias_lemma_holds(b1, b2))
+    counter = bool(bias_lemma_holds(0.9, 0.9))
+    first = int(bias_lemma_first_failure(0.9, 0.9, 10))
+    # Proposition 1 with bias correction where the lemma fails, on a grid (worst ratio to the bound)
+    g1, g2 = np.meshgrid(np.linspace(0.05, 0.99, 40), np.linspace(0.05, 0.999, 40))
+    ok = (g1**2 < g2) & ~bias_lemma_holds(g1, g2)
+    n = np.arange(1, 3001).reshape(-1, 1)
+    worst = float(np.nanmax(finite_step_sup(g1[ok], g2[ok], n, bias_correction=True) / step_bound(g1[ok], g2[ok])))
+    (d_slope, _, _), _ = _plateau_run(b1, b2, 1.0)
+    return [
+        Claim("S4-lemma-base", "4", "Base case: sqrt(1-beta_2)/(1-beta_1) = 10^(-1/2) < 1 at the defaults",
+              "10^(-1/2)", f"{float(bias_factor(b1, b2, 1)):.4f}", "verified", "flat-lemma"),
+        Claim("S4-lemma", "4", "sqrt(1-beta_2^t)/(1-beta_1^t) <= 1 for all t >= 1, by induction from beta_2 > beta_1^2",
+              "<= 1", f"true at the defaults ({ok_def}); the rearrangement has a sign slip and the induction "
+              f"step reverses an inequality; beta_2 > beta_1^2 is not enough: at (0.9, 0.9) it fails at t = {first} "
+              f"(holds: {counter}). Exact condition: 1 - beta_2 <= (1 - beta_1)^2", "corrected", "flat-lemma"),
+        Claim("P1", "4", "Proposition 1: |w_{t+1} - w_t| <= eta sqrt(beta_2)(1-beta_1)/sqrt((1-beta_2)(beta_2-beta_1^2))",
+              "7.3 eta", f"{P1:.4f} eta; attained in the limit by the extremal history; holds for every "
+              f"beta_1^2 < beta_2 with bias correction even where the lemma fails (worst ratio {worst:.12f})",
+              "verified", "flat-prop1"),
+        Claim("P2", "4", "Proposition 2: the distance crossed on a flat is at most "
+              "eta beta_2(1-beta_1)/((sqrt(beta_2)-beta_1) sqrt((1-beta_2)(beta_2-beta_1^2)))", "73 eta",
+              f"{P2:.3f} eta from the last point on the slope (tight); {from_flat:.3f} eta from the first point "
+              "on the flat; the Lipschitz hypothesis is not used", "verified", "flat-prop2"),
+        Claim("S4-10-steps", "4", "Adam can cross a distance of about 10 steps once it reaches a flat", "10 steps",
+              f"{P2 / P1:.3f} maximal steps (= 1/(1 - beta_1/sqrt(beta_2))); arriving from a constant slope "
+              f"it crosses {d_slope[0] / 1e-3:.2f} eta", "verified", "flat-ten-steps"),
+    ]
