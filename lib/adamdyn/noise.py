@@ -1,0 +1,307 @@
+r"""Kaiser's section 3: how Adam's moving averages treat gradient noise.
+
+Model (Kaiser's Eq. 6): the gradient seen at step :math:`t` is :math:`\mu_t + N_t`, with a
+deterministic mean :math:`\mu_t` and unbiased noise, :math:`\mathbb E N_t = 0`; here the
+:math:`N_t` are independent with variance :math:`\sigma^2` (Gaussian where a fourth moment is needed).
+With :math:`m_0 = v_0 = 0` (Kaiser writes :math:`g_T, \sigma_T^2`):
+
+.. math::
+
+    \mathbb E[m_T] &= (1-\beta_1)\sum_{j=0}^{T-1}\beta_1^j\mu_{T-j},\qquad
+    \operatorname{Var}[m_T] = (1-\beta_1)^2\sigma^2\sum_{j=0}^{T-1}\beta_1^{2j}
+        = \sigma^2\,\frac{1-\beta_1}{1+\beta_1}\,(1-\beta_1^{2T}),\\
+    \mathbb E[v_T] &= (1-\beta_2)\sum_{j=0}^{T-1}\beta_2^j(\mu_{T-j}^2+\sigma^2),\qquad
+    \operatorname{Var}[v_T] = (1-\beta_2)^2\sum_{j=0}^{T-1}\beta_2^{2j}\,2\sigma^2(2\mu_{T-j}^2+\sigma^2).
+
+As :math:`T\to\infty`, :math:`\operatorname{Var}[m_T] \to \sigma^2(1-\beta_1)/(1+\beta_1)`, a positive
+constant (:math:`\sigma^2/19` at :math:`\beta_1 = 0.9`), reached exponentially fast: an exponential moving
+average does not average noise away.  Kaiser's "tends to zero as :math:`1/\sqrt T`" is not what happens
+(a plain average of :math:`T` gradients has variance :math:`\sigma^2/T`, standard deviation
+:math:`\sigma/\sqrt T`).
+
+References
+----------
+A. Kaiser, "Exploring the dynamics of Adam", section 3.  D. P. Kingma and J. Ba, "Adam", ICLR 2015, section 3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from . import optimizers as _opt
+from . import landscapes as _L
+from .ledger import Claim
+from .validation import check_beta, check_int, check_nonnegative, check_positive
+
+__all__ = [
+    "beta1", "beta2", "sigma", "mu", "T", "j",
+    "first_moment_mean_expr", "first_moment_variance_expr", "first_moment_variance_limit_expr",
+    "bias_corrected_variance_expr", "second_moment_mean_expr", "second_moment_variance_expr",
+    "squared_gradient_moments_expr", "ramp_lag_expr", "ramp_lag_limit_expr",
+    "constant_gradient_step_expr",
+    "first_moment_variance", "first_moment_variance_limit",
+    "second_moment_mean", "second_moment_variance",
+    "monte_carlo_moments", "ramp_monte_carlo", "noisy_quadratic_lag",
+    "constant_gradient_steps", "claims",
+]
+
+from .bounds import beta1, beta2  # one set of symbols for the book
+
+sigma = sp.Symbol("sigma", positive=True)
+mu = sp.Symbol("mu", real=True)
+T = sp.Symbol("T", integer=True, positive=True)
+j = sp.Symbol("j", integer=True, nonnegative=True)
+_slope = sp.Symbol("b", real=True)
+
+
+def _branch(expr):
+    """The generic branch of a sympy ``Piecewise`` sum (ratio != 1, or the convergent one)."""
+    if not isinstance(expr, sp.Piecewise):
+        return expr
+    for e, c in expr.args:
+        if c == True or isinstance(c, sp.core.relational.StrictLessThan):  # noqa: E712
+            return e
+    return expr.args[-1][0]
+
+
+# ----------------------------------------------------------------------------- symbolic
+def first_moment_mean_expr(mean=mu):
+    r""":math:`\mathbb E[m_T] = (1-\beta_1)\sum_{j<T}\beta_1^j\mu` for a constant mean: :math:`\mu(1-\beta_1^T)`."""
+    return sp.simplify((1 - beta1) * _branch(sp.summation(beta1**j * mean, (j, 0, T - 1))))
+
+
+def first_moment_variance_expr():
+    r""":math:`\operatorname{Var}[m_T] = (1-\beta_1)^2\sigma^2\sum_{j<T}\beta_1^{2j}` (independent noise), summed by sympy."""
+    return sp.factor((1 - beta1) ** 2 * sigma**2 * _branch(sp.summation(beta1 ** (2 * j), (j, 0, T - 1))))
+
+
+def first_moment_variance_limit_expr():
+    r""":math:`\lim_{T\to\infty}\operatorname{Var}[m_T] = \sigma^2(1-\beta_1)/(1+\beta_1)` (the infinite series)."""
+    return sp.factor((1 - beta1) ** 2 * sigma**2 * _branch(sp.summation(beta1 ** (2 * j), (j, 0, sp.oo))))
+
+
+def bias_corrected_variance_expr():
+    r""":math:`\operatorname{Var}[\hat m_T] = \operatorname{Var}[m_T]/(1-\beta_1^T)^2
+    = \sigma^2\frac{(1-\beta_1)(1+\beta_1^T)}{(1+\beta_1)(1-\beta_1^T)}`: :math:`\sigma^2` at :math:`T = 1`."""
+    return sp.factor(sp.cancel(first_moment_variance_expr() / (1 - beta1**T) ** 2))
+
+
+def squared_gradient_moments_expr():
+    r"""Mean and variance of one squared gradient :math:`(\mu + N)^2`, :math:`N\sim\mathcal N(0,\sigma^2)`
+    (``sympy.stats``): :math:`\mu^2+\sigma^2` and :math:`2\sigma^2(2\mu^2+\sigma^2)`."""
+    from sympy.stats import E, Normal, variance
+
+    N = Normal("N", 0, sigma)
+    return sp.simplify(E((mu + N) ** 2)), sp.factor(sp.simplify(variance((mu + N) ** 2)))
+
+
+def second_moment_mean_expr():
+    r""":math:`\mathbb E[v_T]` for a constant mean: :math:`(\mu^2+\sigma^2)(1-\beta_2^T)`."""
+    mean_sq, _ = squared_gradient_moments_expr()
+    return sp.factor((1 - beta2) * mean_sq * _branch(sp.summation(beta2**j, (j, 0, T - 1))))
+
+
+def second_moment_variance_expr():
+    r""":math:`\operatorname{Var}[v_T]` for a constant mean and Gaussian noise:
+    :math:`2\sigma^2(2\mu^2+\sigma^2)\frac{1-\beta_2}{1+\beta_2}(1-\beta_2^{2T})`."""
+    _, var_sq = squared_gradient_moments_expr()
+    return sp.factor((1 - beta2) ** 2 * var_sq * _branch(sp.summation(beta2 ** (2 * j), (j, 0, T - 1))))
+
+
+def ramp_lag_expr():
+    r"""Bias of the bias-corrected :math:`\hat m_T` when the mean gradient is a ramp :math:`\mu_t = a + b t`.
+
+    .. math:: \mathbb E[\hat m_T] - \mu_T = \frac{(1-\beta_1)\sum_{j<T}\beta_1^j(\mu_{T-j}-\mu_T)}{1-\beta_1^T}
+              = -b\,\frac{(1-\beta_1)\sum_{j<T} j\beta_1^j}{1-\beta_1^T}.
+
+    Kingma & Ba's correction removes the bias only for a stationary mean (:math:`b = 0`).
+    """
+    return sp.simplify(-_slope * (1 - beta1) * _branch(sp.summation(j * beta1**j, (j, 0, T - 1))) / (1 - beta1**T))
+
+
+def ramp_lag_limit_expr():
+    r""":math:`\lim_{T\to\infty}` of :func:`ramp_lag_expr`: :math:`-b\,\beta_1/(1-\beta_1)` (a lag of
+    :math:`\beta_1/(1-\beta_1)` steps: 9 at :math:`\beta_1 = 0.9`)."""
+    return sp.simplify(-_slope * (1 - beta1) * _branch(sp.summation(j * beta1**j, (j, 0, sp.oo))))
+
+
+def constant_gradient_step_expr(bias_correction=False):
+    r"""Adam's step per :math:`\eta` under a constant gradient :math:`g \ne 0`, :math:`\epsilon = 0`.
+
+    Without bias correction (Kaiser's Eq. 5) it is :math:`\operatorname{sgn}(g)(1-\beta_1^T)/\sqrt{1-\beta_2^T}`,
+    the paper's expression; with it, exactly :math:`\operatorname{sgn}(g)`: every coordinate moves by
+    :math:`\eta` whatever its gradient, a corner of a hypercube.
+    """
+    g = sp.Symbol("g", positive=True)
+    m = (1 - beta1) * g * _branch(sp.summation(beta1**j, (j, 0, T - 1)))
+    v = (1 - beta2) * g**2 * _branch(sp.summation(beta2**j, (j, 0, T - 1)))
+    if bias_correction:
+        m, v = m / (1 - beta1**T), v / (1 - beta2**T)
+    return sp.simplify(m / sp.sqrt(v))
+
+
+# ----------------------------------------------------------------------------- numeric
+def first_moment_variance(beta1, T, sigma=1.0, bias_correction=False):
+    r"""Numeric :math:`\operatorname{Var}[m_T] = \sigma^2\frac{1-\beta_1}{1+\beta_1}(1-\beta_1^{2T})`
+    (divided by :math:`(1-\beta_1^T)^2` if ``bias_correction``); broadcast over arrays."""
+    b1 = np.asarray(beta1, float)
+    check_beta("beta1", b1.ravel())
+    T = np.asarray(T, float)
+    out = sigma**2 * (1 - b1) / (1 + b1) * (1 - b1 ** (2 * T))
+    return out / (1 - b1**T) ** 2 if bias_correction else out
+
+
+def first_moment_variance_limit(beta1, sigma=1.0):
+    r""":math:`\sigma^2(1-\beta_1)/(1+\beta_1)`."""
+    b1 = np.asarray(beta1, float)
+    check_beta("beta1", b1.ravel())
+    return sigma**2 * (1 - b1) / (1 + b1)
+
+
+def second_moment_mean(beta2, T, sigma=1.0, mean=0.0):
+    r""":math:`(\mu^2+\sigma^2)(1-\beta_2^T)`."""
+    b2 = np.asarray(beta2, float)
+    return (mean**2 + sigma**2) * (1 - b2 ** np.asarray(T, float))
+
+
+def second_moment_variance(beta2, T, sigma=1.0, mean=0.0):
+    r""":math:`2\sigma^2(2\mu^2+\sigma^2)\frac{1-\beta_2}{1+\beta_2}(1-\beta_2^{2T})` (Gaussian noise)."""
+    b2 = np.asarray(beta2, float)
+    return 2 * sigma**2 * (2 * mean**2 + sigma**2) * (1 - b2) / (1 + b2) * (1 - b2 ** (2 * np.asarray(T, float)))
+
+
+def _var_and_se(x):
+    """Sample variance along axis 0 and its standard error from the sample fourth central moment."""
+    n = x.shape[0]
+    d = x - x.mean(axis=0)
+    var = (d**2).sum(axis=0) / (n - 1)
+    m4 = (d**4).mean(axis=0)
+    se = np.sqrt(np.maximum(m4 - var**2 * (n - 3) / (n - 1), 0.0) / n)
+    return var, se
+
+
+def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_paths=20_000, sigma=1.0,
+                        mean=0.0, seed=0):
+    r"""Monte Carlo of :math:`m_T, v_T` under i.i.d. Gaussian noise around a constant mean.
+
+    Returns a dict of arrays over ``T_values``: ``m_mean, m_mean_se, m_var, m_var_se, v_mean, v_mean_se,
+    v_var, v_var_se``.  Standard errors: :math:`s/\sqrt n` for means; for variances
+    :math:`\sqrt{(\hat\mu_4 - \tfrac{n-3}{n-1}s^4)/n}`.
+    """
+    check_beta("beta1", beta1), check_beta("beta2", beta2), check_positive("sigma", sigma)
+    n_paths = check_int("n_paths", n_paths, 2)
+    T_values = np.asarray(T_values, int)
+    if T_values.ndim != 1 or np.any(T_values < 1):
+        raise ValueError("T_values must be a 1-D list of integers >= 1")
+    rng = np.random.default_rng(seed)
+    m = np.zeros(n_paths)
+    v = np.zeros(n_paths)
+    keep = {int(k): i for i, k in enumerate(T_values)}
+    ms = np.empty((len(T_values), n_paths))
+    vs = np.empty((len(T_values), n_paths))
+    for t in range(1, int(T_values.max()) + 1):
+        g = mean + sigma * rng.standard_normal(n_paths)
+        m = beta1 * m + (1 - beta1) * g
+        v = beta2 * v + (1 - beta2) * g * g
+        if t in keep:
+            ms[keep[t]], vs[keep[t]] = m, v
+    out = {}
+    for name, x in (("m", ms.T), ("v", vs.T)):
+        out[f"{name}_mean"] = x.mean(axis=0)
+        out[f"{name}_mean_se"] = x.std(axis=0, ddof=1) / np.sqrt(n_paths)
+        out[f"{name}_var"], out[f"{name}_var_se"] = _var_and_se(x)
+    return out
+
+
+def ramp_monte_carlo(beta1=0.9, steps=60, a=1.0, b=-0.02, sigma=1.0, n_paths=20_000, seed=0):
+    r"""Monte Carlo of the bias-corrected :math:`\hat m_t` for gradients :math:`a + b t + N_t`.
+
+    Returns ``(t, mean of m_hat, its standard error, mu_t)``.
+    """
+    check_beta("beta1", beta1)
+    rng = np.random.default_rng(seed)
+    tt = np.arange(1, steps + 1)
+    mu_t = a + b * tt
+    g = mu_t[:, None] + sigma * rng.standard_normal((steps, n_paths))
+    m = np.zeros(n_paths)
+    mh = np.empty((steps, n_paths))
+    for k in range(steps):
+        m = beta1 * m + (1 - beta1) * g[k]
+        mh[k] = m / (1 - beta1 ** (k + 1))
+    return tt, mh.mean(axis=1), mh.std(axis=1, ddof=1) / np.sqrt(n_paths), mu_t
+
+
+def noisy_quadratic_lag(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n_paths=2000, seed=0, w0=3.0):
+    r"""Adam on :math:`f(w) = w^2/2` with gradient noise :math:`\mathcal N(0, \sigma^2)`: does
+    :math:`\mathbb E[\hat m_t]` track the mean true gradient :math:`\mathbb E[\nabla f(w_{t-1})]`?
+
+    The noisy gradient is a :func:`adamdyn.landscapes.from_function` closure over a seeded generator
+    that also logs each gradient it hands out, so the bias-corrected first moment can be rebuilt from
+    exactly what Adam saw.  Returns ``(t, mean m_hat_t, se, mean true gradient at w_{t-1}, se)``.
+    """
+    rng = np.random.default_rng(seed)
+    seen, true = [], []
+
+    def grad(X):
+        g_true = np.asarray(X, float)
+        g = g_true + sigma * rng.standard_normal(g_true.shape)
+        seen.append(g[:, 0].copy())
+        true.append(g_true[:, 0].copy())
+        return g
+
+    lan = _L.from_function(lambda X: 0.5 * np.sum(np.asarray(X) ** 2, axis=-1), grad=grad, dim=1)
+    opt = _opt.adam(lr=lr, beta1=beta1, beta2=beta2)
+    _opt.run(opt.take(np.zeros(n_paths, dtype=int)), lan, x0=np.full((n_paths, 1), w0), steps=steps)
+    G, Gt = np.array(seen), np.array(true)
+    m = np.zeros(n_paths)
+    mh = np.empty_like(G)
+    for k in range(steps):
+        m = beta1 * m + (1 - beta1) * G[k]
+        mh[k] = m / (1 - beta1 ** (k + 1))
+    se = lambda x: x.std(axis=1, ddof=1) / np.sqrt(n_paths)  # noqa: E731
+    return np.arange(1, steps + 1), mh.mean(axis=1), se(mh), Gt.mean(axis=1), se(Gt)
+
+
+def constant_gradient_steps(gradient, steps=100, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
+    r"""Adam's updates per :math:`\eta` (``-update/lr``) under a constant gradient vector, shape ``(steps, dim)``.
+
+    With bias correction each coordinate moves by :math:`\eta\,|g_i|/(|g_i| + \epsilon)` in the direction
+    :math:`-\operatorname{sgn} g_i`: :math:`\eta` for every :math:`|g_i|\gg\epsilon`.
+    """
+    gvec = np.asarray(gradient, float).ravel()
+    steps = check_int("steps", steps, 1)
+    check_nonnegative("eps", eps)
+    opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
+    G = np.broadcast_to(gvec, (steps, 1, gvec.size))
+    return -_opt.updates_from_gradients(opt, G)[:, 0, :]
+
+
+# ----------------------------------------------------------------------------- ledger
+def claims() -> list[Claim]:
+    """The section-3 rows of the ledger, computed here."""
+    b1, b2 = 0.9, 0.999
+    lim = float(first_moment_variance_limit(b1))
+    mc = monte_carlo_moments(b1, b2, T_values=(1000,), n_paths=4000, seed=0)
+    z = float(abs(mc["m_var"][0] - first_moment_variance(b1, 1000)) / mc["m_var_se"][0])
+    peak = np.max((1 - b1 ** np.arange(1, 200)) / np.sqrt(1 - b2 ** np.arange(1, 200)))
+    lag = float(ramp_lag_limit_expr().subs({beta1: sp.Rational(9, 10), _slope: 1}))
+    corner = constant_gradient_steps([1e-3, 1.0, 1e3], steps=5)
+    return [
+        Claim("S3-mean", "3", "E[g_T] = (1-beta_1) sum_t grad L(w_t) beta_1^(T-t) under unbiased noise", "",
+              "derived in sympy; Monte Carlo agrees", "verified", "noise-moments"),
+        Claim("S3-var", "3", "Var[g_T] = (1-beta_1)^2 E[(sum_t N_t beta_1^(T-t))^2]", "",
+              f"= sigma^2 (1-beta_1)(1-beta_1^(2T))/(1+beta_1) for independent noise; Monte Carlo at T=1000 "
+              f"within {z:.1f} standard errors", "verified", "noise-moments"),
+        Claim("S3-var-limit", "3", "The variance of g_T tends to zero as 1/sqrt(T)", "1/sqrt(T)",
+              f"it tends to sigma^2 (1-beta_1)/(1+beta_1) = {lim:.4f} sigma^2 (exponentially fast), not to 0; "
+              "1/T (std 1/sqrt(T)) is the plain average's rate", "not reproduced", "noise-variance"),
+        Claim("S3-KB", "3", "Kingma and Ba's bias correction assumes a gradient mean constant in time", "",
+              f"verified: with a ramp of slope b the corrected m_hat lags by -b beta_1/(1-beta_1) = {lag:.0f} b",
+              "verified", "noise-bias"),
+        Claim("S3-corners", "3", "With a constant gradient the step is about -sgn(grad) eta (1-beta_1^t)/sqrt(1-beta_2^t): "
+              "steps lie on the corners of a hypercube", "",
+              f"the formula is the step without bias correction (peaks at {peak:.2f} eta); with bias correction "
+              f"every coordinate moves {corner[-1].min():.6f}..{corner[-1].max():.6f} eta for |g| from 1e-3 to 1e3",
+              "verified", "noise-corners"),
+    ]
