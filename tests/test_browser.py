@@ -2,7 +2,8 @@
 
 For each page: no failed request and nothing fetched from outside the book (file:// only),
 no JavaScript error, math typeset by the book's own MathJax (no raw TeX left, no MathJax
-error), every image, figure and animation present, no error output, warning or traceback.
+error), every image, figure and animation present and every figure retina-sharp (two image
+pixels per CSS pixel, as adamdyn.plotting.use_book_style asks), no error output, warning or traceback.
 Screenshots of key pages (light and dark theme) are saved to _build/screenshots/.
 
 Chromium is driven through the DevTools protocol over a pipe (--remote-debugging-pipe), so
@@ -158,6 +159,12 @@ PAGE_REPORT_JS = r"""
     brokenImages: [...document.images].filter((im) => !(im.complete && im.naturalWidth > 0))
       .map((im) => im.currentSrc || im.src),
     images: [...main.querySelectorAll('img')].length,
+    // figures are crisp: a book figure (in _images/) has at least 1.5 image pixels per CSS pixel
+    lowResImages: [...main.querySelectorAll('img')]
+      .filter((im) => (im.currentSrc || im.src).includes('/_images/') && im.naturalWidth > 0
+              && im.naturalWidth < 1.5 * (parseFloat(im.style.width) || im.clientWidth))
+      .map((im) => `${(im.currentSrc || im.src).split('/').pop()}: ${im.naturalWidth} px shown at `
+                   + `${parseFloat(im.style.width) || im.clientWidth} px`),
     emptyFigures: [...main.querySelectorAll('figure')]
       .filter((f) => !f.querySelector('img, svg, video, canvas, mjx-container, iframe, table')).map(text),
     figures: main.querySelectorAll('figure').length,
@@ -228,7 +235,7 @@ def shoot(browser: Chromium, session: str, path: Path):
 def problems(report: dict) -> list[str]:
     out = []
     for key in ("external", "failedRequests", "jsErrors", "consoleErrors", "mathErrors", "rawTex",
-                "brokenImages", "emptyFigures", "errorOutputs", "tracebacks"):
+                "brokenImages", "lowResImages", "emptyFigures", "errorOutputs", "tracebacks"):
         if report[key]:
             out.append(f"{key}: {report[key]}")
     if report["mathSource"] and (not report["mathjax"] or report["mathTypeset"] == 0):
@@ -285,6 +292,7 @@ BROKEN_PAGE = r"""<!DOCTYPE html><html><head><title>broken</title>
 <body><main>
 <p>Inline <span class="math notranslate nohighlight">\(x^2\)</span> left as TeX.</p>
 <img src="missing.png" alt="gone">
+<figure><img src="_images/blurry.svg" style="width: 100px"></figure>
 <figure><figcaption>A figure without its image</figcaption></figure>
 <div class="cell_output"><div class="output stderr"><pre>RuntimeWarning: overflow</pre></div></div>
 <script>undefinedFunction();</script>
@@ -296,10 +304,13 @@ def test_checker_catches_a_broken_page(browser, tmp_path):
     """The checks above can fail: a page with each defect is reported for each."""
     page = tmp_path / "broken.html"
     page.write_text(BROKEN_PAGE)
+    (tmp_path / "_images").mkdir()
+    (tmp_path / "_images" / "blurry.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="50" height="50"><rect width="50" height="50"/></svg>')
     report = check_page(browser, tmp_path, page)
     found = "\n".join(problems(report))
     assert report["external"] == ["https://cdn.invalid/mathjax.js"]
-    for expected in ("failedRequests", "missing.png", "rawTex", "emptyFigures", "errorOutputs",
+    for expected in ("failedRequests", "missing.png", "rawTex", "blurry.svg: 50 px shown at 100 px", "emptyFigures", "errorOutputs",
                      "RuntimeWarning", "undefinedFunction", "math not typeset"):
         assert expected in found, (expected, found)
 

@@ -47,6 +47,8 @@ from tinylib.{module} import VALUE
 with open(os.environ["EXEC_LOG"], "a") as f:
     f.write("{name}\\n")
 glue("value", VALUE, display=False)
+from adamdyn.book import progress
+steps = sum(1 for _ in progress(range(5), label="sweeping"))  # silent in the built page
 ```
 
 {prose} The value is {{glue:text}}`value`.
@@ -82,6 +84,7 @@ class Book:
         self.log.write_text("")
         env = dict(os.environ, PYTHONPATH=str(self.src), EXEC_LOG=str(self.log),
                    PYTHONDONTWRITEBYTECODE="1")  # an edit in the same second must not hit a stale .pyc
+        env.pop("ADAMDYN_PROGRESS", None)
         jb = Path(sys.executable).with_name("jupyter-book")
         run = subprocess.run([str(jb), "build", str(self.src), "--warningiserror", "--nitpick",
                               "--keep-going", "--path-output", str(out or self.out)],
@@ -101,6 +104,8 @@ def test_lib_edit_reexecutes_exactly_the_dependent_chapter(tmp_path):
     book = Book(tmp_path)
     assert book.build() == ["ca", "cb"]
     assert (book.shown("ca"), book.shown("cb")) == ("1", "10")
+    page = (book.out / "_build" / "html" / "ca.html").read_text()
+    assert "sweeping 5" not in page and "stderr" not in page  # no progress line in the page
     # the cache lives inside this build's output folder: a fresh clone cannot inherit one
     assert (book.out / "_build" / ".jupyter_cache").is_dir()
 
@@ -162,3 +167,21 @@ def test_imports_are_resolved_through_the_package(tmp_path, monkeypatch):
 def test_imported_names_fallback_for_magics():
     names = _imported_names("%time x = 1\nfrom pkg.a import (b,\n c)\nimport q.r as s, t\n")
     assert {"pkg", "pkg.a", "pkg.a.b", "q", "q.r", "t"} <= names
+
+
+def test_progress_is_silent_in_builds_and_visible_interactively(monkeypatch, capsys):
+    from adamdyn.book import progress
+
+    monkeypatch.setenv("ADAMDYN_PROGRESS", "1")
+    assert list(progress(range(4), label="sweep", every=0)) == [0, 1, 2, 3]
+    err = capsys.readouterr().err
+    assert "sweep 4/4 (100%)" in err and err.endswith("\n")
+    assert list(progress(iter("ab"), label="gen")) == ["a", "b"]  # no len(): a plain count
+    assert "gen 2" in capsys.readouterr().err
+
+    monkeypatch.setenv("ADAMDYN_PROGRESS", "0")
+    assert list(progress(range(3), label="sweep")) == [0, 1, 2]
+    monkeypatch.delenv("ADAMDYN_PROGRESS")
+    monkeypatch.setenv("ADAMDYN_BOOK_BUILD", "1")  # what the book build sets for its kernels
+    assert list(progress(range(3), label="sweep")) == [0, 1, 2]
+    assert capsys.readouterr().err == ""

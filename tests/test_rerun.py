@@ -39,6 +39,8 @@ steps = 10
 from myst_nb import glue
 glue("partial_sum", sum(beta1**k for k in range(steps)), display=False)
 glue("where", __import__("os").getcwd(), display=False)
+from adamdyn.book import progress
+count = sum(1 for _ in progress(range(steps), label="sweeping"))
 ```
 """
 
@@ -70,6 +72,8 @@ def test_cli_rerun_changes_results_and_writes_notebook(chapter, tmp_path):
     assert g["partial_sum"] == pytest.approx(closed_form(0.5, 4), rel=1e-12)  # 1.875, not the default 6.51
     assert abs(g["partial_sum"] - closed_form(0.9, 10)) > 1
     assert f"partial_sum = {g['partial_sum']}" in run.stdout
+    # no progress lines in a written notebook
+    assert not any("sweeping" in o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
     # the chapter runs in its own folder, as in the book build
     assert Path(g["where"]) == chapter.parent.resolve()
     # papermill recorded the injected values in the executed notebook

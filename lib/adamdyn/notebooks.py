@@ -91,9 +91,6 @@ def execute_chapter(path, parameters: dict | None = None, output=None, timeout: 
     timeout : int
         Seconds one cell may run.
     """
-    import nbformat
-    import papermill
-
     path = resolve_chapter(path)
     parameters = dict(parameters or {})
     nb = _read_notebook(path)
@@ -106,6 +103,21 @@ def execute_chapter(path, parameters: dict | None = None, output=None, timeout: 
         if unknown:
             raise ValueError(f"parameters: {unknown} not defined in the parameters cell of {path.name}; "
                              f"allowed: {sorted(known)}")
+    # a re-run writes a notebook, not a terminal: adamdyn.book.progress stays silent in it
+    quiet = "ADAMDYN_PROGRESS" not in os.environ
+    if quiet:
+        os.environ["ADAMDYN_PROGRESS"] = "0"
+    try:
+        return _execute(path, nb, parameters, output, timeout)
+    finally:
+        if quiet:
+            os.environ.pop("ADAMDYN_PROGRESS", None)
+
+
+def _execute(path, nb, parameters, output, timeout):
+    import nbformat
+    import papermill
+
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / (path.stem + ".ipynb")
         nbformat.write(nb, src)
