@@ -63,7 +63,7 @@ __all__ = [
     "flat_distance_bound_expr", "flat_distance_bound", "flat_distance_bound_exists",
     "flat_distance_from_flat_expr", "flat_distance_finite",
     "extremal_history", "extremal_moments", "max_step_history", "arrival_state",
-    "crossing_distances", "claims",
+    "crossing_distances", "simulate_flat_map", "claims",
 ]
 
 beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
@@ -250,7 +250,7 @@ def finite_step_sup(beta1, beta2, n, bias_correction=False):
     b1, b2 = _betas(beta1, beta2)
     n = np.asarray(n, dtype=float)
     q = b1**2 / b2
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # q > 1: the sum is huge, inf is right
         geo = np.where(np.abs(q - 1) < 1e-15, n, np.expm1(n * np.log(np.where(q > 0, q, 1e-300))) / (q - 1))
     geo = np.where(q > 0, geo, 1.0)
     out = (1 - b1) / np.sqrt(1 - b2) * np.sqrt(geo)
@@ -313,7 +313,8 @@ def flat_distance_finite(beta1, beta2, n, steps, bias_correction=False):
     k = np.arange(steps, dtype=float).reshape((-1,) + (1,) * b1.ndim)
     rho = b1 / np.sqrt(b2)
     base = finite_step_sup(b1, b2, n)
-    terms = base * rho**k
+    with np.errstate(over="ignore", invalid="ignore"):  # rho > 1: the distance is unbounded
+        terms = base * rho**k
     if bias_correction:
         terms = terms * bias_factor(b1, b2, n + k)
     return _out(terms.sum(axis=0), b1)
@@ -383,7 +384,8 @@ def arrival_state(beta1, beta2, steps, edge=0.0, eta=1e-3, bias_correction=False
     r"""A :class:`~adamdyn.State` as if Adam had just taken its last slope step after :func:`extremal_history`.
 
     The iterate sits exactly on the edge (where the plateau gradient is already 0), the moments are
-    :func:`extremal_moments` and ``t = steps``.  The last slope point (where that step started) lies one
+    :func:`extremal_moments` with the sign of the slope's gradients (negative: descent moves to :math:`+w`)
+    and ``t = steps``.  The last slope point (where that step started) lies one
     step behind, at ``edge - step``; the step is returned with the state.
     """
     b1, b2 = (np.atleast_1d(a) for a in _betas(beta1, beta2))
@@ -392,7 +394,47 @@ def arrival_state(beta1, beta2, steps, edge=0.0, eta=1e-3, bias_correction=False
     den2 = 1 - b2**steps if bias_correction else 1.0
     step = eta * (m / den1) / (np.sqrt(v / den2) + eps)
     x = np.full((b1.size, 1), float(edge))
-    return _opt.State(x, m[:, None].copy(), v[:, None].copy(), steps), step
+    # descent on the plateau's slope moves towards +w: the gradients there, and so m, are negative
+    return _opt.State(x, -m[:, None].copy(), v[:, None].copy(), steps), step
+
+
+def simulate_flat_map(beta1, beta2, arrival_steps=20_000, flat_steps=20_000, eta=1e-3):
+    r"""Proposition 2 over a grid, simulated: one batched :func:`adamdyn.run` on the plateau.
+
+    Every run (one per :math:`(\beta_1, \beta_2)` with :math:`\beta_1^2 < \beta_2`) starts from
+    :func:`arrival_state` (extremal history of ``arrival_steps`` gradients, :math:`\epsilon = 0`, no bias
+    correction) and takes ``flat_steps`` steps on the flat.
+
+    Returns
+    -------
+    simulated, exact, limit : ndarray
+        Distance per :math:`\eta` from the last slope point: simulated; the finite-horizon closed form
+        :func:`flat_distance_finite`; the bound :func:`flat_distance_bound`.  NaN where no bound exists.
+    underflow : ndarray of bool
+        Where :math:`v_s` underflows to 0 in float64 (about :math:`\beta_2^s v_0 < 10^{-308}`) before
+        :math:`\rho^s` is below :math:`10^{-9}`: the run then stops early and falls short of the
+        closed form.  A floating-point limit, not a property of Adam.
+    """
+    b1, b2 = (np.ravel(a) for a in _betas(beta1, beta2))
+    shape = np.broadcast(np.asarray(beta1), np.asarray(beta2)).shape
+    ok = b1**2 < b2
+    sim = np.full(b1.shape, np.nan)
+    if ok.any():
+        st, step = arrival_state(b1[ok], b2[ok], arrival_steps, eta=eta)
+        opt = _opt.adam(lr=eta, beta1=b1[ok], beta2=b2[ok], eps=0.0, bias_correction=False)
+        tr = _opt.run(opt, _L.plateau(0.0, 1.0, 1.0), x0=None, steps=flat_steps, record_every=flat_steps,
+                      state=st)
+        sim[ok] = (tr.final[:, 0] + step) / eta
+        if tr.diverged.any():
+            raise RuntimeError("a flat-crossing run diverged")
+    exact = np.where(ok, flat_distance_finite(b1, b2, arrival_steps, flat_steps), np.nan)
+    limit = flat_distance_bound(b1, b2)
+    _, v0 = extremal_moments(b1, b2, arrival_steps)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s_under = np.log(1e-308 / v0) / np.log(b2)
+        rho = np.where(ok, b1 / np.sqrt(b2), 0.0)
+        underflow = ok & (s_under < flat_steps) & (rho ** np.minimum(s_under, flat_steps) > 1e-9)
+    return sim.reshape(shape), exact.reshape(shape), limit.reshape(shape), underflow.reshape(shape)
 
 
 def crossing_distances(path, edge):
