@@ -51,7 +51,8 @@ from .validation import check_beta, check_int, check_nonnegative, check_points, 
 
 __all__ = [
     "START", "TOL", "PAPER_COUNTS", "PAPER_PERIODS", "NAMES",
-    "valley", "LongRun", "long_runs", "marker_points", "count_map",
+    "valley", "LongRun", "long_runs", "second_moment_along", "frozen_v_threshold_symbolic", "period_map",
+    "paper_match", "diagonal_counts", "first_crossing", "marker_points", "count_map",
     "detect_period", "burst_intervals", "tail_summary",
     "subnormal_count", "sgd_underflow_stall", "subnormal_timing",
     "alternating_moments_symbolic", "corrected_condition_quadratic", "paper_condition_quadratic",
@@ -92,6 +93,7 @@ class LongRun:
     early_path : every step of the first ``early`` steps, shape (early+1, runs, 2)
     tail_times, tail_path : every step of the last ``tail`` steps
     hit_step : first step within :data:`TOL` of the origin (-1 never)
+    tail_state : the :class:`~adamdyn.State` where the tail window starts
     state : final :class:`~adamdyn.State`
     seconds : wall-clock time of the three compiled calls
     """
@@ -104,6 +106,7 @@ class LongRun:
     tail_times: np.ndarray
     tail_path: np.ndarray
     hit_step: np.ndarray
+    tail_state: _opt.State
     state: _opt.State
     seconds: float
 
@@ -132,7 +135,48 @@ def long_runs(landscape, optimizer=None, x0=START, steps=10**6, coarse=1000, ear
     times = np.concatenate([a.times, b.times[1:], c.times[1:]])
     path = np.concatenate([a.path, b.path[1:], c.path[1:]])
     keep = (times % coarse == 0) | (times == times[-1])
-    return LongRun(opt.names, steps, times[keep], path[keep], a.path, c.times, c.path, hit, c.state, seconds)
+    return LongRun(opt.names, steps, times[keep], path[keep], a.path, c.times, c.path, hit, b.state, c.state,
+                   seconds)
+
+
+def second_moment_along(run: LongRun, landscape, index: int, beta2: float) -> np.ndarray:
+    r"""Second moment :math:`v_t` of run ``index`` (an Adam or RMSProp run with decay ``beta2``) over the tail.
+
+    Rebuilt from the recorded iterates and the state at the window's start with the
+    optimizer's own recursion :math:`v_t = \beta_2 v_{t-1} + (1-\beta_2)\,\nabla f(w_{t-1})^2`.
+    Returns shape (tail+1, 2); row 0 is the state at the window's start.
+    """
+    if not 0 <= index < len(run.names):
+        raise ValueError(f"index must lie in [0, {len(run.names) - 1}], got {index}")
+    b2 = float(check_beta("beta2", beta2)[0])
+    x = run.tail_path[:, index, :]
+    g2 = landscape.grad(x[:-1]) ** 2
+    v = np.empty_like(x)
+    v[0] = run.tail_state.v[index]
+    for t in range(1, x.shape[0]):
+        v[t] = b2 * v[t - 1] + (1 - b2) * g2[t - 1]
+    return v
+
+
+def frozen_v_threshold_symbolic():
+    r"""Sympy: linear stability of Adam's momentum recursion on :math:`a w^2` with :math:`v` frozen.
+
+    With :math:`\alpha = \eta/(\sqrt v + \epsilon)`: :math:`m_{t} = \beta_1 m_{t-1} + (1-\beta_1)2a w_{t-1}`,
+    :math:`w_t = w_{t-1} - \alpha m_t`.  The characteristic polynomial is
+    :math:`z^2 - (1 + \beta_1 - h)z + \beta_1`, :math:`h = 2a\alpha(1-\beta_1)`; a root crosses
+    :math:`z = -1` (period-2 instability) at the returned critical :math:`\sqrt v`.
+    Returns ``(charpoly times (sqrt(v) + eps), sqrt_v_critical)``.
+    """
+    z = sp.Symbol("z")
+    sv = sp.Symbol("s", positive=True)
+    alpha = _eta / (sv + _eps)
+    # (m, w) -> (m', w'): m' = b1 m + (1-b1) 2a w,  w' = w - alpha m'
+    A = sp.Matrix([[_b1, (1 - _b1) * 2 * _a], [-alpha * _b1, 1 - alpha * (1 - _b1) * 2 * _a]])
+    poly = sp.expand(sp.simplify((A - z * sp.eye(2)).det() * (sv + _eps)))
+    crit = sp.solve(sp.Eq(poly.subs(z, -1), 0), sv)
+    return sp.collect(poly, z), sp.simplify(crit[0])
+
+
 
 
 def marker_points(run: LongRun, fractions=(0.25, 0.5, 0.75)) -> np.ndarray:
@@ -164,6 +208,58 @@ def count_map(landscape, xs, ys, rmsprop_beta2s=(0.9, 0.99, 0.999), lr=1e-3, ste
     return h[:n].reshape(X.shape), h[n:].reshape(b2.size, *X.shape)
 
 
+def diagonal_counts(landscape, s_grid, rmsprop_beta2s=(0.9, 0.99, 0.999), lr=1e-3, steps=20_000, tol=TOL):
+    """:func:`count_map` along the diagonal starts (s, s): returns ``adam`` (n,) and ``rmsprop`` (n_beta2, n)."""
+    s_grid = np.asarray(s_grid, float)
+    b2 = check_beta("rmsprop_beta2s", rmsprop_beta2s)
+    n = s_grid.size
+    starts = np.column_stack([s_grid, s_grid])
+    opt = _opt.combine(_opt.adam(lr=lr, beta1=np.full(n, 0.9)), _opt.rmsprop(lr=lr, beta2=np.repeat(b2, n)))
+    tr = _opt.run(opt, landscape, np.vstack([starts] * (1 + b2.size)), steps, record_every=steps,
+                  target=[0.0, 0.0], tol=tol)
+    return tr.hit_step[:n], tr.hit_step[n:].reshape(b2.size, n)
+
+
+def first_crossing(s_grid, counts, value) -> float:
+    """The start s at which ``counts`` (over increasing ``s_grid``) first reaches ``value``, linearly
+    interpolated between grid points; NaN if it never does (or a run never arrived before it)."""
+    s_grid, c = np.asarray(s_grid, float), np.asarray(counts, float)
+    if s_grid.shape != c.shape or s_grid.ndim != 1:
+        raise ValueError("s_grid and counts must be 1-D arrays of the same length")
+    for i in range(s_grid.size):
+        if c[i] < 0:
+            return np.nan
+        if c[i] >= value:
+            if i == 0:
+                return np.nan if c[i] > value else float(s_grid[0])
+            f = (value - c[i - 1]) / (c[i] - c[i - 1])
+            return float(s_grid[i - 1] + f * (s_grid[i] - s_grid[i - 1]))
+    return np.nan
+
+
+def paper_match(count, paper, rtol=0.02) -> np.ndarray:
+    """Boolean mask: where ``count`` arrived and lies within ``rtol`` (relative) of the paper's number."""
+    c = np.asarray(count)
+    return (c > 0) & (np.abs(c - paper) <= rtol * paper)
+
+
+def period_map(landscape, xs, ys, optimizer=None, steps=20_000, window=400, coord=0):
+    """Long-run period (:func:`detect_period`, 0 = none up to 64) of ``coord`` from every start of a grid.
+
+    Returns an int array of shape (len(ys), len(xs)).
+    """
+    opt = optimizer if optimizer is not None else _opt.adam(lr=1e-3)
+    if len(opt) != 1:
+        raise ValueError("optimizer must hold a single run; the grid supplies the runs")
+    X, Y = np.meshgrid(np.asarray(xs, float), np.asarray(ys, float))
+    starts = np.column_stack([X.ravel(), Y.ravel()])
+    a = _opt.run(opt, landscape, starts, check_int("steps", steps, 1), record_every=steps)
+    b = _opt.run(opt.take(np.zeros(len(starts), int)), landscape, None, check_int("window", window, 130),
+                 record_every=1, state=a.state)
+    per = [detect_period(b.path[:, r, coord]) for r in range(len(starts))]
+    return np.array(per).reshape(X.shape)
+
+
 # ------------------------------------------------------------- long-run shape
 def detect_period(x, max_period=64, rtol=1e-6) -> int:
     """Smallest p <= ``max_period`` with ``max|x[t+p] - x[t]| <= rtol * max|x|`` over the window, else 0.
@@ -192,14 +288,14 @@ def burst_intervals(x, threshold=0.5, min_gap=50) -> np.ndarray:
     return np.diff(peaks)
 
 
-def tail_summary(x) -> dict:
-    """Period, amplitude ((max - min)/2), sign-alternation rate and burst interval of a tail window."""
+def tail_summary(x, max_period=64, rtol=1e-6) -> dict:
+    """Period (:func:`detect_period`), amplitude ((max - min)/2), sign-flip rate and burst interval of a window."""
     x = np.asarray(x, float)
-    p = detect_period(x)
+    p = detect_period(x, max_period, rtol)
     gaps = burst_intervals(x) if p == 0 else np.zeros(0, int)
     flips = np.mean(np.sign(x[1:]) != np.sign(x[:-1]))
     kind = "still" if p == 1 else ("periodic" if p > 1 else ("bursting" if gaps.size >= 3 else "irregular"))
-    return dict(kind=kind, period=p, amplitude=(x.max() - x.min()) / 2, max_abs=np.abs(x).max(),
+    return dict(kind=kind, period=p, amplitude=float((x.max() - x.min()) / 2), max_abs=float(np.abs(x).max()),
                 sign_flip_rate=float(flips),
                 burst_mean=float(gaps.mean()) if gaps.size else np.nan,
                 burst_std=float(gaps.std()) if gaps.size else np.nan, bursts=int(gaps.size + (gaps.size > 0)))
