@@ -95,6 +95,10 @@ __all__ = [
     "ODE_METHOD",
     "ODE_RTOL",
     "ODE_ATOL",
+    "loglog_slope",
+    "discretization_errors",
+    "pole_deviation",
+    "family_gaps",
 ]
 
 #: Integrator for (2): LSODA switches between Adams (non-stiff) and BDF (stiff); the Adam
@@ -647,3 +651,49 @@ def pole_deviation(grad, theta0, alpha1, alpha2, t_eval, *, lam=0.0, eps=1e-8, d
     gap = np.linalg.norm(runs[1].m - runs[0].m, axis=1)
     kappa = 1.0 if lam == 0 else alpha1 * -np.expm1(-lam / alpha1) / lam
     return gap, float(kappa)
+
+
+def family_gaps(landscape, theta0, s, steps, *, gamma=2.0, alpha2=5.0):
+    r"""Forward Euler (3) of the heavy-ball, RMSProp and AdaGrad families against :mod:`adamdyn.optimizers`.
+
+    The maps (ours), with :math:`g_k = \nabla f(\theta_k)`:
+
+    * heavy ball, :math:`v \equiv 0`, :math:`\varepsilon = 1`: Euler is torch-style momentum
+      with :math:`\mu = 1 - s\gamma`, learning rate :math:`s^2`, and :math:`m_0 = s\,g_0`
+      (Euler's :math:`m_k/s` is torch's buffer);
+    * RMSProp, :math:`p = q = \alpha_2`: RMSProp with :math:`\beta_2 = 1 - s\alpha_2`, learning
+      rate :math:`s`, :math:`v_0 = (1-\beta_2) g_0^2` (the library's first accumulator);
+    * AdaGrad, :math:`p = 1/s`, :math:`q = 0`: AdaGrad with learning rate :math:`s`,
+      :math:`v_0 = g_0^2`.
+
+    For the adaptive two :math:`\varepsilon` is :math:`10^{-300}` in Euler and 0 in the library,
+    so the root is the same in floating point.
+
+    Returns
+    -------
+    dict
+        Method name to :math:`\max_k\|\theta_k^{Euler} - \theta_k^{library}\|`.
+    """
+    from . import optimizers as opt
+
+    theta0 = _as_vector("theta0", theta0)
+    s = float(check_positive("s", s)[0])
+    steps = check_int("steps", steps, minimum=1)
+    grad = landscape.grad
+    g0 = np.asarray(grad(theta0), dtype=float)
+    zero = np.zeros_like(theta0)
+    tiny = 1e-300
+    b2 = 1.0 - s * alpha2
+    if not 0.0 < b2 < 1.0:
+        raise ValueError(f"s * alpha2 must lie in (0, 1), got {s * alpha2!r}")
+    cases = {
+        "heavy ball": (heavy_ball(gamma), s * g0, zero, 1.0, opt.momentum(lr=s * s, beta=1.0 - s * gamma)),
+        "RMSProp": (rmsprop(alpha2), zero, (1.0 - b2) * g0**2, tiny, opt.rmsprop(lr=s, beta2=b2, eps=0.0)),
+        "AdaGrad": (adagrad(1.0 / s), zero, g0**2, tiny, opt.adagrad(lr=s, eps=0.0)),
+    }
+    gaps = {}
+    for name, (coeffs, m0, v0, eps, optimizer) in cases.items():
+        theta, _, _ = forward_euler(coeffs, grad, theta0, m0, v0, s, steps, eps=eps)
+        lib = opt.run(optimizer, landscape, x0=theta0, steps=steps).path[:, 0, :]
+        gaps[name] = float(np.abs(theta - lib).max())
+    return gaps
