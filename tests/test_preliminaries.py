@@ -130,7 +130,7 @@ def test_chapter_glued_numbers(chapter):
     assert g["pre_rms_ratio"] == pytest.approx(0.1, rel=1e-12)
     assert g["pre_rms_ratio_measured"] == pytest.approx(0.1, rel=1e-6)
     assert g["pre_ada_err_printed"] < 1e-13 and g["pre_ada_err_corrected"] < 1e-13
-    assert g["pre_sums_ok"] == "True"
+    assert g["pre_sums_ok"] is True
     assert g["pre_gain_max"] == pytest.approx(6.5685, abs=1e-4) and g["pre_gain_argmax"] == 12
     assert g["pre_gain_formula_err"] < 1e-12
     # both variants reach the valley's minimum; without bias correction sooner

@@ -30,7 +30,7 @@ from . import optimizers as _opt
 from .validation import check_int, check_points
 
 __all__ = ["Equivalence", "TABLE", "VARIANTS", "torch_available", "equivalence", "markdown_table",
-           "run_torch", "max_deviation", "deviation_on_gradients"]
+           "gap_to_nearest", "run_torch", "max_deviation", "deviation_on_gradients"]
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class Equivalence:
         wrong mapping cannot pass by accident).
     note : str
         Why the mapping holds, which torch defaults it overrides, or why there is none.
+    nearest : str or None
+        For a variant without torch equivalent, the variant with one that comes closest.
     """
 
     variant: str
@@ -63,6 +65,7 @@ class Equivalence:
     torch_kwargs: Callable | None
     defaults: dict = field(default_factory=dict)
     note: str = ""
+    nearest: str | None = None
 
     def torch_call(self, **hyper) -> str:
         """The torch call as text, e.g. ``torch.optim.SGD(params, lr=0.01)``."""
@@ -114,15 +117,15 @@ TABLE = (
         "Adam without bias correction", "adam(lr, beta1, beta2, eps, bias_correction=False)",
         lambda lr, beta1, beta2, eps: _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=False),
         None, None, {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
-        "None: torch.optim.Adam always divides by 1 - beta1^t and 1 - beta2^t. A LambdaLR schedule "
+        "torch.optim.Adam always divides by 1 - beta1^t and 1 - beta2^t. A LambdaLR schedule "
         "lr (1 - beta1^t)/sqrt(1 - beta2^t) undoes both only when eps = 0; for eps > 0 it would also "
-        "rescale eps by sqrt(1 - beta2^t). This is Kaiser's Eq. (5)."),
+        "rescale eps by sqrt(1 - beta2^t). This is Kaiser's Eq. (5).", nearest="Adam"),
     Equivalence(
         "Adam, eps inside the root", "adam(lr, beta1, beta2, eps, eps_inside=True)",
         lambda lr, beta1, beta2, eps: _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, eps_inside=True),
         None, None, {"lr": 0.01, "beta1": 0.8, "beta2": 0.99, "eps": 1e-6},
-        "None: torch puts eps outside the root, sqrt(v_hat) + eps; the ODE papers' sqrt(v_hat + eps) "
-        "differs wherever v_hat is not large compared with eps."),
+        "torch puts eps outside the root, sqrt(v_hat) + eps; the ODE papers' sqrt(v_hat + eps) "
+        "differs wherever v_hat is not large compared with eps.", nearest="Adam"),
 )
 
 #: The rows of :data:`TABLE` by variant name.
@@ -156,6 +159,22 @@ def markdown_table() -> str:
         torch_call = "**none**" if e.torch_class is None else f"`{e.torch_call()}`"
         rows.append(f"| {cell(e.variant)} | `ad.{cell(e.adamdyn)}` | {cell(torch_call)} | {cell(e.note)} |\n")
     return head + "".join(rows)
+
+
+def gap_to_nearest(variant: str, landscape, x0, steps: int, **hyper) -> float:
+    """How far a variant without torch equivalent strays from its nearest variant with one.
+
+    Both run in adamdyn with the same hyperparameters (torch is not needed);
+    returns the largest distance between their iterates, :math:`\\max_t \\|w_t - w'_t\\|_\\infty`.
+    """
+    e = equivalence(variant)
+    if e.nearest is None:
+        raise ValueError(f"variant {variant!r} has a torch equivalent; nothing to compare")
+    hyper = {**e.defaults, **hyper}
+    near = equivalence(e.nearest)
+    opt = _opt.combine(e.build(**hyper), near.build(**{k: hyper[k] for k in near.defaults}))
+    path = _opt.run(opt, landscape, x0=x0, steps=steps).path
+    return float(np.abs(path[:, 0] - path[:, 1]).max())
 
 
 def _torch_optimizer(e: Equivalence, param, hyper):
