@@ -158,3 +158,34 @@ def test_validation_helpers_directly():
     for fn, arg in [(V.check_positive, 0.0), (V.check_beta, 1.0), (V.check_nonnegative, -1.0)]:
         with pytest.raises(ValueError, match=re.escape("myname")):
             fn("myname", arg)
+
+
+# ---------------------------------------------------------------- known gaps in lib (reported to the lead)
+
+@pytest.mark.xfail(strict=True, reason="run(state=...) does not broadcast a 1-run optimizer over the state's runs, "
+                                       "although run(x0=(R, dim)) and updates_from_gradients do")
+def test_continuation_of_a_broadcast_run():
+    tr = ad.run(ad.adam(), L.smooth_valley(), x0=np.ones((3, 2)), steps=5)
+    more = ad.run(ad.adam(), L.smooth_valley(), x0=None, steps=5, state=tr.state)
+    assert more.state.t == 10
+
+
+@pytest.mark.xfail(strict=True, reason="run(state=...) does not check state.m / state.v against state.x; "
+                                       "the numba kernel then reads the wrong entries (or past the array end)")
+def test_state_moment_shapes_are_checked():
+    import dataclasses
+
+    tr = ad.run(ad.combine(ad.adam(), ad.adam()), L.smooth_valley(), x0=[1.0, 1.0], steps=5)
+    bad = dataclasses.replace(tr.state, m=np.zeros((2, 3)))
+    with raises(r"state\.m"):
+        ad.run(ad.combine(ad.adam(), ad.adam()), L.smooth_valley(), x0=None, steps=5, state=bad)
+
+
+@pytest.mark.xfail(strict=True, reason="a negative state.t is not rejected: the kernel divides by 1 - beta^0 = 0 "
+                                       "and raises ZeroDivisionError instead of a ValueError naming state.t")
+def test_negative_state_step_is_rejected():
+    import dataclasses
+
+    tr = ad.run(ad.adam(), L.smooth_valley(), x0=[1.0, 1.0], steps=5)
+    with raises(r"state\.t"):
+        ad.run(ad.adam(), L.smooth_valley(), x0=None, steps=5, state=dataclasses.replace(tr.state, t=-4))
