@@ -345,3 +345,17 @@ def test_updates_from_gradients_shapes():
     assert u1.shape == (20,) and u2.shape == (20, 1) and u3.shape == (20, 1, 1)
     np.testing.assert_array_equal(u1, u2[:, 0])
     np.testing.assert_array_equal(u1, u3[:, 0, 0])
+
+
+@pytest.mark.xfail(strict=True, reason="updates_from_gradients squares gradients above ~1e154 outside np.errstate: "
+                                       "RuntimeWarning 'overflow encountered in multiply', v = inf, and the "
+                                       "update silently becomes 0 instead of Adam's -lr*sign(g) (nothing is flagged)")
+def test_updates_from_gradients_with_huge_gradients_warns_not_and_is_not_silently_zero():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            u = ad.updates_from_gradients(ad.adam(lr=1e-3), [1e200, 1.0])
+        except ValueError as err:  # refusing with a clear message is acceptable
+            assert "grads" in str(err)
+            return
+    assert u[0] == pytest.approx(-1e-3, rel=1e-12)
