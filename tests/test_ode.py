@@ -224,6 +224,15 @@ def test_heavy_ball_euler_and_ode_agree_to_first_order():
     assert ode.theta[-1, 0] == pytest.approx(2 * np.exp(-1.0), rel=1e-8)
 
 
+def test_nesterov_family_matches_bessel_closed_form():
+    """theta'' + (3/t) theta' + theta = 0, theta(0) = 1: theta = 2 J1(t) / t (t^-1 J1 solves it)."""
+    from scipy.special import j1
+
+    t = np.linspace(0.5, 20.0, 40)
+    sol = O.solve(O.nesterov(3.0), lambda th: th, [1.0], [0.0], [0.0], (1e-8, 20.0), eps=1.0, t_eval=t)
+    assert sol.success and np.abs(sol.theta[:, 0] - 2 * j1(t) / t).max() < 1e-7
+
+
 def test_measured_convergence_order_within_band():
     s_values = 0.01 * 2.0 ** -np.arange(6)
     err = O.discretization_errors(QUARTIC.grad, THETA0, 0.05, 0.5, 1.0, s_values)
