@@ -51,6 +51,12 @@ from adamdyn.book import progress
 steps = sum(1 for _ in progress(range(5), label="sweeping"))  # silent in the built page
 ```
 
+```{{code-cell}} ipython3
+import sympy
+sympy.init_printing()  # in a notebook this offers both a PNG and LaTeX of each expression
+sympy.Symbol("beta") ** 2
+```
+
 {prose} The value is {{glue:text}}`value`.
 """
 
@@ -106,6 +112,14 @@ def test_lib_edit_reexecutes_exactly_the_dependent_chapter(tmp_path):
     assert (book.shown("ca"), book.shown("cb")) == ("1", "10")
     page = (book.out / "_build" / "html" / "ca.html").read_text()
     assert "sweeping 5" not in page and "stderr" not in page  # no progress line in the page
+    # sympy output is typeset by MathJax, not shown as a PNG
+    tail = page[page.index("init_printing"):]
+    output = tail[tail.index('class="cell_output'):].split("<p>")[0]
+    assert "\\beta^{2}" in output and "text_latex math" in output and "<img" not in output
+    executed = nbformat.read(book.out / "_build" / "jupyter_execute" / "ca.ipynb", as_version=4)
+    offered = [set(o.get("data", {})) for c in executed.cells for o in c.get("outputs", [])
+               if "init_printing" in c.source]
+    assert offered and "text/latex" in offered[0]  # (the kernel may also offer image/png)
     # the cache lives inside this build's output folder: a fresh clone cannot inherit one
     assert (book.out / "_build" / ".jupyter_cache").is_dir()
 
