@@ -268,6 +268,14 @@ def _graph(app) -> _LibGraph:
     graph = getattr(app, "_adamdyn_lib_graph", None)
     if graph is None:
         graph = _LibGraph(app.config.book_cache_packages)
+        missing = [p for p in app.config.book_cache_packages if p not in graph.package_of.values()]
+        if missing:
+            from sphinx.util import logging
+
+            # without its sources an edit to the package could not invalidate cached notebooks
+            logging.getLogger(__name__).warning(
+                "book_cache_packages: cannot import %s from the build's Python", ", ".join(missing),
+                type="adamdyn", subtype="cache")
         app._adamdyn_lib_graph = graph
         app._adamdyn_versions = _distribution_versions(app.config.book_cache_distributions)
     return graph
