@@ -143,7 +143,8 @@ def bias_factor(beta1, beta2, n):
     n = np.asarray(n, dtype=float)
     if np.any(n < 1):
         raise ValueError("n must be >= 1")
-    return np.sqrt(-np.expm1(n * np.log(b2))) / -np.expm1(n * np.log(np.where(b1 > 0, b1, 1e-300)))
+    with np.errstate(divide="ignore"):  # beta = 0: log is -inf and beta^n = 0, as it should
+        return np.sqrt(-np.expm1(n * np.log(b2))) / -np.expm1(n * np.log(b1))
 
 
 def bias_lemma_first_failure(beta1, beta2, horizon=10_000):
@@ -310,9 +311,13 @@ def flat_distance_finite(beta1, beta2, n, steps, bias_correction=False):
     r"""Exact supremum (:math:`\epsilon = 0`) of the distance after ``steps`` steps from the last slope point,
     over slope histories of length ``n``: :math:`\sum_{k=0}^{S-1}\text{sup}_n\,\rho^k\,(r_{n+k})`."""
     b1, b2 = _betas(beta1, beta2)
-    k = np.arange(steps, dtype=float).reshape((-1,) + (1,) * b1.ndim)
     rho = b1 / np.sqrt(b2)
     base = finite_step_sup(b1, b2, n)
+    if not bias_correction:  # a finite geometric sum in closed form
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            geo = np.where(np.abs(rho - 1) < 1e-15, float(steps), -np.expm1(steps * np.log(np.where(rho > 0, rho, 1e-300))) / (1 - rho))
+        return _out(base * np.where(rho > 0, geo, 1.0), b1)
+    k = np.arange(steps, dtype=float).reshape((-1,) + (1,) * b1.ndim)
     with np.errstate(over="ignore", invalid="ignore"):  # rho > 1: the distance is unbounded
         terms = base * rho**k
     if bias_correction:
@@ -439,14 +444,19 @@ def simulate_flat_map(beta1, beta2, arrival_steps=20_000, flat_steps=20_000, eta
 
 def crossing_distances(path, edge):
     """From a recorded 1-D path (``(K, runs, 1)``, every step) on a plateau: distances travelled past
-    the last slope point, past the edge, and past the first flat point, to the final iterate."""
+    the last slope point, past the edge, and past the first flat point, to the final iterate.
+
+    NaN for a run that is still on the slope at the end (it has not reached the flat).
+    """
     w = path[:, :, 0]
     on_slope = w < edge
+    never = on_slope[-1]  # still on the slope at the end: nothing crossed (NaN)
     last = on_slope.shape[0] - 1 - np.argmax(on_slope[::-1], axis=0)  # last index with w < edge
     runs = np.arange(w.shape[1])
     first = np.minimum(last + 1, w.shape[0] - 1)
     final = w[-1]
-    return final - w[last, runs], final - edge, final - w[first, runs]
+    out = final - w[last, runs], final - edge, final - w[first, runs]
+    return tuple(np.where(never, np.nan, d) for d in out)
 
 
 def _plateau_run(beta1, beta2, power, lr=1e-3, approach=1.0, flat_steps=3000, eps=1e-8, bias_correction=True):
