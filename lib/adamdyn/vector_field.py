@@ -93,6 +93,14 @@ __all__ = [
     "AdamRun",
     "adam_least_squares",
     "delta_method_coefficient",
+    "mean_confidence",
+    "field_spline_1d",
+    "flow",
+    "window_distances",
+    "least_squares_objective",
+    "lyapunov_rate",
+    "residual_gradient_values",
+    "sign_field",
 ]
 
 
@@ -251,7 +259,8 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     tol : float
         Truncate the sums after :math:`K` terms with :math:`\beta_1^K,\beta_2^K\le` tol.
     nodes : int
-        Gauss-Legendre nodes in :math:`\log r` (:math:`s=r^2`); the error estimate doubles them.
+        Gauss-Legendre nodes in :math:`\log r` (:math:`s=r^2`) per 12 decades of the range of
+        :math:`r`; the error estimate doubles them.
     error : bool
         If False skip the error estimate (half the cost; ``error`` is then NaN).
 
@@ -272,7 +281,9 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     K = truncation_length(beta1, beta2, tol)
     a, b = stationary_weights(beta1, beta2, K)
     shape = g.shape[:-1]
-    gb = g.reshape(-1, p.size)
+    gb = g.reshape(-1, p.size).copy()
+    # a residual that is zero up to rounding is zero: keeps the quadrature range finite
+    gb[np.abs(gb) <= 1e-13 * np.abs(gb).max(axis=-1, keepdims=True)] = 0.0
     g2 = gb * gb
     g_max = np.sqrt(g2.max(axis=-1))
     g_min2 = g2.min(axis=-1)
@@ -284,6 +295,9 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     v_high = np.where(v_high > 0, v_high, 1.0)
     r_lo = 1e-9 / np.sqrt(v_high)
     r_hi = np.sqrt(80.0 / v_low)
+    # `nodes` per 12 decades of r: laws with tiny gradients need a longer range and more nodes
+    decades = float(np.max(np.log10(r_hi / r_lo)))
+    nodes = max(nodes, int(np.ceil(nodes * decades / 12.0)))
     val = -_series_integral(gb, p, a, b, eps, r_lo, r_hi, nodes)
     if error:
         fine = -_series_integral(gb, p, a, b, eps, r_lo, r_hi, 2 * nodes)
@@ -451,9 +465,10 @@ def step_sizes(n, gamma0, power, n0):
 
 
 @numba.njit(cache=True)
-def _adam_ls_kernel(theta, m, v, t0, A, y, idx, gam, b1, b2, eps, bias, every, path, clock, tnow):
+def _adam_ls_kernel(theta, m, v, t0, A, y, unif, cdf, gam, b1, b2, eps, bias, every, path, clock, tnow):
     """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes."""
-    T, R = idx.shape
+    T, R = unif.shape
+    n = cdf.shape[0]
     D = theta.shape[1]
     diverged = np.zeros(R, dtype=np.bool_)
     k = 0
@@ -464,7 +479,9 @@ def _adam_ls_kernel(theta, m, v, t0, A, y, idx, gam, b1, b2, eps, bias, every, p
         for r in range(R):
             if diverged[r]:
                 continue
-            i = idx[s, r]
+            i = 0                       # inverse cdf, as _draw_indices
+            while i < n - 1 and unif[s, r] >= cdf[i]:
+                i += 1
             res = -y[i]
             for j in range(D):
                 res += A[i, j] * theta[r, j]
@@ -570,11 +587,11 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     tnow, done = 0.0, 0
     while done < steps:
         T = min(chunk, steps - done)
-        idx = _draw_indices(rng, cdf, (T, runs))
+        unif = rng.random((T, runs))
         nrec = T // record_every
         path = np.empty((nrec, runs, D))
         clock = np.empty(nrec)
-        dv, tnow = _adam_ls_kernel(th, m, v, done, A, y, idx, gam[done:done + T], b1, b2, eps,
+        dv, tnow = _adam_ls_kernel(th, m, v, done, A, y, unif, cdf, gam[done:done + T], b1, b2, eps,
                                    bool(bias_correction), record_every, path, clock, tnow)
         diverged |= dv
         paths.append(path)
@@ -583,3 +600,111 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     path = np.concatenate(paths)
     rec = np.arange(path.shape[0]) * record_every
     return AdamRun(rec, np.concatenate(clocks), path, th, diverged)
+
+
+# ---------------------------------------------------------------------------
+# helpers for the chapter: confidence bands, the flow, Lyapunov checks
+# ---------------------------------------------------------------------------
+
+def mean_confidence(samples, level=0.95):
+    """Mean over the last axis and the half-width of its Student-t confidence interval."""
+    from scipy.stats import t as student_t
+
+    x = np.asarray(samples, dtype=float)
+    n = x.shape[-1]
+    if n < 2:
+        raise ValueError(f"samples must hold at least 2 values along the last axis, got {n}")
+    half = student_t.ppf(0.5 + level / 2, n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n)
+    return x.mean(axis=-1), half
+
+
+def field_spline_1d(x, probs, beta1, beta2, lo, hi, points=61, eps=0.0):
+    r"""Cubic spline of the 1-D field :math:`h(\theta)` of :math:`F = (\theta-X)^2/2` on [lo, hi].
+
+    Built from :func:`field_series` at ``points`` nodes; returns ``(spline, max_error)``
+    where ``max_error`` is the largest error bound at the nodes.
+    """
+    nodes = np.linspace(lo, hi, check_int("points", points, minimum=4))
+    s = field_series(quadratic_gradient_values(nodes, x), probs, beta1, beta2, eps)
+    from scipy.interpolate import CubicSpline
+
+    return CubicSpline(nodes, s.value), float(s.error.max())
+
+
+def flow(field, theta0, times):
+    r"""Solve :math:`\dot\theta = h(\theta)` from ``theta0`` (array, any shape) at ``times`` (from 0)."""
+    from scipy.integrate import solve_ivp
+
+    th0 = np.asarray(theta0, dtype=float)
+    times = np.asarray(times, dtype=float)
+    sol = solve_ivp(lambda t, z: field(z), (0.0, float(times[-1])), th0.ravel(), t_eval=times,
+                    rtol=1e-9, atol=1e-11, method="RK45")
+    if not sol.success:
+        raise RuntimeError(f"solve_ivp failed: {sol.message}")
+    return sol.y.T.reshape((times.size,) + th0.shape)
+
+
+def window_distances(ode_time, path, field, starts, length):
+    r"""Pseudo-trajectory distances :math:`\sup_{0\le u\le T}|\theta(\tau+u) - \Phi_u(\theta(\tau))|`.
+
+    Parameters
+    ----------
+    ode_time : ndarray (K,)
+        Clock :math:`t_n = \sum_{i\le n}\gamma_i` of the recorded iterates.
+    path : ndarray (K, runs) or (K, runs, 1)
+        Recorded iterates (1-D problem).
+    field : callable
+        Vectorised field :math:`h`.
+    starts : array_like
+        Window starts :math:`\tau` (ODE time); ``length`` is :math:`T`.
+
+    Returns
+    -------
+    ndarray (len(starts), runs)
+        The sup over the recorded times in each window (NaN if the window runs past the record).
+    """
+    P = np.asarray(path, dtype=float).reshape(len(ode_time), -1)
+    out = np.full((len(starts), P.shape[1]), np.nan)
+    for w, tau in enumerate(np.asarray(starts, dtype=float)):
+        i0 = int(np.searchsorted(ode_time, tau))
+        i1 = int(np.searchsorted(ode_time, tau + length, side="right"))
+        if i0 >= len(ode_time) or ode_time[-1] < tau + length or i1 - i0 < 2:
+            continue
+        times = ode_time[i0:i1] - ode_time[i0]
+        ref = flow(field, P[i0], times)
+        out[w] = np.abs(P[i0:i1] - ref).max(axis=0)
+    return out
+
+
+def least_squares_objective(theta, A, y):
+    r""":math:`f(\theta) = \frac1n\sum_i \tfrac12(A_i\cdot\theta - y_i)^2` and its gradient."""
+    A = np.asarray(A, dtype=float)
+    res = np.asarray(theta, float) @ A.T - np.asarray(y, float)
+    return 0.5 * np.mean(res**2, axis=-1), res @ A / A.shape[0]
+
+
+def lyapunov_rate(theta, A, y, beta1=0.9, beta2=0.99, eps=0.0, **kw):
+    r""":math:`\langle\nabla f(\theta), h(\theta)\rangle`: the rate of change of :math:`f` along the field.
+
+    Negative at every point off the set of minima near it means :math:`f` is
+    a (local) Lyapunov function of :math:`\dot\theta = h(\theta)`.
+    """
+    _, grad = least_squares_objective(theta, A, y)
+    h = least_squares_field(theta, A, y, beta1=beta1, beta2=beta2, eps=eps, **kw).value
+    return np.sum(grad * h, axis=-1)
+
+
+def residual_gradient_values(residuals, A):
+    r"""Per-sample gradients :math:`G_{j} = r_i A_{ij}` for given residuals :math:`r` (..., n) -> (..., d, n).
+
+    In an interpolating problem the residual :math:`r = A\theta - y` ranges over all of
+    :math:`\mathbb R^n` as :math:`\theta` moves off the set of minima, so the
+    field near that set can be probed direction by direction in residual space.
+    """
+    r = np.asarray(residuals, dtype=float)
+    return r[..., None, :] * np.asarray(A, dtype=float).T
+
+
+def sign_field(values, probs):
+    r"""Closed form of the field for :math:`\beta_1=\beta_2=0`, :math:`\epsilon=0`: :math:`h = -\mathbb E\,\mathrm{sign}(G)`."""
+    return -(np.sign(np.asarray(values, dtype=float)) @ np.asarray(probs, dtype=float))
