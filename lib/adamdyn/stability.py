@@ -64,7 +64,7 @@ __all__ = [
     "stable_region_holds", "worst_case_ratio", "worst_case_bound", "growth_rate",
     "extremal_gradients", "measured_growth_slopes", "predicted_window_slopes",
     "adam_ode", "discrete_adam_path", "extremal_second_moment",
-    "bias_corrected_worst_case", "bias_product_identity", "relation_margin", "relation_at",
+    "relation_margin", "relation_at",
     "positivity_condition", "continuous_worst_case_ratio", "continuous_extremal_ratio", "ODE_RTOL",
 ]
 
@@ -380,34 +380,7 @@ def extremal_second_moment(beta1, beta2, t, scale=1.0):
     return (1.0 - b2) * float(scale) ** 2 * b2**t * geo
 
 
-# ---------------------------------------------------------------- bias correction and the bound
-def bias_corrected_worst_case(beta1, beta2, t):
-    r"""Supremum over histories of the bias-corrected update :math:`|\hat m_t|/\sqrt{\hat v_t}` (:math:`\epsilon=0`).
-
-    The correction :math:`\sqrt{1-\beta_2^t}/(1-\beta_1^t)` does not depend on the
-    history, so this is :func:`worst_case_ratio` times it.
-    """
-    b1, b2 = np.asarray(beta1, float), np.asarray(beta2, float)
-    t = np.asarray(t, float)
-    return np.sqrt(-np.expm1(t * np.log(b2))) / -np.expm1(t * np.log(b1)) * worst_case_ratio(b1, b2, t)
-
-
-def bias_product_identity():
-    r"""Why bias correction never pushes the worst case above the limit bound.
-
-    With :math:`a = \beta_1^t`, :math:`b = \beta_2^t` (so :math:`q^t = a^2/b`), the squared
-    ratio of the bias-corrected worst case at step :math:`t` to its limit
-    :math:`t\to\infty` is :math:`(1-b)(1-a^2/b)/(1-a)^2`, and
-
-    .. math:: (1-a)^2 - (1-b)\Bigl(1-\frac{a^2}{b}\Bigr) = \frac{(a-b)^2}{b} \ge 0 .
-
-    Returns ``(lhs, factored)``: the difference as sympy builds it and its factorisation.
-    """
-    a, b = sp.symbols("a b", positive=True)
-    diff = (1 - a) ** 2 - (1 - b) * (1 - a**2 / b)
-    return diff, sp.factor(diff)
-
-
+# ---------------------------------------------------------------- relations in (beta1, beta2)
 def relation_margin(relation, beta1_values, beta2_values, symbols=None):
     r"""Evaluate a sympy relation in :math:`(\beta_1, \beta_2)` on arrays.
 
