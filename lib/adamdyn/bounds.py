@@ -303,7 +303,7 @@ def flat_distance_bound(beta1, beta2, eta=1.0):
     """
     b1, b2 = _betas(beta1, beta2)
     ok = b1**2 < b2
-    rho = np.where(ok, b1 / np.sqrt(b2), 0.0)
+    rho = np.divide(b1, np.sqrt(b2), out=np.zeros_like(b1), where=ok)
     return _out(np.where(ok, step_bound(b1, b2, eta) / (1 - rho), np.nan), b1)
 
 
