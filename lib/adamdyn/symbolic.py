@@ -25,6 +25,8 @@ Algorithm 1 and section 2.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import sympy as sp
 
@@ -89,11 +91,13 @@ def eq4_update(epsilon_hat=None):
     return -eta * m / (sp.sqrt(v) + e) * sp.sqrt(1 - beta2**t) / (1 - beta1**t)
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def eq4_minus_algorithm1():
     r"""Eq. (4) minus Algorithm 1, simplified: exactly 0 when :math:`\hat\epsilon = \epsilon\sqrt{1-\beta_2^t}`."""
     return simplify_positive(eq4_update() - algorithm1_update())
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def eq4_plain_eps_minus_algorithm1():
     r"""Eq. (4) with :math:`\epsilon` in place of :math:`\hat\epsilon`, minus Algorithm 1 (not zero)."""
     return simplify_positive(eq4_update(eps) - algorithm1_update())
@@ -131,6 +135,7 @@ def explicit_moment(T: int, beta, weight, squared: bool = False):
     return weight * sum((d[k - 1] ** 2 if squared else d[k - 1]) * beta ** (T - k) for k in range(1, T + 1))
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def explicit_minus_recursive(T: int):
     """Both moments' explicit sums minus their recursions, expanded: ``(0, 0)`` for every ``T``."""
     first = sp.expand(explicit_moment(T, beta1, 1 - beta1) - recursive_moment(T, beta1, 1 - beta1))
@@ -138,6 +143,7 @@ def explicit_minus_recursive(T: int):
     return first, second
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def constant_gradient_moments():
     r"""Moments under a constant gradient :math:`g`: :math:`m_t = (1-\beta_1^t) g`, :math:`v_t = (1-\beta_2^t) g^2`.
 
@@ -149,6 +155,7 @@ def constant_gradient_moments():
     return mt, vt
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def no_bias_correction_gain():
     r"""Step of Eq. (5) (no bias correction) over Algorithm 1's, under a constant gradient with :math:`\epsilon = 0`:
     :math:`(1-\beta_1^t)/\sqrt{1-\beta_2^t}`, the reciprocal of :func:`bias_factor`."""
@@ -158,6 +165,7 @@ def no_bias_correction_gain():
     return simplify_positive(sp.simplify(eq5 / alg))
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def negligible_bias_time():
     r"""The :math:`t` at which :math:`\sqrt{1-\beta_2^t} = 1-\delta`, solved by sympy:
     :math:`t = \log(\delta(2-\delta))/\log\beta_2`.
@@ -235,11 +243,13 @@ def rmsprop_fixed_point_corrected():
     return sp.solve(sp.Eq(s2, beta2 * s2 + (1 - beta2) * g**2), s2)[0]
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def rmsprop_printed_step_ratio():
     r"""Long-run step of Eq. (3) as printed over RMSProp's (:math:`\epsilon = 0`): :math:`\sqrt{(1-\beta_2)/(1-\beta_1)}`."""
     return sp.simplify(sp.sqrt(rmsprop_fixed_point_corrected() / rmsprop_fixed_point_printed()))
 
 
+@lru_cache(maxsize=None)  # sympy expressions are immutable; simplification is the slow part
 def algorithm1_scale_ratio():
     r"""Algorithm 1's step with the loss scaled by :math:`c` over its step at :math:`c = 1`:
     :math:`(\sqrt{\hat v_t}+\epsilon)/(\sqrt{\hat v_t}+\epsilon/c)`, which is 1 at :math:`\epsilon = 0`."""
