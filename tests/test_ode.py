@@ -119,6 +119,21 @@ def test_lyapunov_nonincreasing_inside_region(b1, b2):
     assert E[-1] < E[0]
 
 
+def test_uniform_condition_is_necessary_from_a_bad_state():
+    """At (0.3, 0.999) c(0.1) < 0: from theta = 0 (critical), m = 1, v = 100 at tau = 0.1, E must rise."""
+    s, eps = 0.01, 1e-8
+    assert O.lyapunov_margin(0.3, 0.999, 0.1) < 0 < O.lyapunov_margin(0.9, 0.999, 0.1)
+    f = L.quadratic([0.5])
+    rises = []
+    for b1 in (0.3, 0.9):
+        a1, a2 = O.adam_alphas(b1, 0.999, s)
+        t = s * np.linspace(0.1, 0.12, 5)
+        sol = O.solve(O.adam_coefficients(s, a1, a2), f.grad, [0.0], [1.0], [100.0], (t[0], t[-1]), eps=eps, t_eval=t)
+        E = O.lyapunov_values(f.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+        rises.append(np.diff(E).max())
+    assert rises[0] > 1e-7 and rises[1] < 0
+
+
 def test_lyapunov_increases_outside_posters_region():
     b1, b2, s, eps = 0.99, 0.5, 0.01, 1e-8
     a1, a2 = O.adam_alphas(b1, b2, s)
