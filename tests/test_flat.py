@@ -1,0 +1,84 @@
+"""The chapter "Crossing a flat" (Kaiser, section 4): its glued numbers, executed once per module.
+
+Tolerances: the paper prints 2 significant digits (7.3, 73); symbolic and numeric values are
+compared to 1e-12; simulations of the flat to 1e-9 relative (a sum of ~2e4 float64 steps).
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adamdyn import bounds as B
+from adamdyn.notebooks import execute_chapter, glued
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTER = ROOT / "chapters/flat.md"
+
+
+@pytest.fixture(scope="module")
+def g():
+    return glued(execute_chapter(CHAPTER))
+
+
+@pytest.mark.chapter
+def test_prop1_symbolic_numeric_paper(g):
+    assert abs(g["p1_default"] - 7.3) < 0.05
+    assert abs(g["p1_default"] - float(B.step_bound(0.9, 0.999))) < 1e-12
+    assert g["p1_sym_minus_num"] < 1e-12
+
+
+@pytest.mark.chapter
+def test_extremal_history_attains_prop1(g):
+    assert g["fl_ext_gap_finite"] < 1e-12
+    assert g["fl_ext_gap_limit"] < 1e-12          # q^200 ~ 1e-18 at the defaults
+    assert abs(g["fl_ext_step"] / g["p1_default"] - 1) < 1e-12
+
+
+@pytest.mark.chapter
+def test_no_history_exceeds_prop1(g):
+    assert g["fl_worst_random"] <= 1.0
+    assert g["fl_opt_worst_ratio"] <= 1.0
+    assert abs(g["fl_opt_best_plain"] / g["fl_opt_sup_plain"] - 1) < 1e-6
+    assert abs(g["fl_opt_best_bc_eps"] / g["fl_opt_sup_bc"] - 1) < 1e-6
+    assert g["fl_fail_worst"] <= 1 + 1e-12
+
+
+@pytest.mark.chapter
+def test_lemma_findings(g):
+    assert g["fl_induction_holds"] is False
+    assert g["fl_cx_r1"] > 1 and g["fl_cx_b2"] > g["fl_cx_b1"] ** 2
+    assert abs(g["fl_r1_default"] - 10**-0.5) < 1e-12
+    assert g["fl_lemma_agree"] == 1.0
+    assert g["fl_identity_zero"] is True
+
+
+@pytest.mark.chapter
+def test_prop2_symbolic_simulated_paper(g):
+    assert abs(g["p2_default"] - 73) < 0.5
+    assert abs(g["fl_ext_dist"] / g["p2_default"] - 1) < 1e-9
+    assert abs(g["fl_ext_dist_flat"] / g["p2_from_flat"] - 1) < 1e-9
+    # with bias correction and eps the extremal arrival stays below the bound, by less than eps-size effects
+    assert g["fl_ext_dist_bc"] <= g["p2_default"] and g["fl_ext_dist_bc"] > g["p2_default"] * (1 - 1e-5)
+    assert g["fl_map_rel_limit"] < 1e-8 and g["fl_map_rel_exact"] < 1e-8
+    assert g["fl_map_points"] > 0.6 * g["fl_grid_side"] ** 2
+
+
+@pytest.mark.chapter
+def test_ten_steps_and_realistic_arrivals(g):
+    rho = 0.9 / np.sqrt(0.999)
+    assert abs(g["fl_ten_steps"] - 1 / (1 - rho)) < 1e-9
+    # constant slope: unit last step, then geometric decay; the bias factors r_{T+s}/r_T move it < 1%
+    assert abs(g["fl_const_from_slope"] / g["fl_const_pred"] - 1) < 0.01
+    assert g["fl_const_from_slope"] < g["p2_default"] / 5
+    assert 0 < g["fl_bowl_gap"] < 1e-6           # the bowl run has not reached the flat
+
+
+@pytest.mark.chapter
+def test_changed_parameter_moves_bounds_as_theory_says():
+    g2 = glued(execute_chapter(CHAPTER, {"beta1": 0.8, "grid_side": 8, "n_random": 100, "random_length": 100,
+                                         "arrival_steps": 3000, "flat_steps": 3000, "restarts": 1}))
+    assert abs(g2["p1_default"] - float(B.step_bound(0.8, 0.999))) < 1e-12
+    assert abs(g2["p2_default"] - float(B.flat_distance_bound(0.8, 0.999))) < 1e-11
+    assert g2["p2_default"] < 73                 # a smaller beta1 coasts less far
+    assert abs(g2["fl_ten_steps"] - 1 / (1 - 0.8 / np.sqrt(0.999))) < 1e-9
