@@ -61,6 +61,13 @@ def test_markdown_table_links_known_labels_and_escapes_pipes():
     assert "{ref}`no-such-label" not in md and "no such label yet" in md
 
 
+def test_summary_claims_take_the_weakest_verdict(monkeypatch):
+    monkeypatch.setattr(ledger, "SUMMARY", [("S-a", "7", "two parts", ["A", "B"]), ("S-b", "7", "waits", ["A", "Z"])])
+    rows, waiting = ledger.summary_claims([_claim(id="A", where="la"), _claim(id="B", status="not reproduced", where="lb")])
+    assert [(r.id, r.status, r.where) for r in rows] == [("S-a", "not reproduced", "lb")]
+    assert "A: verified" in rows[0].ours and waiting == [("S-b", ["Z"])]
+
+
 def test_known_labels_reads_chapters(tmp_path):
     (tmp_path / "a.md").write_text("(first)=\n# A\n\ntext (not-a-label)= inline\n\n(second-x)=\n## B\n")
     assert ledger.known_labels(tmp_path) == {"first", "second-x"}

@@ -34,9 +34,11 @@ __all__ = [
     "STATUSES",
     "MODULES",
     "EXPECTED",
+    "SUMMARY",
     "LedgerReport",
     "collect",
     "collect_report",
+    "summary_claims",
     "known_labels",
     "status_counts",
     "markdown_table",
@@ -82,6 +84,18 @@ EXPECTED = {
     "adamdyn.saddle": [],
     "adamdyn.valleys": [],
 }
+
+#: Claims of the abstract and the conclusion.  Each is decided by rows of the sections (by id):
+#: ``(id, section, statement, [ids of the deciding rows])``; see :func:`summary_claims`.
+SUMMARY = [
+    ("A-noise", "abstract", "The variance of Adam's steps may converge to zero, but much slower than Adam converges",
+     ["S3-var-limit"]),
+    ("A-flat", "abstract", "Adam can cross flats to a certain extent (about ten steps)", ["P2", "S4-10-steps"]),
+    ("A-saddle", "abstract", "Adam outperforms other competitive optimizers in saddle dynamics", ["S5-fig2a"]),
+    ("A-valley", "abstract", "In valleys Adam's performance appears dominated by RMSProp's", ["S6-rms-faster"]),
+    ("C-bias", "7", "The bias of the moving average of the gradients helps Adam cross a flat and escape a saddle",
+     ["P2", "S5-momentum"]),
+]
 
 _LABEL = re.compile(r"^\(([A-Za-z0-9_.:-]+)\)=\s*$", re.MULTILINE)
 
@@ -192,6 +206,34 @@ def collect_report(modules=None) -> LedgerReport:
         rep.claims.extend(rows)
         rep.by_module[name] = len(rows)
     return rep
+
+
+def summary_claims(claims) -> tuple[list, list]:
+    """Rows for :data:`SUMMARY`, decided by the section rows they name.
+
+    The verdict is the weakest of the deciding rows' (verified > corrected >
+    not reproduced; untestable if any is untestable), and ``ours`` lists them,
+    so the reader sees what the verdict rests on.  Summary claims whose deciding
+    rows have not all landed are returned separately, by id.
+
+    Returns
+    -------
+    rows : list of Claim
+    waiting : list of (id, missing ids)
+    """
+    by_id = {c.id: c for c in claims}
+    order = {"verified": 0, "corrected": 1, "not reproduced": 2, "untestable": 3}
+    rows, waiting = [], []
+    for sid, section, statement, ids in SUMMARY:
+        missing = [i for i in ids if i not in by_id]
+        if missing:
+            waiting.append((sid, missing))
+            continue
+        parts = [by_id[i] for i in ids]
+        worst = max(parts, key=lambda c: order[c.status])
+        rows.append(Claim(sid, section, statement, "", "; ".join(f"{c.id}: {c.status}" for c in parts),
+                          worst.status, worst.where))
+    return rows, waiting
 
 
 def known_labels(chapters_dir) -> set:
