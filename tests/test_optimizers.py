@@ -359,3 +359,16 @@ def test_updates_from_gradients_with_huge_gradients_warns_not_and_is_not_silentl
             assert "grads" in str(err)
             return
     assert u[0] == pytest.approx(-1e-3, rel=1e-12)
+
+
+def test_benchmark_script_runs_at_small_size():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_optimizers.py"
+    spec = importlib.util.spec_from_file_location("bench_optimizers", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    out = bench.bench_adamdyn(single_steps=10_000, runs=100, batch_steps=10, repeats=1)
+    assert out["path_bytes"] == 10_001 * 2 * 8 and out["times_bytes"] == 10_001 * 8
+    assert out["single_steps_per_s"] > 0 and out["batched_elem_steps_per_s"] > 0
