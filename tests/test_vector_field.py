@@ -111,3 +111,78 @@ def test_determinism():
     a = V.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
     b = V.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
     assert np.array_equal(a.path, b.path)
+
+
+# --- the chapter -------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def g():
+    from adamdyn.notebooks import execute_chapter, glued
+
+    return glued(execute_chapter(ROOT / "chapters/vector_field.md"))
+
+
+@pytest.mark.chapter
+def test_chapter_two_methods_agree(g):
+    assert g["vf_series_err"] < 1e-5 and g["vf_erg_err"] > 1e-4
+    assert g["vf_max_z"] < 4.0                        # within the error estimates
+    assert abs(g["vf_rep_zero"] - g["vf_zero"]) < g["vf_rep_zero_half"] + g["vf_zero_band"]
+    assert abs(g["vf_R"] - g["vf_R_sympy"]) < 1e-12   # library and sympy's closed form
+
+
+@pytest.mark.chapter
+def test_chapter_adam_converges_to_field_zero_not_minimizer(g):
+    assert g["vf_diverged"] == 0
+    assert g["vf_final_to_zero"] < 1.0                # inside the 95% band of the zero
+    assert g["vf_final_to_min"] > 3.0                 # and well away from the minimizer
+    assert g["vf_zero"] < g["vf_mean_x"] - 0.02       # skewness kappa < 0 pushes the zero left
+
+
+@pytest.mark.chapter
+def test_chapter_symmetric_control(g):
+    assert abs(g["vf_sym_zero"]) < 1e-8               # symmetry: h(0) = 0 exactly
+    assert abs(g["vf_sym_mean"] - g["vf_sym_zero"]) < g["vf_sym_half"]
+
+
+@pytest.mark.chapter
+def test_chapter_second_order_gap(g):
+    # c kappa / (2 sigma^2) with kappa = -72, sigma^2 = 9 at the minimizer
+    assert g["vf_kappa"] == pytest.approx(-72.0, abs=1e-9)
+    assert g["vf_pred_gap"] == pytest.approx(-4 * V.delta_method_coefficient(0.9, 0.99), rel=1e-12)
+    assert abs(g["vf_gap"] / g["vf_pred_gap"] - 1) < 0.05
+    assert abs(g["vf_gap_default_adam"]) < abs(g["vf_gap"])   # beta2 = 0.999 shrinks the gap
+
+
+@pytest.mark.chapter
+def test_chapter_pseudo_trajectory(g):
+    assert g["vf_pt_small"] < g["vf_pt_big"] / 3
+    assert 0.2 < g["vf_pt_slope"] < 0.8
+    assert g["vf_moving_last"] < g["vf_moving_first"]
+
+
+@pytest.mark.chapter
+def test_chapter_overparametrised(g):
+    assert g["vf_op_fmax"] < 1e-6                     # global minimum value is 0
+    assert g["vf_scale_inv"] < 1e-8                   # eps = 0: h constant along rays
+    assert g["vf_rate_over_frac"] == 1.0 and g["vf_rate_over_max"] < 0
+    assert g["vf_rate5_sign_frac"] > 0 and g["vf_rate5_adam_max"] < 0
+    assert g["vf_op_under_dist_zero"] < g["vf_op_under_dist_min"]
+    assert g["vf_rate_under_frac"] > 0
+
+
+def g_default_gap_bound():
+    return -4 * V.delta_method_coefficient(0.9, 0.99)   # the default's predicted gap (negative)
+
+
+@pytest.mark.chapter
+def test_chapter_rerun_smaller_beta2_widens_gap():
+    from adamdyn.notebooks import execute_chapter, glued
+
+    h = glued(execute_chapter(ROOT / "chapters/vector_field.md",
+                              dict(beta2=0.9, steps=400000, runs=16, op_steps=100000, pt_gammas=[0.1, 0.01])))
+    c = V.delta_method_coefficient(0.9, 0.9)
+    assert h["vf_pred_gap"] == pytest.approx(-4 * c, rel=1e-12)
+    # the gap widens with c; the second-order prediction is only first order in c,
+    # so allow an O(c) relative error (c = 0.053 here, against 0.0092 at the default)
+    assert h["vf_gap"] < 4 * g_default_gap_bound()
+    assert 0.8 < h["vf_gap"] / h["vf_pred_gap"] < 1.5
