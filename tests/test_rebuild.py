@@ -69,6 +69,7 @@ class Book:
         shutil.copy(ROOT / "references.bib", self.src)
         config = yaml.safe_load((ROOT / "_config.yml").read_text())
         config["sphinx"]["config"]["book_cache_packages"] = ["tinylib"]
+        config["sphinx"]["config"]["book_cache_keep"] = 2
         (self.src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
         (self.src / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
                                            "  - file: ca\n  - file: cb\n")
@@ -139,6 +140,11 @@ def test_lib_edit_reexecutes_exactly_the_dependent_chapter(tmp_path):
 
     (book.src / "tinylib" / "__init__.py").write_text('"""A tiny library, edited."""\n')
     assert book.build() == ["ca", "cb"]  # both import the package, so both run its __init__
+    # ca has been executed with three library versions; the two most recently used are kept
+    from jupyter_cache import get_cache
+
+    uris = [r.uri for r in get_cache(str(book.out / "_build" / ".jupyter_cache")).list_cache_records()]
+    assert sorted(Path(u).name for u in uris) == ["ca.md", "ca.md", "cb.md", "cb.md"]
 
     # another output folder starts with an empty cache of its own
     other = tmp_path / "other"

@@ -423,6 +423,34 @@ def _on_build_finished_check_links(app, exception):
         logger.warning("broken internal link: %s", problem, type="adamdyn", subtype="links")
 
 
+def _on_build_finished_prune_cache(app, exception):
+    """Keep the ``book_cache_keep`` most recently used cache entries of each notebook.
+
+    Each library edit adds entries (the key changes); without pruning the cache only grows.
+    Keeping a few lets a reverted edit still hit the cache.
+    """
+    if exception is not None or getattr(app.env, "mystnb_config", None) is None:
+        return
+    if app.env.mystnb_config.execution_mode != "cache":
+        return
+    path = Path(app.env.mystnb_config.execution_cache_path)
+    if not path.is_dir():
+        return
+    from jupyter_cache import get_cache
+
+    cache = get_cache(str(path))
+    by_uri: dict[str, list] = {}
+    for record in cache.list_cache_records():
+        by_uri.setdefault(record.uri, []).append(record)
+    for records in by_uri.values():
+        records.sort(key=lambda r: (r.accessed, r.pk), reverse=True)
+        for record in records[max(1, int(app.config.book_cache_keep)):]:
+            try:
+                cache.remove_cache(record.pk)
+            except KeyError:  # its files are already gone; pruning is best effort
+                pass
+
+
 # matplotlib's JavaScript animation player (FuncAnimation.to_jshtml) links Font Awesome 4 from a
 # CDN; the theme already ships Font Awesome, so the page needs no network for the player's icons.
 _CDN_FONT_AWESOME_RE = re.compile(r"<link[^>]*//maxcdn\.bootstrapcdn\.com/font-awesome/[^>]*>\s*")
@@ -493,6 +521,7 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.add_config_value("book_cache_packages", ["adamdyn"], "env")
+    app.add_config_value("book_cache_keep", 3, "")
     app.add_config_value("book_cache_distributions",
                          ["numpy", "scipy", "sympy", "numba", "matplotlib", "myst-nb", "ipykernel"], "env")
     app.connect("config-inited", _on_config_inited)
@@ -504,6 +533,7 @@ def setup(app):
     app.connect("env-merge-info", _on_env_merge_info)
     app.connect("html-page-context", _on_html_page_context, priority=500)
     app.connect("build-finished", _on_build_finished)
+    app.connect("build-finished", _on_build_finished_prune_cache)
     app.connect("build-finished", _on_build_finished_check_links, priority=900)  # after all copies
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True,
             "env_version": 1}
