@@ -347,9 +347,6 @@ def test_updates_from_gradients_shapes():
     np.testing.assert_array_equal(u1, u3[:, 0, 0])
 
 
-@pytest.mark.xfail(strict=True, reason="updates_from_gradients squares gradients above ~1e154 outside np.errstate: "
-                                       "RuntimeWarning 'overflow encountered in multiply', v = inf, and the "
-                                       "update silently becomes 0 instead of Adam's -lr*sign(g) (nothing is flagged)")
 def test_updates_from_gradients_with_huge_gradients_warns_not_and_is_not_silently_zero():
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -236,12 +236,19 @@ def combine(*optimizers: Optimizer) -> Optimizer:
 
 @dataclass(frozen=True)
 class State:
-    """Where a batch of runs stands: parameters, moments, and steps taken so far."""
+    """Where a batch of runs stands: parameters, moments, and steps taken so far.
+
+    ``pow1`` and ``pow2`` hold :math:`b_1^t` and :math:`b_2^t` per run as the
+    compiled kernel accumulates them (a running product, cheaper than a power
+    each step); if omitted they are recomputed as powers.
+    """
 
     x: np.ndarray
     m: np.ndarray
     v: np.ndarray
     t: int
+    pow1: np.ndarray | None = None
+    pow2: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -308,8 +315,8 @@ def _grad(kind, p, x, g):
 
 
 @numba.njit(cache=True)
-def _kernel(kind, lp, x, m, v, t0, steps, lr, b1, c1, b2, c2, eps, wd, eps_inside, bias1, bias2, adaptive,
-            record_every, path, target, tol, has_target, center, radius, has_center,
+def _kernel(kind, lp, x, m, v, pow1, pow2, t0, steps, lr, b1, c1, b2, c2, eps, wd, eps_inside, bias1, bias2,
+            adaptive, record_every, path, target, tol, has_target, center, radius, has_center,
             hit, exit_, div, divstep, limit):
     R, D = x.shape
     g = np.empty(D)
@@ -318,12 +325,17 @@ def _kernel(kind, lp, x, m, v, t0, steps, lr, b1, c1, b2, c2, eps, wd, eps_insid
     vn = np.empty(D)
     for r in range(R):
         k = 1
+        countdown = record_every
+        p1 = pow1[r]
+        p2 = pow2[r]
         for s in range(1, steps + 1):
             if not div[r]:
                 t = t0 + s
                 _grad(kind, lp, x[r], g)
-                den1 = 1.0 - b1[r] ** t if bias1[r] else 1.0
-                den2 = 1.0 - b2[r] ** t if bias2[r] else 1.0
+                p1 *= b1[r]
+                p2 *= b2[r]
+                den1 = 1.0 - p1 if bias1[r] else 1.0
+                den2 = 1.0 - p2 if bias2[r] else 1.0
                 ok = True
                 for i in range(D):
                     gi = g[i]
@@ -362,31 +374,35 @@ def _kernel(kind, lp, x, m, v, t0, steps, lr, b1, c1, b2, c2, eps, wd, eps_insid
                 else:
                     div[r] = True
                     divstep[r] = t
-            if s % record_every == 0:
+            countdown -= 1
+            if countdown == 0:
+                countdown = record_every
                 for i in range(D):
                     path[k, r, i] = x[r, i]
                 k += 1
+        pow1[r] = p1
+        pow2[r] = p2
 
 
 def _step_numpy(opt: Optimizer, x, m, v, g, t):
     """One generic update for all runs at once; returns new (x, m, v) and the update x_new - x."""
     lr, wd = opt.lr[:, None], opt.weight_decay[:, None]
-    mn = opt.b1[:, None] * m + opt.c1[:, None] * g
-    vn = opt.b2[:, None] * v + opt.c2[:, None] * g * g
-    den1 = np.where(opt.bias1, 1.0 - opt.b1**t, 1.0)[:, None]
-    den2 = np.where(opt.bias2, 1.0 - opt.b2**t, 1.0)[:, None]
-    mh, vh = mn / den1, vn / den2
-    eps = opt.eps[:, None]
-    d = np.where(opt.eps_inside[:, None], np.sqrt(vh + eps), np.sqrt(vh) + eps)
-    d = np.where(opt.adaptive[:, None], d, 1.0)
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(all="ignore"):
+        mn = opt.b1[:, None] * m + opt.c1[:, None] * g
+        vn = opt.b2[:, None] * v + opt.c2[:, None] * g * g
+        den1 = np.where(opt.bias1, 1.0 - opt.b1**t, 1.0)[:, None]
+        den2 = np.where(opt.bias2, 1.0 - opt.b2**t, 1.0)[:, None]
+        mh, vh = mn / den1, vn / den2
+        eps = opt.eps[:, None]
+        d = np.where(opt.eps_inside[:, None], np.sqrt(vh + eps), np.sqrt(vh) + eps)
+        d = np.where(opt.adaptive[:, None], d, 1.0)
         u = np.where(d > 0.0, mh / np.where(d > 0.0, d, 1.0), 0.0)
         delta = -lr * wd * x - lr * u
         xn = x * (1.0 - lr * wd) - lr * u
     return xn, mn, vn, delta
 
 
-def _pair(opt: Optimizer, x0: np.ndarray):
+def _pair(opt: Optimizer, x0: np.ndarray, name: str = "x0"):
     """Broadcast a batch of optimizers against a batch of starting points."""
     R_opt, R_x = len(opt), x0.shape[0]
     if R_opt == R_x:
@@ -395,7 +411,7 @@ def _pair(opt: Optimizer, x0: np.ndarray):
         return opt, np.repeat(x0, R_opt, axis=0)
     if R_opt == 1:
         return opt.take(np.zeros(R_x, dtype=int)), x0
-    raise ValueError(f"x0 has {R_x} runs but the optimizer has {R_opt}; they must match or one must be 1")
+    raise ValueError(f"{name} has {R_x} runs but the optimizer has {R_opt}; they must match or one must be 1")
 
 
 def run(optimizer: Optimizer, landscape: Landscape, x0, steps: int, *, record_every: int = 1,
@@ -441,11 +457,20 @@ def run(optimizer: Optimizer, landscape: Landscape, x0, steps: int, *, record_ev
         m = np.zeros_like(x)
         v = np.zeros_like(x)
         t0 = 0
+        pow1, pow2 = np.ones(len(optimizer)), np.ones(len(optimizer))
     else:
         x = check_points("state.x", state.x, landscape.dim).copy()
-        if x.shape[0] != len(optimizer):
-            raise ValueError(f"state has {x.shape[0]} runs but the optimizer has {len(optimizer)}")
-        m, v, t0 = state.m.copy(), state.v.copy(), int(state.t)
+        optimizer, x = _pair(optimizer, x, "state.x")
+        for name, arr in (("state.m", state.m), ("state.v", state.v)):
+            if np.shape(arr) != x.shape:
+                raise ValueError(f"{name} must have the shape of state.x, {x.shape}, got {np.shape(arr)}")
+        m = np.array(state.m, dtype=np.float64)
+        v = np.array(state.v, dtype=np.float64)
+        t0 = check_int("state.t", state.t, 0)
+        pow1 = optimizer.b1**t0 if state.pow1 is None else np.array(state.pow1, dtype=np.float64)
+        pow2 = optimizer.b2**t0 if state.pow2 is None else np.array(state.pow2, dtype=np.float64)
+        if pow1.shape != (x.shape[0],) or pow2.shape != (x.shape[0],):
+            raise ValueError(f"state.pow1 and state.pow2 must have shape ({x.shape[0]},)")
     R, D = x.shape
 
     has_target = target is not None
@@ -482,7 +507,7 @@ def run(optimizer: Optimizer, landscape: Landscape, x0, steps: int, *, record_ev
 
     o = optimizer
     if landscape.kind != KIND_USER:
-        _kernel(landscape.kind, np.asarray(landscape.params, float), x, m, v, t0, steps,
+        _kernel(landscape.kind, np.asarray(landscape.params, float), x, m, v, pow1, pow2, t0, steps,
                 o.lr, o.b1, o.c1, o.b2, o.c2, o.eps, o.weight_decay, o.eps_inside, o.bias1, o.bias2,
                 o.adaptive, record_every, path, target, tol, has_target, center, radius, has_center,
                 hit, exit_, div, divstep, DIVERGENCE_LIMIT)
@@ -490,7 +515,8 @@ def run(optimizer: Optimizer, landscape: Landscape, x0, steps: int, *, record_ev
         _run_numpy(o, landscape.grad, x, m, v, t0, steps, record_every, path,
                    target if has_target else None, tol, center if has_center else None, radius,
                    hit, exit_, div, divstep)
-    return Trajectory(times, path, State(x, m, v, t0 + steps), hit, exit_, div, divstep, o.names)
+        pow1, pow2 = o.b1 ** (t0 + steps), o.b2 ** (t0 + steps)
+    return Trajectory(times, path, State(x, m, v, t0 + steps, pow1, pow2), hit, exit_, div, divstep, o.names)
 
 
 def _run_numpy(o, grad, x, m, v, t0, steps, record_every, path, target, tol, center, radius,
@@ -523,7 +549,7 @@ def _run_numpy(o, grad, x, m, v, t0, steps, record_every, path, target, tol, cen
             k += 1
 
 
-def updates_from_gradients(optimizer: Optimizer, grads) -> np.ndarray:
+def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
     """The updates :math:`w_t - w_{t-1}` that ``optimizer`` makes on a given gradient history.
 
     Parameters
@@ -531,7 +557,10 @@ def updates_from_gradients(optimizer: Optimizer, grads) -> np.ndarray:
     grads : array_like, shape (T,), (T, runs) or (T, runs, dim)
         The gradients :math:`g_1, \\dots, g_T` seen at steps 1..T.  The
         landscape plays no role: this isolates the update rule, as
-        Kaiser's Propositions 1-3 do.
+        Kaiser's Propositions 1-3 do.  Entries must satisfy
+        :math:`|g| \\le 10^{150}` so that their squares fit in float64.
+    x0 : array_like, shape (runs, dim) or (dim,), optional
+        Starting parameters (default 0); they matter only for weight decay.
 
     Returns
     -------
@@ -545,15 +574,18 @@ def updates_from_gradients(optimizer: Optimizer, grads) -> np.ndarray:
         G = G[:, :, None]
     elif G.ndim != 3:
         raise ValueError(f"grads must have shape (T,), (T, runs) or (T, runs, dim), got {shape}")
-    if not np.all(np.isfinite(G)):
-        raise ValueError("grads must be finite")
+    if not np.all(np.abs(G) <= DIVERGENCE_LIMIT):
+        raise ValueError(f"grads must be finite with |g| <= {DIVERGENCE_LIMIT:g} (their squares must fit in float64)")
     T, R, D = G.shape
     opt = optimizer
     if len(opt) == 1 and R > 1:
         opt = opt.take(np.zeros(R, dtype=int))
     if len(opt) != R:
         raise ValueError(f"grads has {R} runs but the optimizer has {len(optimizer)}")
-    x = np.zeros((R, D))
+    if x0 is None:
+        x = np.zeros((R, D))
+    else:
+        x = np.broadcast_to(check_points("x0", x0, D), (R, D)).copy()
     m = np.zeros((R, D))
     v = np.zeros((R, D))
     out = np.empty_like(G)
