@@ -104,3 +104,17 @@ def test_make_rerun_wrapper(chapter, tmp_path):
     cmd = run.stdout.strip().splitlines()[-1]
     assert "-m adamdyn.notebooks" in cmd and str(chapter) in cmd
     assert "beta1=0.5 steps=4" in cmd and f"-o {tmp_path / 'o.ipynb'}" in cmd
+
+
+def test_binder_environment_can_rerun_chapters():
+    """Binder builds environment.yml (at the root, no binder/ folder overrides it): it must install
+    the book's package and what opening and re-running a MyST chapter needs."""
+    import yaml
+
+    assert not (ROOT / "binder").exists() or (ROOT / "binder" / "environment.yml").exists()
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    assert any(str(d).startswith("python=") for d in env["dependencies"])
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d)
+    names = {r.split("==")[0].lower() for r in pip}
+    assert "-e ." in pip  # adamdyn itself
+    assert {"jupytext", "papermill", "ipykernel", "myst-nb", "matplotlib"} <= names

@@ -14,6 +14,8 @@ As a Sphinx extension (``sphinx.extra_extensions: [adamdyn.book]`` in ``_config.
   then miss the cache and are executed again; reverting the edit hits the old entry.  The same
   hash, kept in the Sphinx environment, marks the page outdated for an incremental build
   (``env-get-outdated``), so Sphinx re-reads it even though its own source did not change.
+* **prunes the cache** to the ``book_cache_keep`` (default 3) most recently used entries of each
+  notebook, so that it does not grow with every library edit.
 * **serves MathJax from the book** (``_static/mathjax``), copied from the
   ``sphinx-mathjax-offline`` distribution (MathJax 3.2.2), never from a CDN.
 * **offers each executed notebook for download** (``.ipynb`` in the page's download menu).
