@@ -166,6 +166,10 @@ def test_chapter_overparametrised(g):
     assert g["vf_scale_inv"] < 1e-8                   # eps = 0: h constant along rays
     assert g["vf_rate_over_frac"] == 1.0 and g["vf_rate_over_max"] < 0
     assert g["vf_rate5_sign_frac"] > 0 and g["vf_rate5_adam_max"] < 0
+    # sign descent: a cone of zeros of the field off the minima; runs started there stall
+    assert g["vf_row_product_min"] > 0 and g["vf_sign_cone_frac"] > 0 and g["vf_rate_sign_max"] <= 0
+    assert g["vf_sign_cone_f_sign"] > 0.1 * g["vf_sign_cone_f0"]
+    assert g["vf_sign_cone_f_adam"] < 1e-6
     assert g["vf_op_under_dist_zero"] < g["vf_op_under_dist_min"]
     assert g["vf_rate_under_frac"] > 0
 
