@@ -308,8 +308,9 @@ def flat_distance_bound(beta1, beta2, eta=1.0):
 
 
 def flat_distance_finite(beta1, beta2, n, steps, bias_correction=False):
-    r"""Exact supremum (:math:`\epsilon = 0`) of the distance after ``steps`` steps from the last slope point,
-    over slope histories of length ``n``: :math:`\sum_{k=0}^{S-1}\text{sup}_n\,\rho^k\,(r_{n+k})`."""
+    r"""Exact supremum (:math:`\epsilon = 0`) of the distance covered by ``steps`` steps counted from the last
+    slope point (the last slope step, then ``steps - 1`` steps on the flat), over slope histories of
+    length ``n``: :math:`\sum_{k=0}^{S-1}\text{sup}_n\,\rho^k\,(r_{n+k})`."""
     b1, b2 = _betas(beta1, beta2)
     rho = b1 / np.sqrt(b2)
     base = finite_step_sup(b1, b2, n)
@@ -432,7 +433,8 @@ def simulate_flat_map(beta1, beta2, arrival_steps=20_000, flat_steps=20_000, eta
         sim[ok] = (tr.final[:, 0] + step) / eta
         if tr.diverged.any():
             raise RuntimeError("a flat-crossing run diverged")
-    exact = np.where(ok, flat_distance_finite(b1, b2, arrival_steps, flat_steps), np.nan)
+    # the last slope step plus flat_steps steps on the flat: flat_steps + 1 terms
+    exact = np.where(ok, flat_distance_finite(b1, b2, arrival_steps, flat_steps + 1), np.nan)
     limit = flat_distance_bound(b1, b2)
     _, v0 = extremal_moments(b1, b2, arrival_steps)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -264,17 +264,22 @@ def noisy_quadratic_lag(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n
 
 
 def constant_gradient_steps(gradient, steps=100, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
-    r"""Adam's updates per :math:`\eta` (``-update/lr``) under a constant gradient vector, shape ``(steps, dim)``.
+    r"""Adam's updates per :math:`\eta` (``-update/lr``) under a constant gradient vector.
+
+    ``gradient`` of shape ``(dim,)`` gives ``(steps, dim)``; ``(runs, dim)`` gives ``(steps, runs, dim)``.
 
     With bias correction each coordinate moves by :math:`\eta\,|g_i|/(|g_i| + \epsilon)` in the direction
     :math:`-\operatorname{sgn} g_i`: :math:`\eta` for every :math:`|g_i|\gg\epsilon`.
     """
-    gvec = np.asarray(gradient, float).ravel()
+    g = np.asarray(gradient, float)
+    if g.ndim not in (1, 2):
+        raise ValueError(f"gradient must have shape (dim,) or (runs, dim), got {g.shape}")
     steps = check_int("steps", steps, 1)
     check_nonnegative("eps", eps)
     opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
-    G = np.broadcast_to(gvec, (steps, 1, gvec.size))
-    return -_opt.updates_from_gradients(opt, G)[:, 0, :]
+    G = np.broadcast_to(np.atleast_2d(g), (steps,) + np.atleast_2d(g).shape)
+    out = -_opt.updates_from_gradients(opt, G)
+    return out[:, 0, :] if g.ndim == 1 else out
 
 
 # ----------------------------------------------------------------------------- ledger
