@@ -184,7 +184,18 @@ def _imported_names(source: str, current: str | None = None, is_package: bool = 
 
 
 def _dynamic_import(source: str) -> bool:
-    return "import_module(" in source or "__import__(" in source
+    """Whether code calls ``importlib.import_module`` or ``__import__`` (or cannot be parsed)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+            if name in ("import_module", "__import__"):
+                return True
+    return False
 
 
 class _LibGraph:
