@@ -60,7 +60,7 @@ class Chromium:
         self.proc = subprocess.Popen(
             [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
-             "--disable-extensions", "--mute-audio", "--hide-scrollbars",
+             "--disable-extensions", "--mute-audio", "--hide-scrollbars", "--disable-dev-shm-usage",
              # the network is off: any name lookup fails, so an external request cannot succeed
              "--host-resolver-rules=MAP * ~NOTFOUND",
              f"--user-data-dir={self.profile}", "--remote-debugging-pipe", "about:blank"],
