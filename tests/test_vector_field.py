@@ -190,3 +190,30 @@ def test_chapter_rerun_smaller_beta2_widens_gap():
     # so allow an O(c) relative error (c = 0.053 here, against 0.0092 at the default)
     assert h["vf_gap"] < 4 * g_default_gap_bound()
     assert 0.8 < h["vf_gap"] / h["vf_pred_gap"] < 1.5
+
+
+@pytest.mark.parametrize("tol", [1e-2, 1e-4])
+def test_truncation_bound_holds(tol):
+    # a coarse truncation differs from a fine one by no more than the stated bound
+    th = np.array([-0.3, 0.0, 0.4])
+    g = V.quadratic_gradient_values(th, X_ASYM)
+    coarse = V.field_series(g, P_ASYM, 0.9, 0.9, tol=tol, nodes=128, error=False)
+    fine = V.field_series(g, P_ASYM, 0.9, 0.9, tol=1e-14, nodes=128)
+    K = coarse.K
+    g_max = np.abs(g).max(axis=-1)
+    v_low = (1 - 0.9**K) * (g * g).min(axis=-1)
+    bound = np.array([V.truncation_bound(0.9, 0.9, K, gm, vl) for gm, vl in zip(g_max, v_low)])
+    diff = np.abs(coarse.value - fine.value)
+    assert np.all(diff <= bound + fine.error + 1e-9)
+    assert np.any(diff > 1e-3 * tol)          # the truncation does matter at this K
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(st.floats(-3.0, 3.0).filter(lambda x: abs(x) > 0.2), min_size=3, max_size=3),
+       st.lists(st.floats(0.1, 1.0), min_size=3, max_size=3), st.floats(0.0, 0.8), st.floats(0.3, 0.9))
+def test_series_matches_ergodic_random_laws(vals, w, b1, b2):
+    p = np.array(w) / np.sum(w)
+    g = np.array([vals])
+    s = V.field_series(g, p, b1, b2)
+    e = V.field_ergodic(g, p, b1, b2, steps=20000, replicas=16, seed=11)
+    assert abs(s.value[0] - e.value[0]) <= 5 * e.stderr[0] + s.error[0] + 1e-12
