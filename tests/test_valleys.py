@@ -41,6 +41,13 @@ def test_sharp_valley_adam_count_closed_form(long):
     assert abs(long["sharp"].hit_step[3] - pred) <= 2
 
 
+def test_adagrad_sharp_arrival_closed_form(long):
+    assert long["sharp"].hit_step[1] == V.adagrad_diagonal_arrival(1.0)
+    # and the continuum estimate 2 lr sqrt(t) + lr zeta(1/2) = 1 - tol/sqrt(2)
+    t = ((1 - V.TOL / np.sqrt(2)) / 1e-3 + 1.4603545088) ** 2 / 4
+    assert abs(V.adagrad_diagonal_arrival(1.0) - t) < 2
+
+
 @pytest.mark.parametrize("s", [0.5, 1.5])
 def test_sharp_valley_adam_count_scales_with_start(s):
     tr = ad.run(ad.adam(lr=1e-3), V.valley("sharp"), [s, s], 5000, record_every=5000, target=[0, 0], tol=V.TOL)
@@ -253,6 +260,8 @@ def test_chapter_numbers(chapter):
     assert g["val_sgd_smooth_y_exact"] == pytest.approx(g["val_final_smooth_SGD_y"], rel=1e-9)
     assert g["val_pmap_12"] == g["val_pmap_n"]
     assert g["val_implied_smooth_adam"] > g["val_implied_sharp_adam"] + 0.15
+    assert g["val_hit_sharp_AdaGrad"] == g["val_adagrad_pred"]
+    assert g["val_flow_closest_sharp"] == "SGD"
 
 
 @pytest.mark.chapter
