@@ -151,6 +151,7 @@ def test_chapter_second_order_gap(g):
     assert g["vf_pred_gap"] == pytest.approx(-4 * V.delta_method_coefficient(0.9, 0.99), rel=1e-12)
     assert abs(g["vf_gap"] / g["vf_pred_gap"] - 1) < 0.05
     assert abs(g["vf_gap_default_adam"]) < abs(g["vf_gap"])   # beta2 = 0.999 shrinks the gap
+    assert g["vf_adam_vs_field"] < 1.5    # Adam's mean within ~1.5 half-widths of the zero on the whole grid
 
 
 @pytest.mark.chapter
