@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .landscapes import Landscape
-from .optimizers import DIVERGENCE_LIMIT
+from .optimizers import DIVERGENCE_LIMIT, gradient_history
 from .validation import as_param, check_beta, check_int, check_nonnegative, check_points, check_positive
 
 __all__ = [
@@ -171,16 +171,7 @@ def kadam_updates_from_gradients(opt: KAdam, grads) -> np.ndarray:
 
     ``grads`` has shape ``(T,)``, ``(T, runs)`` or ``(T, runs, dim)``; the result has the same shape.
     """
-    G = np.asarray(grads, dtype=float)
-    shape = G.shape
-    if G.ndim == 1:
-        G = G[:, None, None]
-    elif G.ndim == 2:
-        G = G[:, :, None]
-    elif G.ndim != 3:
-        raise ValueError(f"grads must have shape (T,), (T, runs) or (T, runs, dim), got {shape}")
-    if not np.all(np.isfinite(G)):
-        raise ValueError("grads must be finite")
+    G, shape = gradient_history(grads)
     T, R, D = G.shape
     opt = _expand(opt, R)
     x = np.zeros((R, D))

@@ -69,6 +69,7 @@ __all__ = [
     "combine",
     "run",
     "updates_from_gradients",
+    "gradient_history",
     "DIVERGENCE_LIMIT",
 ]
 
@@ -549,6 +550,25 @@ def _run_numpy(o, grad, x, m, v, t0, steps, record_every, path, target, tol, cen
             k += 1
 
 
+def gradient_history(grads):
+    """Check a gradient history and view it as ``(T, runs, dim)``; also return its original shape.
+
+    Accepts shapes ``(T,)``, ``(T, runs)`` and ``(T, runs, dim)``; entries must satisfy
+    :math:`|g| \\le 10^{150}` so that their squares fit in float64.
+    """
+    G = np.asarray(grads, dtype=float)
+    shape = G.shape
+    if G.ndim == 1:
+        G = G[:, None, None]
+    elif G.ndim == 2:
+        G = G[:, :, None]
+    elif G.ndim != 3:
+        raise ValueError(f"grads must have shape (T,), (T, runs) or (T, runs, dim), got {shape}")
+    if not np.all(np.abs(G) <= DIVERGENCE_LIMIT):
+        raise ValueError(f"grads must be finite with |g| <= {DIVERGENCE_LIMIT:g} (their squares must fit in float64)")
+    return G, shape
+
+
 def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
     """The updates :math:`w_t - w_{t-1}` that ``optimizer`` makes on a given gradient history.
 
@@ -566,16 +586,7 @@ def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
     -------
     ndarray of the same shape as ``grads``.
     """
-    G = np.asarray(grads, dtype=float)
-    shape = G.shape
-    if G.ndim == 1:
-        G = G[:, None, None]
-    elif G.ndim == 2:
-        G = G[:, :, None]
-    elif G.ndim != 3:
-        raise ValueError(f"grads must have shape (T,), (T, runs) or (T, runs, dim), got {shape}")
-    if not np.all(np.abs(G) <= DIVERGENCE_LIMIT):
-        raise ValueError(f"grads must be finite with |g| <= {DIVERGENCE_LIMIT:g} (their squares must fit in float64)")
+    G, shape = gradient_history(grads)
     T, R, D = G.shape
     opt = optimizer
     if len(opt) == 1 and R > 1:
