@@ -14,6 +14,9 @@ As a Sphinx extension (``sphinx.extra_extensions: [adamdyn.book]`` in ``_config.
   then miss the cache and are executed again; reverting the edit hits the old entry.  The same
   hash, kept in the Sphinx environment, marks the page outdated for an incremental build
   (``env-get-outdated``), so Sphinx re-reads it even though its own source did not change.
+* **executes the notebooks that miss the cache in parallel** (``book_execute_workers``, default
+  2) before Sphinx reads them one by one, so a cold build takes the time of the slowest chain,
+  not the sum of all chapters.
 * **prunes the cache** to the ``book_cache_keep`` (default 3) most recently used entries of each
   notebook, so that it does not grow with every library edit.
 * **serves MathJax from the book** (``_static/mathjax``), copied from the
@@ -436,6 +439,69 @@ def _on_build_finished_check_links(app, exception):
         logger.warning("broken internal link: %s", problem, type="adamdyn", subtype="links")
 
 
+def _on_env_before_read_docs(app, env, docnames):
+    """Execute the notebooks about to be read that miss the cache, ``book_execute_workers`` at a
+    time, and put them in the cache; the (serial) read then finds every one there.
+
+    Only speed is at stake: a notebook whose key we do not reproduce exactly, or that fails, is
+    left to myst-nb, which executes it (again) and reports its error as usual.
+    """
+    config = getattr(env, "mystnb_config", None)
+    workers = int(app.config.book_execute_workers or 0)
+    if config is None or config.execution_mode != "cache" or workers < 2:
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from jupyter_cache import get_cache
+    from jupyter_cache.base import CacheBundleIn
+    from jupyter_cache.executors.utils import single_nb_execution
+    from myst_nb.core.read import create_nb_reader
+
+    cache = get_cache(config.execution_cache_path)
+    jobs = []
+    for docname in sorted(docnames):
+        path = Path(env.doc2path(docname))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            continue
+        if not _is_notebook(text):
+            continue
+        source = [text]
+        _on_source_read(app, docname, source)  # the same hidden stamp cell as the real read
+        reader = create_nb_reader(str(path), env.myst_config, config, source[0])
+        if reader is None:
+            continue
+        nb = reader.read(source[0])
+        if config.metadata_key in nb.metadata:
+            continue  # per-notebook execution options: leave it to myst-nb
+        try:
+            cache.match_cache_notebook(nb)
+            continue
+        except KeyError:
+            jobs.append((path, nb))
+    if len(jobs) < 2:
+        return
+    from sphinx.util import logging
+
+    logger = logging.getLogger(__name__)
+    logger.info("executing %d notebooks, %d at a time", len(jobs), workers)
+
+    def execute(job):
+        path, nb = job
+        return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
+                                         allow_errors=config.execution_allow_errors, meta_override=True)
+
+    # longest first would be ideal; the cache's last execution times give a proxy when known
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for path, result in pool.map(execute, jobs):
+            if result.err is None:
+                cache.cache_notebook_bundle(
+                    CacheBundleIn(result.nb, str(path), data={"execution_seconds": result.time}),
+                    check_validity=False, overwrite=True)
+                logger.info("executed %s in %.1f s", path.name, result.time)
+
+
 def _on_build_finished_prune_cache(app, exception):
     """Keep the ``book_cache_keep`` most recently used cache entries of each notebook.
 
@@ -510,6 +576,20 @@ def _dedupe_scripts(context):
     context["script_files"] = kept
 
 
+def _with_cached_outputs(app, nb):
+    """The notebook with the outputs of its cache entry (myst-nb 1.4 writes a notebook served
+    from the cache to jupyter_execute/ without its outputs)."""
+    config = getattr(app.env, "mystnb_config", None)
+    if config is None or config.execution_mode != "cache":
+        return nb
+    try:
+        from jupyter_cache import get_cache
+
+        return get_cache(config.execution_cache_path).merge_match_into_notebook(nb)[1]
+    except KeyError:
+        return nb
+
+
 def _on_html_page_context(app, pagename, templatename, context, doctree):
     """Put the executed notebook next to the page's source and offer it for download."""
     import nbformat
@@ -521,6 +601,7 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
     if not executed.is_file():
         return
     nb = nbformat.read(executed, as_version=4)
+    nb = _with_cached_outputs(app, nb)
     keep = [STAMP_TAG not in c.get("metadata", {}).get("tags", []) for c in nb.cells]
     nb.cells = [c for c, k in zip(nb.cells, keep) if k]
     source_map = nb.metadata.get("source_map")
@@ -535,6 +616,7 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
 def setup(app):
     app.add_config_value("book_cache_packages", ["adamdyn"], "env")
     app.add_config_value("book_cache_keep", 3, "")
+    app.add_config_value("book_execute_workers", min(2, os.cpu_count() or 1), "")
     app.add_config_value("book_cache_distributions",
                          ["numpy", "scipy", "sympy", "numba", "matplotlib", "myst-nb", "ipykernel"], "env")
     app.connect("config-inited", _on_config_inited)
@@ -542,6 +624,7 @@ def setup(app):
     app.connect("source-read", _on_source_read)
     app.connect("doctree-read", _on_doctree_read)
     app.connect("env-get-outdated", _on_env_get_outdated)
+    app.connect("env-before-read-docs", _on_env_before_read_docs, priority=900)
     app.connect("env-purge-doc", _on_env_purge_doc)
     app.connect("env-merge-info", _on_env_merge_info)
     app.connect("html-page-context", _on_html_page_context, priority=500)
