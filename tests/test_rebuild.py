@@ -206,3 +206,35 @@ def test_progress_is_silent_in_builds_and_visible_interactively(monkeypatch, cap
     monkeypatch.setenv("ADAMDYN_BOOK_BUILD", "1")  # what the book build sets for its kernels
     assert list(progress(range(3), label="sweep")) == [0, 1, 2]
     assert capsys.readouterr().err == ""
+
+
+NOTEBOOK_HEAD = """---
+jupytext:
+  text_representation:
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
+
+@pytest.mark.book
+def test_failing_cell_fails_the_parallel_build(tmp_path):
+    """With two notebooks the cache misses are executed in parallel first; a failing one must
+    still fail the build with its error (myst-nb executes it again and reports it)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(ROOT / "_config.yml", src)
+    shutil.copy(ROOT / "references.bib", src)
+    (src / "_toc.yml").write_text("format: jb-book\nroot: broken\nchapters:\n  - file: fine\n")
+    (src / "broken.md").write_text(NOTEBOOK_HEAD + '# Broken\n\n```{code-cell} ipython3\n'
+                                   'raise RuntimeError("this cell fails on purpose")\n```\n')
+    (src / "fine.md").write_text(NOTEBOOK_HEAD + "# Fine\n\n```{code-cell} ipython3\n1 + 1\n```\n")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    run = subprocess.run([str(jb), "build", str(src), "--warningiserror", "--nitpick",
+                          "--path-output", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    assert "executing 2 notebooks, 2 at a time" in run.stdout
+    assert "this cell fails on purpose" in run.stdout + run.stderr
