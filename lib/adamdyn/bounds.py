@@ -51,7 +51,7 @@ from scipy import optimize
 
 from . import optimizers as _opt
 from . import landscapes as _L
-from .ledger import Claim
+from .claims import Claim
 from .validation import check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = [

@@ -41,7 +41,7 @@ import sympy as sp
 
 from . import landscapes as L
 from . import optimizers as _opt
-from .ledger import Claim
+from .claims import Claim
 from .validation import check_beta, check_int, check_positive
 
 __all__ = [

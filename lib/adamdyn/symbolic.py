@@ -301,7 +301,7 @@ def claims():
     from . import landscapes as L
     from .optimizers import adam, run
 
-    from .ledger import Claim
+    from .claims import Claim
 
     rows = []
     rows.append(Claim(

@@ -45,7 +45,7 @@ from scipy.optimize import fsolve
 
 from . import landscapes as L
 from . import optimizers as _opt
-from .ledger import Claim
+from .claims import Claim
 from .saddle import NAMES, four_optimizers
 from .validation import check_beta, check_int, check_nonnegative, check_points, check_positive
 
