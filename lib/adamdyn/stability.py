@@ -53,6 +53,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
+from . import bounds as _bounds
 from . import optimizers as _opt
 from .validation import as_param, check_beta, check_int, check_nonnegative, check_positive
 
@@ -192,28 +193,20 @@ def stable_region_holds(beta1, beta2):
     return bool(out[0]) if out.size == 1 and np.ndim(beta1) == 0 and np.ndim(beta2) == 0 else out
 
 
-def _q_and_sum(b1, b2, t):
-    q = b1**2 / b2
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        geo = np.where(np.isclose(q, 1.0, rtol=0, atol=1e-14), t * np.ones_like(q),
-                       np.expm1(t * np.log(q)) / (q - 1.0))
-    return q, geo
-
-
 def worst_case_ratio(beta1, beta2, t):
     r"""Supremum over gradient histories of :math:`|m_t|/\sqrt{v_t}` (no bias correction, :math:`\epsilon=0`).
 
     .. math:: \frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\frac{1-q^t}{1-q}},\qquad q=\beta_1^2/\beta_2 .
 
-    ``t`` may be an array (broadcast against the betas).
+    ``t`` may be an array (broadcast against the betas).  This is the flat chapter's
+    :func:`adamdyn.bounds.finite_step_sup`; the stable-region chapter reads it as a growth law.
     """
     b1, b2 = np.asarray(beta1, float), np.asarray(beta2, float)
     check_beta("beta1", b1.ravel()), check_beta("beta2", b2.ravel())
     t = np.asarray(t, float)
     if np.any(t < 1):
         raise ValueError("t must be >= 1")
-    _, geo = _q_and_sum(b1, b2, t)
-    return (1.0 - b1) / np.sqrt(1.0 - b2) * np.sqrt(geo)
+    return _bounds.finite_step_sup(b1, b2, t)
 
 
 def worst_case_bound(beta1, beta2):
