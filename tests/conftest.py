@@ -7,6 +7,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so two runs of the suite agree.
+settings.register_profile("book", derandomize=True, deadline=None)
+settings.load_profile("book")
 
 ROOT = Path(__file__).resolve().parents[1]
 

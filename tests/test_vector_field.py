@@ -4,7 +4,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 import adamdyn as ad
 from adamdyn import vector_field as V
@@ -18,6 +18,7 @@ X_ASYM, P_ASYM = np.array([-1.0, 9.0]), np.array([0.9, 0.1])
 @settings(max_examples=30, deadline=None)
 @given(st.floats(0.0, 0.99), st.floats(0.0, 0.999), st.sampled_from([0.0, 1e-8, 1e-3]), st.booleans(),
        st.integers(0, 10**6))
+@example(0.5, 0.0, 0.0, False, 146276)  # theta reaches ~1e5 here: a fixed rtol of 1e-9 once failed
 def test_adam_loop_is_ad_adam_at_constant_step(b1, b2, eps, bc, seed):
     # same rule: the gradients our loop saw, fed to the shared library's Adam, give the same updates
     rng = np.random.default_rng(seed)
@@ -32,7 +33,11 @@ def test_adam_loop_is_ad_adam_at_constant_step(b1, b2, eps, bc, seed):
     res = np.einsum("trd,trd->tr", r.path[:-1], A[idx]) - y[idx]
     grads = res[..., None] * A[idx]
     ref = ad.updates_from_gradients(ad.adam(lr=0.01, beta1=b1, beta2=b2, eps=eps, bias_correction=bc), grads)
-    np.testing.assert_allclose(upd, ref, rtol=1e-9, atol=1e-15)
+    # upd is a difference of iterates, exact only to rounding of the iterates themselves: with
+    # beta2 = 0 a run can wander to |theta| ~ 1e5 while taking steps of 1e-3, so the comparison
+    # allows 2 ulp of |theta| on top of a 1e-9 relative floor for the accumulated moments.
+    ulp = np.finfo(float).eps * np.maximum(np.abs(r.path[:-1]), np.abs(r.path[1:]))
+    assert np.all(np.abs(upd - ref) <= 1e-9 * np.abs(ref) + 2 * ulp + 1e-15)
 
 
 def test_adam_loop_matches_ad_run_on_deterministic_quadratic():
