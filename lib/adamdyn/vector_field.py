@@ -108,6 +108,17 @@ __all__ = [
 # stationary law of the moment averages
 # ---------------------------------------------------------------------------
 
+
+def _discrete_law(values, probs):
+    """Gradient values ``(..., n)`` and their probabilities ``(n,)`` as float arrays, checked."""
+    g = np.asarray(values, dtype=float)
+    p = np.asarray(probs, dtype=float)
+    if g.ndim == 0 or g.shape[-1] != p.size or p.ndim != 1:
+        raise ValueError(f"values must have shape (..., n) with n = len(probs) = {p.size}, got {g.shape}")
+    if np.any(p <= 0) or abs(p.sum() - 1.0) > 1e-12:
+        raise ValueError(f"probs must be positive and sum to 1, got {probs!r}")
+    return g, p
+
 def truncation_length(beta1, beta2, tol=1e-13) -> int:
     r"""Smallest :math:`K \ge 1` with :math:`\beta_1^K \le` tol and :math:`\beta_2^K \le` tol."""
     b1 = float(check_beta("beta1", beta1)[0])
@@ -268,12 +279,7 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     -------
     SeriesField
     """
-    g = np.asarray(values, dtype=float)
-    p = np.asarray(probs, dtype=float)
-    if g.ndim == 0 or g.shape[-1] != p.size or p.ndim != 1:
-        raise ValueError(f"values must have shape (..., n) with n = len(probs) = {p.size}, got {g.shape}")
-    if np.any(p <= 0) or abs(p.sum() - 1.0) > 1e-12:
-        raise ValueError(f"probs must be positive and sum to 1, got {probs!r}")
+    g, p = _discrete_law(values, probs)
     if not np.all(np.isfinite(g)):
         raise ValueError("values must be finite")
     eps = float(check_nonnegative("eps", eps)[0])
@@ -388,12 +394,7 @@ def field_ergodic(values, probs, beta1=0.9, beta2=0.99, eps=0.0, steps=20000, re
     indices : ndarray of int, shape (replicas, K + steps), optional
         Pre-drawn sample indices (overrides ``seed``).
     """
-    g = np.asarray(values, dtype=float)
-    p = np.asarray(probs, dtype=float)
-    if g.ndim == 0 or g.shape[-1] != p.size or p.ndim != 1:
-        raise ValueError(f"values must have shape (..., n) with n = len(probs) = {p.size}, got {g.shape}")
-    if np.any(p <= 0) or abs(p.sum() - 1.0) > 1e-12:
-        raise ValueError(f"probs must be positive and sum to 1, got {probs!r}")
+    g, p = _discrete_law(values, probs)
     b1 = float(check_beta("beta1", beta1)[0])
     b2 = float(check_beta("beta2", beta2)[0])
     eps = float(check_nonnegative("eps", eps)[0])
