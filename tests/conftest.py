@@ -15,6 +15,19 @@ settings.load_profile("book")
 
 ROOT = Path(__file__).resolve().parents[1]
 
+#: Front matter that makes a Markdown file a MyST notebook, for the synthetic chapters of tests.
+MYST_HEAD = """---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+
 
 def build_book(source: Path, output: Path) -> Path:
     """Build the book at ``source`` into ``output`` the way the README does; return its HTML folder."""

@@ -6,19 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import MYST_HEAD
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHAPTER = """---
-jupytext:
-  text_representation:
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-# Broken
+CHAPTER = MYST_HEAD + """# Broken
 
 ```{code-cell} ipython3
 raise RuntimeError("this cell fails on purpose")

@@ -18,20 +18,11 @@ import pytest
 import yaml
 
 from adamdyn.book import _imported_names, _LibGraph, lib_dependencies
+from conftest import MYST_HEAD
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHAPTER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-({name})=
+CHAPTER = MYST_HEAD + """({name})=
 # Chapter {name}
 
 ```{{code-cell}} ipython3
@@ -208,16 +199,7 @@ def test_progress_is_silent_in_builds_and_visible_interactively(monkeypatch, cap
     assert capsys.readouterr().err == ""
 
 
-NOTEBOOK_HEAD = """---
-jupytext:
-  text_representation:
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
+NOTEBOOK_HEAD = MYST_HEAD
 
 
 @pytest.mark.book

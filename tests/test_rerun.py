@@ -13,20 +13,11 @@ import nbformat
 import pytest
 
 from adamdyn.notebooks import execute_chapter, glued, parameters_of
+from conftest import MYST_HEAD
 
 ROOT = Path(__file__).resolve().parents[1]
 
-CHAPTER = """---
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-# Synthetic
+CHAPTER = MYST_HEAD + """# Synthetic
 
 ```{code-cell} ipython3
 :tags: [parameters]
