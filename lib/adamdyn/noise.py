@@ -194,6 +194,9 @@ def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_p
                         mean=0.0, seed=0):
     r"""Monte Carlo of :math:`m_T, v_T` under i.i.d. Gaussian noise around a constant mean.
 
+    The two moving averages are iterated here directly: an independent reference for the moment recursions,
+    deliberately not the library's optimizer (:func:`adamdyn.noisy_step.monte_carlo_steps` runs that).
+
     Returns a dict of arrays over ``T_values``: ``m_mean, m_mean_se, m_var, m_var_se, v_mean, v_mean_se,
     v_var, v_var_se``.  Standard errors: :math:`s/\sqrt n` for means; for variances
     :math:`\sqrt{(\hat\mu_4 - \tfrac{n-3}{n-1}s^4)/n}`.
@@ -343,7 +346,7 @@ def ar1_first_moment_variance(beta1, rho, T, sigma=1.0):
 
 
 def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, sigma=1.0, seed=0):
-    r"""Monte Carlo of :math:`\operatorname{Var}[m_T]` with stationary AR(1) noise
+    r"""Monte Carlo (the first-moment recursion iterated directly) of :math:`\operatorname{Var}[m_T]` with stationary AR(1) noise
     :math:`N_t = \rho N_{t-1} + \sqrt{1-\rho^2}\,\sigma\xi_t`, :math:`N_1 \sim \mathcal N(0,\sigma^2)`, zero mean.
     Returns ``(variance, standard error)`` over ``T_values``."""
     check_beta("beta1", beta1)
