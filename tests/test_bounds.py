@@ -56,6 +56,8 @@ def test_defaults_symbolic_numeric_and_paper_agree():
     symD = float(B.flat_distance_bound_expr().subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
     assert abs(symD - D) < 1e-11
     assert abs(D - 73) < 0.5                           # the paper prints "about 73 eta"
+    rho = 0.9 / np.sqrt(0.999)
+    assert abs(D / (series_p1(0.9, 0.999) * sum(rho**i for i in range(20000))) - 1) < 1e-12
     # Prop 2 / Prop 1 = 1 / (1 - beta1/sqrt(beta2)): the "about 10 steps"
     assert abs(D / num - 1 / (1 - 0.9 / np.sqrt(0.999))) < 1e-12
     assert abs(float(B.step_bound(0.9, 0.999, eta=1e-3)) - 1e-3 * num) < 1e-15
