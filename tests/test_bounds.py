@@ -18,8 +18,16 @@ from adamdyn.ledger import STATUSES, Claim
 b1, b2 = B.beta1, B.beta2
 
 
-def by_hand_p1(x1, x2):
-    return np.sqrt(x2) * (1 - x1) / np.sqrt((1 - x2) * (x2 - x1**2))
+def series_p1(x1, x2, terms=200_000):
+    """Proposition 1's bound as the Cauchy-Schwarz series summed term by term (not the closed form)."""
+    q = x1**2 / x2
+    total, term = 0.0, 1.0
+    for _ in range(terms):
+        total += term
+        term *= q
+        if term < 1e-18 * total:
+            break
+    return (1 - x1) / np.sqrt(1 - x2) * np.sqrt(total)
 
 
 # ------------------------------------------------------------------ symbolic
@@ -42,12 +50,14 @@ def test_step_bound_expr_is_the_limit_of_the_finite_sup():
 def test_defaults_symbolic_numeric_and_paper_agree():
     sym = float(B.step_bound_expr().subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
     num = float(B.step_bound(0.9, 0.999))
-    assert abs(sym - num) < 1e-12 and abs(num - by_hand_p1(0.9, 0.999)) < 1e-12
+    assert abs(sym - num) < 1e-12 and abs(num - series_p1(0.9, 0.999)) < 1e-12
     assert abs(num - 7.3) < 0.05                       # the paper prints "about 7.3 eta" (2 digits)
     D = float(B.flat_distance_bound(0.9, 0.999))
     symD = float(B.flat_distance_bound_expr().subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
     assert abs(symD - D) < 1e-11
     assert abs(D - 73) < 0.5                           # the paper prints "about 73 eta"
+    rho = 0.9 / np.sqrt(0.999)
+    assert abs(D / (series_p1(0.9, 0.999) * sum(rho**i for i in range(20000))) - 1) < 1e-12
     # Prop 2 / Prop 1 = 1 / (1 - beta1/sqrt(beta2)): the "about 10 steps"
     assert abs(D / num - 1 / (1 - 0.9 / np.sqrt(0.999))) < 1e-12
     assert abs(float(B.step_bound(0.9, 0.999, eta=1e-3)) - 1e-3 * num) < 1e-15
@@ -73,16 +83,34 @@ def test_lemma_rearrangement_and_the_papers_sign_slip():
             assert float(paper.rhs.subs({b1: x, t: n})) < 0
 
 
+def _lemma_fails_somewhere(x1, x2, horizon):
+    """Brute force, written here: is sqrt(1 - b2^t)/(1 - b1^t) > 1 for some t <= horizon?"""
+    import math
+
+    for t in range(1, horizon + 1):
+        if math.sqrt(1 - x2**t) > (1 - x1**t) * (1 + 1e-13):
+            return True
+    return False
+
+
 def test_lemma_exact_condition_against_brute_force():
     rng = np.random.default_rng(3)
-    x1, x2 = rng.uniform(0, 0.99, 3000), rng.uniform(0, 0.999, 3000)
-    first = B.bias_lemma_first_failure(x1, x2, horizon=3000)
-    np.testing.assert_array_equal(first == 0, B.bias_lemma_holds(x1, x2))
-    # and the failure, when there is one, is already at t = 1 (the base case decides)
+    x1, x2 = rng.uniform(0, 0.99, 600), rng.uniform(0, 0.999, 600)
+    # and points on both sides of the boundary 1 - beta2 = (1 - beta1)^2, where a wrong condition would show
+    b = rng.uniform(0.05, 0.95, 200)
+    edge = 1 - (1 - b) ** 2
+    x1 = np.concatenate([x1, b, b])
+    x2 = np.concatenate([x2, edge * (1 + 1e-6), edge * (1 - 1e-4)])
+    brute = np.array([_lemma_fails_somewhere(a, c, 2000) for a, c in zip(x1, x2)])
+    np.testing.assert_array_equal(~brute, B.bias_lemma_holds(x1, x2))
+    assert brute[-200:].all() and not brute[-400:-200].any()   # just below the boundary fails, just above holds
+    # the library's own brute force agrees, and a failure is already at t = 1 (the base case decides)
+    first = B.bias_lemma_first_failure(x1, x2, horizon=2000)
+    np.testing.assert_array_equal(first > 0, brute)
     assert np.all(first[first > 0] == 1)
     cond = B.bias_lemma_condition_expr()
-    assert cond == sp.Le(1 - b2, (1 - b1) ** 2)
     assert bool(cond.subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
+    assert not bool(cond.subs({b1: sp.Rational(9, 10), b2: sp.Rational(9, 10)}))
 
 
 def test_counterexample_satisfies_papers_hypothesis_but_fails_lemma():
@@ -198,3 +226,13 @@ def test_claims_rows():
     assert {"P1", "P2", "S4-lemma", "S4-10-steps"} <= set(ids)
     assert ids["S4-lemma"].status == "corrected" and ids["P1"].status == "verified"
     assert "7.2703" in ids["P1"].ours and "73.032" in ids["P2"].ours
+    assert ids["S4-insignificant"].status == "corrected"
+    assert "0.990 eta" in ids["S4-insignificant"].ours          # 1e-6 / (1e-6 + 1e-8), by hand
+
+
+def test_plateau_arrival_starts_off_the_eta_grid():
+    # from -1.0005 with unit steps of eta = 1e-3 the last slope point is -0.5 eta and the first flat point +0.5 eta
+    (d_slope, d_edge, d_flat), tr = B.plateau_arrival(0.9, 0.999, 1.0)
+    # (each slope step is eta/(1 + eps): 1000 of them fall short by 1000 eps = 1e-5 eta)
+    assert abs((d_slope[0] - d_edge[0]) / 1e-3 - 0.5) < 1e-4
+    assert abs((d_edge[0] - d_flat[0]) / 1e-3 - 0.5) < 1e-4

@@ -39,6 +39,11 @@ def test_eq4_and_algorithm1_evaluate_equal(t, m, logv, b1, b2, logeps):
     assert b == pytest.approx(a, rel=1e-12, abs=1e-300)
 
 
+def test_eq4_check_is_rounding_only():
+    chk = S.eq4_check(steps=500, n_random=2000, seed=1)
+    assert chk["rel_formula"] < 1e-13 and chk["abs_path"] < 1e-13 and chk["rel_path_early"] < 1e-12
+
+
 def test_eq4_path_matches_library_adam():
     land = L.sharp_valley()
     a = ad.run(ad.adam(lr=1e-2), land, x0=[0.7, -1.0], steps=2000).path
@@ -69,7 +74,8 @@ def test_no_bias_correction_gain_and_its_maximum():
 @pytest.mark.parametrize("b1,b2", [(0.9, 0.999), (0.9, 0.99), (0.5, 0.9)])
 def test_negligible_bias_time_closed_form_against_scan(tol, b1, b2):
     closed = float(S.negligible_bias_time().subs({S.delta: tol, S.beta2: b2}))
-    assert closed == pytest.approx(np.log(tol * (2 - tol)) / np.log(b2), rel=1e-14)
+    # the defining equation, not the formula: at the closed-form t, sqrt(1 - beta2^t) = 1 - delta
+    assert np.sqrt(1 - b2**closed) == pytest.approx(1 - tol, rel=1e-13)
     exact = S.first_negligible_step(tol, b1, b2)
     # beta1^t is negligible long before beta2^t here, so the exact step is the closed form rounded up
     assert exact == int(np.ceil(closed))
@@ -103,6 +109,8 @@ def test_claims_rows():
     ids = {r.id: r for r in rows}
     assert {"S2-eq2", "S2-eq3", "S2-eq4", "S2-sums", "S2-eq5", "S2-units"} <= set(ids)
     assert ids["S2-eq4"].status == "verified"
+    # the ledger reuses the chapter's check (10000 steps from (1, 1), 100000 random points)
+    assert "100000 random points" in ids["S2-eq4"].ours and "10000 steps" in ids["S2-eq4"].ours
     assert ids["S2-eq2"].status == ids["S2-eq3"].status == "corrected"
     assert "3916" in ids["S2-eq5"].ours and "6213" in ids["S2-eq5"].ours
     text = (ROOT / "chapters" / "preliminaries.md").read_text()
@@ -122,9 +130,10 @@ def chapter():
 @pytest.mark.chapter
 def test_chapter_glued_numbers(chapter):
     g = chapter
-    assert g["pre_exact_a"] == 3916 and g["pre_exact_b"] == 6213
+    assert g["pre_exact_a"] == 3916 and g["pre_exact_b"] == 6213   # scanned by hand at the defaults
     assert g["pre_sim_a"] == 3916 and g["pre_sim_b"] == 6213
-    assert g["pre_closed_a"] == pytest.approx(np.log(0.01 * 1.99) / np.log(0.999), rel=1e-12)
+    # the defining equation of the closed form: sqrt(1 - beta2^t) = 1 - delta at t = closed
+    assert np.sqrt(1 - 0.999 ** g["pre_closed_a"]) == pytest.approx(0.99, rel=1e-12)
     assert g["pre_rel_formula"] < 1e-13
     assert g["pre_abs_path"] < 1e-13 and g["pre_rel_path_early"] < 1e-12
     assert g["pre_rms_ratio"] == pytest.approx(0.1, rel=1e-12)
@@ -142,6 +151,11 @@ def test_chapter_glued_numbers(chapter):
     assert g["pre_sgd_dev_small"] > 0.5 and g["pre_sgd_dev_large"] == pytest.approx(1.998, abs=1e-9)
     assert g["pre_n_diverged"] == 0
     assert g["pre_param_scale_dev"] > 0.1
+    # the paths start at (1, 1): distance sqrt(2), not 1
+    assert g["pre_start_dist"] == pytest.approx(np.sqrt(2), rel=1e-15)
+    assert 0 < g["pre_gap_frac"] < 1
+    assert g["pre_hit_ratio"] == pytest.approx(g["pre_hit_bc"] / g["pre_hit_nobc"], rel=1e-15)
+    assert g["pre_n_random"] == 100_000
 
 
 @pytest.mark.chapter
@@ -149,5 +163,13 @@ def test_chapter_with_other_beta2_moves_as_theory_says():
     from adamdyn.notebooks import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters" / "preliminaries.md", {"beta2": 0.99}))
-    assert g["pre_exact_a"] == int(np.ceil(np.log(0.01 * 1.99) / np.log(0.99)))
-    assert g["pre_exact_b"] == int(np.ceil(np.log(0.001 * 1.999) / np.log(0.99)))
+
+    def first_negligible(tol, b1=0.9, b2=0.99, horizon=20_000):   # a scan written here, not the library's
+        last_bad = 0
+        for t in range(1, horizon + 1):
+            if abs(np.sqrt(1 - b2**t) / (1 - b1**t) - 1) > tol:
+                last_bad = t
+        return last_bad + 1
+
+    assert g["pre_exact_a"] == first_negligible(0.01)
+    assert g["pre_exact_b"] == first_negligible(0.001)
