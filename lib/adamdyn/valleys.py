@@ -55,7 +55,7 @@ __all__ = [
     "valley", "LongRun", "long_runs", "second_moment_along", "frozen_v_threshold_symbolic", "edge_of_stability_symbolic", "period_map",
     "marker_points", "headline_optimizers", "flow_distance_at_matched_loss",
     "detect_period", "burst_intervals", "tail_summary",
-    "adagrad_diagonal_arrival", "gradient_flow_symbolic", "gradient_flow_path", "flow_deviation",
+    "adagrad_diagonal_arrival", "adagrad_sharp_arrival", "headline", "gradient_flow_symbolic", "gradient_flow_path", "flow_deviation",
     "subnormal_count", "sgd_underflow_stall", "subnormal_timing",
     "alternating_moments_symbolic", "corrected_condition_quadratic", "paper_condition_quadratic",
     "two_cycle_amplitude", "adam_map", "two_cycle_state", "find_two_cycle", "two_step_jacobian",
@@ -292,6 +292,23 @@ def adagrad_diagonal_arrival(s=1.0, lr=1e-3, tol=TOL, max_steps=10**7) -> int:
     """
     s = float(check_positive("s", s)[0])
     need = s - float(check_positive("tol", tol)[0]) / np.sqrt(2.0)
+    moved = float(check_positive("lr", lr)[0]) * np.cumsum(1.0 / np.sqrt(np.arange(1, check_int("max_steps", max_steps, 1) + 1)))
+    idx = int(np.searchsorted(moved, need))
+    if idx >= moved.size:
+        raise ValueError(f"max_steps must be larger: AdaGrad does not arrive within {max_steps} steps")
+    return idx + 1
+
+
+def adagrad_sharp_arrival(x0, lr=1e-3, tol=TOL, max_steps=10**7) -> int:
+    r"""Sharp valley, AdaGrad from ``x0``: the step at which the farther coordinate has come within ``tol``.
+
+    Each coordinate moves :math:`\eta\sum_{k\le t}k^{-1/2}` while its sign is fixed, and afterwards
+    bounces across zero with steps :math:`\eta/\sqrt t` (a few :math:`10^{-5}` here, negligible next to
+    ``tol``).  For a start off the diagonal the arrival is therefore the first :math:`t` at which the
+    partial sum reaches :math:`\max(|x_0|, |y_0|) - ` ``tol``, up to a step or two.  Partial sums only.
+    """
+    x0 = check_points("x0", x0, 2)[0]
+    need = float(np.max(np.abs(x0))) - float(check_positive("tol", tol)[0])
     moved = float(check_positive("lr", lr)[0]) * np.cumsum(1.0 / np.sqrt(np.arange(1, check_int("max_steps", max_steps, 1) + 1)))
     idx = int(np.searchsorted(moved, need))
     if idx >= moved.size:
