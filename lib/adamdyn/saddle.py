@@ -350,8 +350,8 @@ def _measured():
 def claims() -> list[Claim]:
     """The section-5 rows of the ledger, computed here."""
     esc, abl, gaps, diag, between, table, lscan = _measured()
-    fastest = {k: ranking({n: e for n, (e, _) in row.items()})[0] for k, row in table.items()}
-    adam_rows = [k for k, f in fastest.items() if f == "Adam"]
+    fastest_by = {k: ranking({n: e for n, (e, _) in row.items()})[0] for k, row in table.items()}
+    adam_rows = [k for k, f in fastest_by.items() if f == "Adam"]
     top = {k: int(v[-1]) for k, v in lscan.items()}
     near_sgd = table[("shared", 0.99)]["SGD"][1]
     near_adaptive = max(row[n][1] for row in table.values() for n in NAMES[1:])
@@ -365,17 +365,17 @@ def claims() -> list[Claim]:
         Claim("S5-fig2a", "5", "Figure 2a: Adam is the most favourable optimizer on the saddle",
               "(figure)", f"escape steps from {START}, radius {RADIUS:g}, shared lr 1e-3, RMSProp decay 0.99: "
               + ", ".join(f"{n} {esc[n]}" for n in NAMES)
-              + f"; Adam fastest in {len(adam_rows)} of {len(fastest)} (lr reading, RMSProp decay) settings: "
+              + f"; Adam fastest in {len(adam_rows)} of {len(fastest_by)} (lr reading, RMSProp decay) settings: "
               + ", ".join(f"{rd} {d:g}" for rd, d in adam_rows)
               + f"; RMSProp with decay 0.999 escapes in {rms999}",
-              "depends on an unstated setting" if 0 < len(adam_rows) < len(fastest)
+              "depends on an unstated setting" if 0 < len(adam_rows) < len(fastest_by)
               else ("verified" if adam_rows else "not reproduced"), "saddle-escape"),
         Claim("S5-lr", "5", "Adam escapes the saddle fastest whatever the learning rates", "",
               f"torch defaults (RMSProp lr 1e-2, decay 0.99): RMSProp {table[('torch', 0.99)]['RMSProp'][0]}, "
               f"Adam {table[('torch', 0.99)]['Adam'][0]}; tuned per method on 1e-4..1e-1 (escape falls monotonically "
               f"with lr, so tuning picks 1e-1): " + ", ".join(f"{k} {v}" for k, v in sorted(top.items(), key=lambda kv: kv[1]))
               + f"; steps within 0.3 of the saddle: SGD {near_sgd}, adaptive methods at most {near_adaptive}",
-              "depends on an unstated setting" if 0 < len(adam_rows) < len(fastest) else "not reproduced",
+              "depends on an unstated setting" if 0 < len(adam_rows) < len(fastest_by) else "not reproduced",
               "saddle-escape"),
         Claim("S5-diagonal", "5", "AdaGrad, RMSProp and Adam move along a diagonal (closer to it than to an axis), unlike SGD", "",
               "largest angle to the diagonal over the first 10 steps (degrees): "
