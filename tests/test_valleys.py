@@ -343,6 +343,7 @@ def test_chapter_numbers(chapter):
     assert g["val_hit_sharp_AdaGrad"] == g["val_adagrad_pred"]
     assert g["val_flow_closest_sharp"] == "SGD"
     # RMSProp at 0.999 "converges" only by underflow: w1 hits 0 before sqrt(v) reaches the threshold
+    assert g["val_sharp_rms_nb_zero99"] == 0 and g["val_pmap_12"] > 0
     assert 0 < g["val_zero_t"] < g["val_thr_t"] and g["val_reseed_peak"] > 10 * 1e-3 and g["val_reseed_zero"] > 0
 
 
