@@ -358,3 +358,13 @@ def test_chapter_rerun_other_start_moves_sharp_count(chapter):
     # sharp valley, Adam: (s - tol) / (lr b/(b+eps)) steps, i.e. about half of the run from (1, 1)
     assert abs(g["val_hit_sharp_Adam"] - (0.5 - 1e-3) * 1.0001 / 1e-3) <= 2
     assert g["val_hit_sharp_Adam"] < chapter["val_hit_sharp_Adam"]
+
+
+def test_flow_distance_at_matched_loss_is_zero_on_the_flow_and_sees_a_diagonal():
+    x0 = (0.8, 0.9)
+    flow = V.gradient_flow_path("sharp", x0)
+    # a run that moves along the flow itself, and one that moves along the diagonal to (0, 0.1)
+    n = flow.shape[0]
+    diag = np.column_stack([np.linspace(0.8, 0.0, n), np.linspace(0.9, 0.1, n)])
+    d = V.flow_distance_at_matched_loss("sharp", np.stack([flow, diag], axis=1), x0)
+    assert d[0] < 1e-9 and d[1] > 0.1

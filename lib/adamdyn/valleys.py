@@ -27,10 +27,16 @@ of 2-cycles.  The paper's condition has :math:`C^2+\epsilon` for
 :math:`|C|+\epsilon` and the two gradients swapped; for a convex loss it only
 admits :math:`C = 0`.
 
+The step counts over the unstated settings (start, RMSProp's decay, Adam's variant) are in
+:mod:`adamdyn.valley_counts`; :func:`headline` runs the chapter's figures from their best joint match.
+With :math:`v` frozen, the 2-cycle sits exactly at the preconditioned-sharpness limit
+:math:`2(1+\beta_1)/((1-\beta_1)\eta)` of Cohen et al. (2022) (:func:`edge_of_stability_symbolic`).
+
 References
 ----------
 A. Kaiser, "Exploring the Dynamics of Adam", section 6.
 D. P. Kingma and J. Ba, "Adam", ICLR 2015.
+J. M. Cohen et al., "Adaptive gradient methods at the edge of stability", 2022.
 """
 
 from __future__ import annotations
