@@ -77,7 +77,7 @@ def test_known_labels_reads_chapters(tmp_path):
 
 def test_status_counts_cover_every_status():
     c = ledger.status_counts([_claim(), _claim(status="corrected"), _claim()])
-    assert c == {"verified": 2, "corrected": 1, "not reproduced": 0, "untestable": 0}
+    assert c == {"verified": 2, "corrected": 1, "not reproduced": 0, "depends on an unstated setting": 0, "untestable": 0}
 
 
 def test_pending_table_lists_expected_claims_of_missing_modules():
@@ -102,7 +102,8 @@ def test_sections_5_and_6_rows_are_computed_and_linked(report):
     by_id = {c.id: c for c in report.claims}
     # decided by computation, and checked independently in test_saddle / test_valleys
     assert by_id["S6-period-sharp"].status == "verified" and by_id["P4"].status == "corrected"
-    assert by_id["S6-count-adam-sharp"].status == "not reproduced" and by_id["P3"].status == "verified"
+    assert by_id["S6-count-adam-sharp"].status == "depends on an unstated setting" and by_id["P3"].status == "verified"
+    assert by_id["S6-count-start"].status == "not reproduced" and by_id["S5-fig2a"].status == "depends on an unstated setting"
 
 
 def test_every_row_names_an_existing_label(report):

@@ -27,10 +27,16 @@ of 2-cycles.  The paper's condition has :math:`C^2+\epsilon` for
 :math:`|C|+\epsilon` and the two gradients swapped; for a convex loss it only
 admits :math:`C = 0`.
 
+The step counts over the unstated settings (start, RMSProp's decay, Adam's variant) are in
+:mod:`adamdyn.valley_counts`; :func:`headline` runs the chapter's figures from their best joint match.
+With :math:`v` frozen, the 2-cycle sits exactly at the preconditioned-sharpness limit
+:math:`2(1+\beta_1)/((1-\beta_1)\eta)` of Cohen et al. (2022) (:func:`edge_of_stability_symbolic`).
+
 References
 ----------
 A. Kaiser, "Exploring the Dynamics of Adam", section 6.
 D. P. Kingma and J. Ba, "Adam", ICLR 2015.
+J. M. Cohen et al., "Adaptive gradient methods at the edge of stability", 2022.
 """
 
 from __future__ import annotations
@@ -45,17 +51,18 @@ from scipy.optimize import fsolve
 
 from . import landscapes as L
 from . import optimizers as _opt
+from . import valley_counts as _vc
 from .claims import Claim
 from .saddle import NAMES, four_optimizers
 from .validation import check_beta, check_int, check_nonnegative, check_points, check_positive
 
 __all__ = [
     "START", "TOL", "PAPER_COUNTS", "PAPER_PERIODS", "NAMES",
-    "valley", "LongRun", "long_runs", "second_moment_along", "frozen_v_threshold_symbolic", "period_map",
-    "paper_match", "diagonal_counts", "first_crossing", "marker_points", "count_map",
+    "valley", "LongRun", "long_runs", "second_moment_along", "frozen_v_threshold_symbolic", "edge_of_stability_symbolic", "period_map",
+    "marker_points", "headline_optimizers", "flow_distance_at_matched_loss",
     "detect_period", "burst_intervals", "tail_summary",
-    "adagrad_diagonal_arrival", "gradient_flow_symbolic", "gradient_flow_path", "flow_deviation",
-    "subnormal_count", "sgd_underflow_stall", "subnormal_timing",
+    "adagrad_diagonal_arrival", "adagrad_sharp_arrival", "headline", "gradient_flow_symbolic", "gradient_flow_path", "flow_deviation",
+    "subnormal_count", "sgd_underflow_stall", "subnormal_timing", "rmsprop_underflow",
     "alternating_moments_symbolic", "corrected_condition_quadratic", "paper_condition_quadratic",
     "two_cycle_amplitude", "adam_map", "two_cycle_state", "find_two_cycle", "two_step_jacobian",
     "cycle_spectral_radius", "square_wave_cycles", "claims",
@@ -63,11 +70,8 @@ __all__ = [
 
 #: Our documented start for both valleys (the paper does not state one).
 START = (1.0, 1.0)
-#: "within 1e-3 of the origin"
-TOL = 1e-3
-#: The paper's printed step counts.
-PAPER_COUNTS = {("smooth", "Adam"): 3113, ("smooth", "RMSProp"): 1086,
-                ("sharp", "Adam"): 900, ("sharp", "RMSProp"): 220}
+#: "within 1e-3 of the origin", and the paper's printed step counts (see :mod:`adamdyn.valley_counts`)
+TOL, PAPER_COUNTS = _vc.TOL, _vc.PAPER_COUNTS
 #: The paper's printed periods of Adam's long-run oscillation.
 PAPER_PERIODS = {"smooth": 2, "sharp": 12}
 
@@ -180,10 +184,31 @@ def frozen_v_threshold_symbolic():
 
 
 
+def edge_of_stability_symbolic():
+    r"""Sympy: the frozen-:math:`v` threshold as a preconditioned sharpness (Cohen et al. 2022).
+
+    With :math:`v` frozen, Adam is heavy-ball momentum on the preconditioned problem; on :math:`a w^2`
+    the preconditioned sharpness is :math:`\lambda = 2a/(\sqrt v + \epsilon)`.  Returns
+    ``(lambda at the critical sqrt(v), 2(1+beta_1)/((1-beta_1) eta), their difference simplified)``.
+    """
+    _, crit = frozen_v_threshold_symbolic()
+    lam = sp.simplify(2 * _a / (crit + _eps))
+    cohen = 2 * (1 + _b1) / ((1 - _b1) * _eta)
+    return lam, cohen, sp.simplify(lam - cohen)
+
+
 def marker_points(run: LongRun, fractions=(0.25, 0.5, 0.75)) -> np.ndarray:
     """Positions at the given fractions of the run (the paper's x-markers), shape (len(fractions), runs, 2)."""
     idx = [int(np.argmin(np.abs(run.times - f * run.steps))) for f in fractions]
     return run.path[idx]
+
+
+def headline_optimizers(lr=1e-3, rmsprop_beta2=0.999, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True,
+                        eps_inside=False):
+    """SGD, AdaGrad, RMSProp and Adam with one learning rate, Adam in the given reading (see :mod:`adamdyn.valley_counts`)."""
+    return _opt.combine(_opt.sgd(lr=lr), _opt.adagrad(lr=lr, eps=1e-10), _opt.rmsprop(lr=lr, beta2=rmsprop_beta2, eps=eps),
+                        _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction,
+                                  eps_inside=eps_inside))
 
 
 # --------------------------------------------------------------- gradient flow
@@ -218,7 +243,11 @@ def gradient_flow_path(kind: str, x0=START, tau_max=2e4) -> np.ndarray:
 
 
 def flow_deviation(kind: str, path, x0=START) -> np.ndarray:
-    """Largest distance from each run's recorded points to the gradient-flow path, shape (runs,)."""
+    """Largest distance from each run's recorded points to the gradient-flow path, shape (runs,).
+
+    This metric saturates: every method that takes a diagonal reaches the same largest distance,
+    so it cannot rank them (use :func:`flow_distance_at_matched_loss`).
+    """
     from scipy.spatial import cKDTree
 
     P = np.asarray(path, float)
@@ -226,6 +255,37 @@ def flow_deviation(kind: str, path, x0=START) -> np.ndarray:
         raise ValueError(f"path must have shape (K, runs, 2), got {P.shape}")
     tree = cKDTree(gradient_flow_path(kind, x0))
     return np.array([tree.query(P[:, r, :])[0].max() for r in range(P.shape[1])])
+
+
+def flow_distance_at_matched_loss(kind: str, path, x0=START, levels=60) -> np.ndarray:
+    r"""Mean distance to the gradient flow at matched loss, shape (runs,).
+
+    The loss decreases strictly along the flow, so each loss level :math:`\ell` names one flow point
+    :math:`\phi(\ell)`.  For each of ``levels`` levels, geometrically spaced from the loss at the start
+    down to the lowest loss that *every* run reaches, take the first recorded iterate of a run with
+    :math:`f \le \ell` and its distance to :math:`\phi(\ell)`; return the mean over the levels.  Two
+    methods are compared where they have made the same progress, whatever their speed.
+    """
+    P = np.asarray(path, float)
+    if P.ndim != 3 or P.shape[2] != 2:
+        raise ValueError(f"path must have shape (K, runs, 2), got {P.shape}")
+    levels = check_int("levels", levels, 2)
+    land = valley(kind)
+    flow = gradient_flow_path(kind, x0)
+    f_flow = land.value(flow)
+    f_run = land.value(P)                                 # (K, runs)
+    top = float(land.value(np.asarray(x0, float)[None])[0])
+    bottom = max(float(np.min(f_run, axis=0).max()), float(f_flow.min()), 1e-300)
+    ell = np.geomspace(top, bottom, levels)[1:]
+    # the flow's loss is non-increasing: the first flow point at or below each level
+    i_flow = np.searchsorted(-f_flow, -ell, side="left")
+    i_flow = np.minimum(i_flow, flow.shape[0] - 1)
+    out = np.empty(P.shape[1])
+    for r in range(P.shape[1]):
+        below = f_run[:, r][:, None] <= ell[None, :]
+        first = np.argmax(below, axis=0)
+        out[r] = np.mean(np.linalg.norm(P[first, r, :] - flow[i_flow], axis=1))
+    return out
 
 
 def adagrad_diagonal_arrival(s=1.0, lr=1e-3, tol=TOL, max_steps=10**7) -> int:
@@ -245,64 +305,24 @@ def adagrad_diagonal_arrival(s=1.0, lr=1e-3, tol=TOL, max_steps=10**7) -> int:
     return idx + 1
 
 
-# ------------------------------------------------------------------- count maps
-def count_map(landscape, xs, ys, rmsprop_beta2s=(0.9, 0.99, 0.999), lr=1e-3, steps=20_000, tol=TOL):
-    """Steps to reach ``tol`` of the origin for Adam and RMSProp over a grid of starts and RMSProp decays.
+def adagrad_sharp_arrival(x0, lr=1e-3, tol=TOL, max_steps=10**7) -> int:
+    r"""Sharp valley, AdaGrad from ``x0``: the step at which the farther coordinate has come within ``tol``.
 
-    Returns
-    -------
-    adam : ndarray of int, shape (len(ys), len(xs))
-    rmsprop : ndarray of int, shape (len(rmsprop_beta2s), len(ys), len(xs))
-        -1 where the run did not arrive within ``steps``.
+    Each coordinate moves :math:`\eta\sum_{k\le t}k^{-1/2}` while its sign is fixed, and afterwards
+    bounces across zero with steps :math:`\eta/\sqrt t` (a few :math:`10^{-5}` here, negligible next to
+    ``tol``).  For a start off the diagonal the arrival is therefore the first :math:`t` at which the
+    partial sum reaches :math:`\max(|x_0|, |y_0|) - ` ``tol``, up to a step or two.  Partial sums only.
     """
-    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
-    b2 = check_beta("rmsprop_beta2s", rmsprop_beta2s)
-    X, Y = np.meshgrid(xs, ys)
-    starts = np.column_stack([X.ravel(), Y.ravel()])
-    n = starts.shape[0]
-    opt = _opt.combine(_opt.adam(lr=lr, beta1=np.full(n, 0.9)),
-                       _opt.rmsprop(lr=lr, beta2=np.repeat(b2, n)))
-    x0 = np.vstack([starts] * (1 + b2.size))
-    tr = _opt.run(opt, landscape, x0, steps, record_every=steps, target=[0.0, 0.0], tol=tol)
-    h = tr.hit_step
-    return h[:n].reshape(X.shape), h[n:].reshape(b2.size, *X.shape)
+    x0 = check_points("x0", x0, 2)[0]
+    need = float(np.max(np.abs(x0))) - float(check_positive("tol", tol)[0])
+    moved = float(check_positive("lr", lr)[0]) * np.cumsum(1.0 / np.sqrt(np.arange(1, check_int("max_steps", max_steps, 1) + 1)))
+    idx = int(np.searchsorted(moved, need))
+    if idx >= moved.size:
+        raise ValueError(f"max_steps must be larger: AdaGrad does not arrive within {max_steps} steps")
+    return idx + 1
 
 
-def diagonal_counts(landscape, s_grid, rmsprop_beta2s=(0.9, 0.99, 0.999), lr=1e-3, steps=20_000, tol=TOL):
-    """:func:`count_map` along the diagonal starts (s, s): returns ``adam`` (n,) and ``rmsprop`` (n_beta2, n)."""
-    s_grid = np.asarray(s_grid, float)
-    b2 = check_beta("rmsprop_beta2s", rmsprop_beta2s)
-    n = s_grid.size
-    starts = np.column_stack([s_grid, s_grid])
-    opt = _opt.combine(_opt.adam(lr=lr, beta1=np.full(n, 0.9)), _opt.rmsprop(lr=lr, beta2=np.repeat(b2, n)))
-    tr = _opt.run(opt, landscape, np.vstack([starts] * (1 + b2.size)), steps, record_every=steps,
-                  target=[0.0, 0.0], tol=tol)
-    return tr.hit_step[:n], tr.hit_step[n:].reshape(b2.size, n)
-
-
-def first_crossing(s_grid, counts, value) -> float:
-    """The start s at which ``counts`` (over increasing ``s_grid``) first reaches ``value``, linearly
-    interpolated between grid points; NaN if it never does (or a run never arrived before it)."""
-    s_grid, c = np.asarray(s_grid, float), np.asarray(counts, float)
-    if s_grid.shape != c.shape or s_grid.ndim != 1:
-        raise ValueError("s_grid and counts must be 1-D arrays of the same length")
-    for i in range(s_grid.size):
-        if c[i] < 0:
-            return np.nan
-        if c[i] >= value:
-            if i == 0:
-                return np.nan if c[i] > value else float(s_grid[0])
-            f = (value - c[i - 1]) / (c[i] - c[i - 1])
-            return float(s_grid[i - 1] + f * (s_grid[i] - s_grid[i - 1]))
-    return np.nan
-
-
-def paper_match(count, paper, rtol=0.02) -> np.ndarray:
-    """Boolean mask: where ``count`` arrived and lies within ``rtol`` (relative) of the paper's number."""
-    c = np.asarray(count)
-    return (c > 0) & (np.abs(c - paper) <= rtol * paper)
-
-
+# ------------------------------------------------------------------ period map
 def period_map(landscape, xs, ys, optimizer=None, steps=20_000, window=400, coord=0):
     """Long-run period (:func:`detect_period`, 0 = none up to 64) of ``coord`` from every start of a grid.
 
@@ -348,17 +368,65 @@ def burst_intervals(x, threshold=0.5, min_gap=50) -> np.ndarray:
     return np.diff(peaks)
 
 
-def tail_summary(x, max_period=64, rtol=1e-6) -> dict:
-    """Period (:func:`detect_period`), amplitude ((max - min)/2), sign-flip rate and burst interval of a window."""
+def tail_summary(x, max_period=64, rtol=1e-6, collapse=0.1, block=16) -> dict:
+    """Classify a window of one coordinate and measure it.
+
+    ``kind`` is one of: ``still`` (period 1); ``periodic`` (period 2..``max_period``, :func:`detect_period`);
+    ``creeping`` (no period, but monotone: a slow one-way drift, as AdaGrad's); ``bursting`` (no period,
+    and the envelope, the largest :math:`|x|` per block of ``block`` steps, collapses below ``collapse``
+    times its peak between at least three recurring peaks); ``irregular`` otherwise.
+    Also returns the amplitude ((max - min)/2), the largest :math:`|x|`, the sign-flip rate, and for
+    bursting windows the mean and spread of the steps between bursts.
+    """
     x = np.asarray(x, float)
     p = detect_period(x, max_period, rtol)
-    gaps = burst_intervals(x) if p == 0 else np.zeros(0, int)
+    d = np.diff(x)
+    monotone = bool(np.all(d >= 0) or np.all(d <= 0))
+    a = np.abs(x)
+    env = a[: a.size // block * block].reshape(-1, block).max(axis=1)
+    collapses = env.size > 0 and env.min() < collapse * a.max()
+    gaps = burst_intervals(x) if (p == 0 and not monotone and collapses) else np.zeros(0, int)
+    if p == 1:
+        kind = "still"
+    elif p > 1:
+        kind = "periodic"
+    elif monotone:
+        kind = "creeping"
+    else:
+        kind = "bursting" if gaps.size >= 3 else "irregular"
     flips = np.mean(np.sign(x[1:]) != np.sign(x[:-1]))
-    kind = "still" if p == 1 else ("periodic" if p > 1 else ("bursting" if gaps.size >= 3 else "irregular"))
-    return dict(kind=kind, period=p, amplitude=float((x.max() - x.min()) / 2), max_abs=float(np.abs(x).max()),
+    return dict(kind=kind, period=p, amplitude=float((x.max() - x.min()) / 2), max_abs=float(a.max()),
                 sign_flip_rate=float(flips),
                 burst_mean=float(gaps.mean()) if gaps.size else np.nan,
                 burst_std=float(gaps.std()) if gaps.size else np.nan, bursts=int(gaps.size + (gaps.size > 0)))
+
+
+def rmsprop_underflow(x0=(0.766, 0.904), decay=0.999, lr=1e-3, eps=1e-8, steps=40_000, seed=1e-300):
+    r"""Does RMSProp's :math:`w_1` on the smooth valley reach exactly zero before the frozen-:math:`v` threshold?
+
+    For :math:`\beta_1 = 0` on :math:`w^2` the frozen-:math:`v` recursion turns unstable once
+    :math:`\sqrt{v} < \eta - \epsilon` (the 2-cycle's gradient).  Returns a dict: ``t_zero`` (first step
+    with :math:`w_1 = 0` exactly, -1 none), ``t_threshold`` (first step with :math:`\sqrt{v_t}` below
+    the threshold, :math:`v` rebuilt by RMSProp's own recursion from the recorded iterates), and, after
+    replacing the zero by ``seed`` at the end and running ``steps`` more steps, ``reseed_peak`` (largest
+    :math:`|w_1|`) and ``reseed_zero`` (steps until :math:`w_1` is exactly zero again, -1 none).
+    """
+    o = _opt.rmsprop(lr=lr, beta2=decay, eps=eps)
+    land = valley("smooth")
+    tr = _opt.run(o, land, x0, check_int("steps", steps, 1), record_every=1)
+    w1 = tr.path[:, 0, 0]
+    v = np.zeros(w1.size)
+    for t in range(1, w1.size):
+        v[t] = decay * v[t - 1] + (1 - decay) * (2 * w1[t - 1]) ** 2
+    below = (np.arange(w1.size) > 0) & (np.sqrt(v) < lr - eps)
+    st = _opt.State(tr.state.x.copy(), tr.state.m.copy(), tr.state.v.copy(), tr.state.t)
+    st.x[0, 0] = seed if st.x[0, 0] == 0.0 else st.x[0, 0]
+    re = _opt.run(o, land, None, steps, record_every=1, state=st)
+    z = re.path[1:, 0, 0] == 0.0
+    return dict(t_zero=int(np.argmax(w1 == 0.0)) if np.any(w1 == 0.0) else -1,
+                t_threshold=int(np.argmax(below)) if below.any() else -1,
+                reseed_peak=float(np.abs(re.path[:, 0, 0]).max()),
+                reseed_zero=int(np.argmax(z)) + 1 if z.any() else -1)
 
 
 # ------------------------------------------------------------------ subnormals
@@ -554,69 +622,85 @@ def square_wave_cycles(beta1=0.9, lr=1e-3, max_half=16) -> list[dict]:
 
 # --------------------------------------------------------------------- ledger
 @lru_cache(maxsize=1)
+def headline():
+    """The chapter's headline setting and runs, computed once: ``(study, optimizer, start, runs by valley)``.
+
+    The start and reading are the best joint match of :func:`adamdyn.valley_counts.count_study`
+    (the chapter's defaults); the runs are the :math:`10^6`-step :func:`long_runs` from there.
+    """
+    study = _vc.count_study()
+    bc, inside = _vc.ADAM_READINGS[study.reading[0]]
+    opt = headline_optimizers(rmsprop_beta2=study.reading[1], bias_correction=bc, eps_inside=inside)
+    runs = {k: long_runs(valley(k), opt, study.start) for k in ("smooth", "sharp")}
+    return study, opt, study.start, runs
+
+
+@lru_cache(maxsize=1)
 def _measured():
-    res = {}
-    s_grid = np.linspace(0.2, 2.0, 181)
-    for kind in ("smooth", "sharp"):
-        run = long_runs(valley(kind))
-        a, r = diagonal_counts(valley(kind), s_grid, (0.9, 0.95, 0.99, 0.995, 0.999), steps=6000)
-        implied_adam = first_crossing(s_grid, a, PAPER_COUNTS[(kind, "Adam")])
-        implied_rms = [first_crossing(s_grid, rr, PAPER_COUNTS[(kind, "RMSProp")]) for rr in r]
+    study, opt, start, runs = headline()
+    res = {"study": study, "start": start}
+    for kind, run in runs.items():
         res[kind] = dict(hits=dict(zip(run.names, run.hit_step.tolist())),
                          tails={n: tail_summary(run.tail_path[:, i, 0]) for i, n in enumerate(run.names)},
-                         final=run.state.x.copy(), implied_adam=implied_adam,
-                         flow_dev=dict(zip(run.names, flow_deviation(
-                             kind, np.concatenate([run.early_path, run.path])).tolist())),
-                         gap=float(np.nanmin(np.abs(np.array(implied_rms) - implied_adam))))
+                         final=run.state.x.copy(),
+                         flow_dev=dict(zip(run.names, flow_distance_at_matched_loss(
+                             kind, np.concatenate([run.early_path, run.path]), start).tolist())))
+    res["adagrad_from_11"] = adagrad_diagonal_arrival(START[1])
+    alt = long_runs(valley("smooth"), _opt.rmsprop(lr=1e-3, beta2=0.99), START, 10**6)
+    res["rms_alt"] = tail_summary(alt.tail_path[:, 0, 0])
+    res["rms_underflow"] = rmsprop_underflow(start, study.reading[1])
     return res
 
 
 def claims() -> list[Claim]:
     """The section-6 rows of the ledger, computed here."""
     res = _measured()
-    sm, sh = res["smooth"], res["sharp"]
+    sm, sh, study, start = res["smooth"], res["sharp"], res["study"], res["start"]
+    a_read, decay = study.reading
+    where = f"from ({start[0]:.3f}, {start[1]:.3f}), Adam {a_read}, RMSProp decay {decay:g}, lr 1e-3"
     rows = []
-    for kind in ("smooth", "sharp"):
-        for name in ("Adam", "RMSProp"):
-            ours = res[kind]["hits"][name]
-            paper = PAPER_COUNTS[(kind, name)]
-            ok = ours > 0 and abs(ours - paper) <= 0.02 * paper
-            rows.append(Claim(f"S6-count-{name.lower()}-{kind}", "6",
-                              f"{kind} valley: {name} is within 1e-3 of the origin after", str(paper),
-                              f"{ours} (from {START}, lr 1e-3, RMSProp decay 0.99)",
-                              "verified" if ok else "not reproduced", "valleys-counts"))
-    joint = abs(sm["implied_adam"] - sh["implied_adam"]) < 0.02 and max(sm["gap"], sh["gap"]) < 0.02
-    rows.append(Claim("S6-count-start", "6", "The four counts come from one (unstated) setting", "",
-                      f"diagonal start reaching Adam's count: smooth {sm['implied_adam']:.3f}, sharp "
-                      f"{sh['implied_adam']:.3f}; RMSProp's count at Adam's start needs a start "
-                      f"{sm['gap']:.3f} / {sh['gap']:.3f} away for every decay in 0.9-0.999",
-                      "verified" if joint else "not reproduced", "valleys-counts"))
+    jm = study.window_match
+    for kind, name in _vc.COUNT_KEYS:
+        ours = study.start_counts[(kind, name)]
+        paper = PAPER_COUNTS[(kind, name)]
+        ok = bool(_vc.match_mask(ours, paper))
+        alone = study.coarse_match.per_count[(kind, name)]
+        status = "depends on an unstated setting" if (ok or alone > 0) else "not reproduced"
+        rows.append(Claim(f"S6-count-{name.lower()}-{kind}", "6",
+                          f"{kind} valley: {name} is within 1e-3 of the origin after", str(paper),
+                          f"{ours} {where}" + ("" if ok else f"; alone at {alone} (start, reading) cells of the coarse scan"),
+                          status, "valleys-counts"))
+    missed = [f"{PAPER_COUNTS[k]}" for k in _vc.COUNT_KEYS if not _vc.match_mask(study.start_counts[k], PAPER_COUNTS[k])]
+    rows.append(Claim("S6-count-start", "6", "The four counts come from one (unstated) setting", "3113, 1086, 900, 220",
+                      f"at most {jm.best} of 4 at once (2-D scans, 4 Adam readings x 4 RMSProp decays); best: {where}; "
+                      f"not reached together with them: {', '.join(missed) or 'none'}",
+                      "verified" if jm.best == 4 else "not reproduced", "valleys-counts"))
     rms_faster = all(res[k]["hits"]["RMSProp"] < res[k]["hits"]["Adam"] for k in ("smooth", "sharp"))
     rows.append(Claim("S6-rms-faster", "6", "RMSProp reaches the origin faster than Adam in both valleys", "",
                       f"smooth {sm['hits']['RMSProp']} vs {sm['hits']['Adam']}, sharp {sh['hits']['RMSProp']} vs "
-                      f"{sh['hits']['Adam']}", "verified" if rms_faster else "not reproduced", "valleys-counts"))
+                      f"{sh['hits']['Adam']} ({where})", "verified" if rms_faster else "not reproduced", "valleys-counts"))
     quarter = all(0 < res[k]["hits"][n] < 250_000 for k in ("smooth", "sharp") for n in ("Adam", "RMSProp"))
     rows.append(Claim("S6-first-quarter", "6", "Adam and RMSProp find the origin within the first quarter of their paths",
-                      "", f"latest arrival: step {max(res[k]['hits'][n] for k in res for n in ('Adam', 'RMSProp'))}",
+                      "", f"latest arrival: step {max(res[k]['hits'][n] for k in ('smooth', 'sharp') for n in ('Adam', 'RMSProp'))}",
                       "verified" if quarter else "not reproduced", "valleys-figures"))
     sgd_y = float(sh["final"][0, 1])
     rows.append(Claim("S6-sgd-sharp", "6", "Sharp valley: SGD oscillates uselessly about its initial point", "",
-                      f"w1 bounces with period {sh['tails']['SGD']['period']}; w2 moves from {START[1]:g} to {sgd_y:.3f} in 1e6 steps",
+                      f"w1 bounces with period {sh['tails']['SGD']['period']}; w2 moves from {start[1]:g} to {sgd_y:.3f} in 1e6 steps",
                       "verified" if sh["tails"]["SGD"]["period"] == 2 and sgd_y > 0.5 else "not reproduced",
                       "valleys-figures"))
-    dev = {k: res[k]["flow_dev"] for k in res}
+    dev = {k: res[k]["flow_dev"] for k in ("smooth", "sharp")}
     closest = {k: min(dev[k], key=dev[k].get) for k in dev}
     rows.append(Claim("S6-adagrad-flow", "6", "Sharp valley: AdaGrad follows closest to the gradient-flow solution", "",
-                      "largest distance from the gradient-flow path (sharp): "
+                      "mean distance from the gradient flow at matched loss (sharp): "
                       + ", ".join(f"{n} {d:.2g}" for n, d in dev["sharp"].items()) + f"; closest: {closest['sharp']}",
                       "verified" if closest["sharp"] == "AdaGrad" else "not reproduced", "valleys-figures"))
     ada = res["sharp"]["hits"]["AdaGrad"]
     rows.append(Claim("S6-adagrad-time", "6", "Sharp valley: AdaGrad runs out of time (does not reach the origin)", "",
-                      f"AdaGrad arrives at step {ada} (closed form from {START}: {adagrad_diagonal_arrival(START[1])}), "
-                      f"about a quarter into the run; in the smooth valley it does run out of time",
+                      f"AdaGrad arrives at step {ada} from the headline start ({res['adagrad_from_11']} from {START}, closed form); "
+                      f"in the smooth valley it does run out of time",
                       "verified" if ada < 0 else "not reproduced", "valleys-figures"))
     rows.append(Claim("S6-sgd-flow", "6", "Smooth valley: SGD avoids oscillation and follows the gradient flow", "",
-                      f"SGD's largest distance from the gradient-flow path: {dev['smooth']['SGD']:.2g}",
+                      f"mean distance at matched loss: " + ", ".join(f"{n} {d:.2g}" for n, d in dev["smooth"].items()),
                       "verified" if closest["smooth"] == "SGD" else "not reproduced", "valleys-figures"))
     t_ad = sm["tails"]["Adam"]
     rows.append(Claim("S6-adam-no-converge", "6", "Adam does not converge in the valleys", "",
@@ -624,11 +708,15 @@ def claims() -> list[Claim]:
                       f"{sh['tails']['Adam']['period']}, amplitude {sh['tails']['Adam']['amplitude']:.2g}",
                       "verified" if t_ad["max_abs"] > 1e-5 and sh["tails"]["Adam"]["amplitude"] > 1e-5
                       else "not reproduced", "valleys-longrun"))
-    t_rms = sm["tails"]["RMSProp"]
+    t_rms, alt, uf = sm["tails"]["RMSProp"], res["rms_alt"], res["rms_underflow"]
+    artefact = t_rms["kind"] == "still" and 0 < uf["t_zero"] < uf["t_threshold"]
     rows.append(Claim("S6-rms-converges", "6", "RMSProp converges (decaying oscillations to the origin)", "",
-                      f"smooth valley: RMSProp ends on a stable period-{t_rms['period']} orbit of amplitude "
-                      f"{t_rms['amplitude']:.3g} (corrected Prop. 4 with beta_1 = 0: {two_cycle_amplitude(beta1=0.0):.3g})",
-                      "verified" if t_rms["max_abs"] < 1e-6 else "not reproduced", "valleys-longrun"))
+                      f"decay 0.99 from {START}: stable period-{alt['period']} orbit of amplitude {alt['amplitude']:.4g} "
+                      f"(corrected Prop. 4 with beta_1 = 0: {two_cycle_amplitude(beta1=0.0):.4g}); decay {decay:g}: "
+                      f"w1 underflows to exactly 0 at step {uf['t_zero']}, before sqrt(v) reaches the instability "
+                      f"threshold (step {uf['t_threshold']}); reseeded with 1e-300 it bursts to {uf['reseed_peak']:.2g}",
+                      "not reproduced" if (alt["period"] == 2 and (artefact or t_rms["kind"] != "still")) else "verified",
+                      "valleys-longrun"))
     rows.append(Claim("S6-period-smooth", "6", "Adam's oscillation in the smooth valley is 2-periodic", "2",
                       f"{t_ad['kind']}, no period up to 64: signs alternate in {t_ad['sign_flip_rate']:.0%} of steps, "
                       f"bursts every {t_ad['burst_mean']:.0f} steps", "verified" if t_ad["period"] == 2 else "not reproduced",
@@ -649,8 +737,11 @@ def claims() -> list[Claim]:
     rows.append(Claim("S6-kperiodic", "6", "Adam is susceptible to k-periodic solutions", "",
                       f"sharp valley: neutrally stable square-wave orbits for every even period {min(cyc)}..{max(cyc)}",
                       "verified", "valleys-sharp-cycles"))
-    two_periodic = [n for n in ("SGD", "RMSProp") if 2 in (sm["tails"][n]["period"], sh["tails"][n]["period"])]
+    periods = {"SGD": sh["tails"]["SGD"]["period"], "AdaGrad": sh["tails"]["AdaGrad"]["period"],
+               "RMSProp": res["rms_alt"]["period"]}
+    two_periodic = [n for n, p_ in periods.items() if p_ == 2]
     rows.append(Claim("S6-others-2periodic", "6", "All other gradient descent methods are susceptible to 2-periodic oscillation",
-                      "", "period 2 observed for " + ", ".join(two_periodic) + "; AdaGrad's shrinking steps avoid it",
-                      "verified" if len(two_periodic) == 2 else "not reproduced", "valleys-longrun"))
+                      "", "period 2 observed for " + ", ".join(two_periodic) + " (SGD and AdaGrad in the sharp valley, "
+                      "RMSProp at decay 0.99 in the smooth one)",
+                      "verified" if len(two_periodic) == 3 else "not reproduced", "valleys-longrun"))
     return rows
