@@ -24,7 +24,8 @@
                  plateau: [-2.0, 0.5, -2.0, 0.5], quartic: [-1.2, 1.2, -1.2, 1.2],
                  quadratic: [-1.2, 1.2, -1.2, 1.2]};
   const BINS = 600;                 // log-spaced step bins of the two step plots
-  const PATH_CAPACITY = 200000;     // points kept per drawn path
+  const PATH_CAPACITY = 50000;      // points kept per drawn path (then only the latest is updated)
+  const STROKE_CHUNK = 400;         // segments per stroked sub-path: long self-crossing paths rasterize slowly
 
   /* ---------------------------------------------------------------- settings <-> URL */
   const SCALARS = {
@@ -107,12 +108,12 @@
   /* ---------------------------------------------------------------- one computation */
   /* Runs every selected optimizer and keeps what the drawings need: the path, thinned to what
    * is visible at the plot's resolution (every step up to 1000, then a point whenever the
-   * iterate moved by 1/1500 of the view), and per log-spaced step bin the range of w1 and the
-   * largest |w_t - w_{t-1}| / eta. */
+   * iterate moved by half a pixel, 1/800 of the view, at most PATH_CAPACITY points), and per
+   * log-spaced step bin the range of w1 and the largest |w_t - w_{t-1}| / eta. */
   function compute(s) {
     const land = C.landscape(s.landscape, s);
     const view = s.view || VIEWS[s.landscape];
-    const tolx = (view[1] - view[0]) / 1500, toly = (view[3] - view[2]) / 1500;
+    const tolx = (view[1] - view[0]) / 800, toly = (view[3] - view[2]) / 800;
     const edges = binEdges(s.steps);
     const runs = [];
     const t0 = performance.now();
@@ -131,9 +132,9 @@
         if (x > w1hi[bin]) w1hi[bin] = x;
         const st = Math.max(Math.abs(dx), Math.abs(dy)) * inv;
         if (st > stepHi[bin]) stepHi[bin] = st;
-        if ((t <= 1000 || Math.abs(x - lastx) > tolx || Math.abs(y - lasty) > toly || t === s.steps)
-            && n < PATH_CAPACITY) {
-          path[2 * n] = x; path[2 * n + 1] = y; n++; lastx = x; lasty = y;
+        if (t <= 1000 || Math.abs(x - lastx) > tolx || Math.abs(y - lasty) > toly || t === s.steps) {
+          if (n < PATH_CAPACITY) n++;
+          path[2 * n - 2] = x; path[2 * n - 1] = y; lastx = x; lasty = y;
         }
       };
       const result = C.run(land, o, s.start, s.steps, {observe, radius: s.landscape === "saddle" ? 2.0 : 0.0});
@@ -528,10 +529,13 @@
       ctx.lineWidth = 1.4;
       for (const r of out.runs) {
         ctx.strokeStyle = COLORS[r.name];
-        ctx.beginPath();
-        ctx.moveTo(px(r.path[0]), py(r.path[1]));
-        for (let k = 2; k < r.path.length; k += 2) ctx.lineTo(px(r.path[k]), py(r.path[k + 1]));
-        ctx.stroke();
+        for (let k0 = 0; k0 + 2 < r.path.length; k0 += 2 * STROKE_CHUNK) {
+          ctx.beginPath();
+          ctx.moveTo(px(r.path[k0]), py(r.path[k0 + 1]));
+          const end = Math.min(r.path.length, k0 + 2 * STROKE_CHUNK + 2);
+          for (let k = k0 + 2; k < end; k += 2) ctx.lineTo(px(r.path[k]), py(r.path[k + 1]));
+          ctx.stroke();
+        }
         const n = r.path.length;
         ctx.fillStyle = COLORS[r.name];
         ctx.beginPath();
