@@ -382,3 +382,40 @@ def test_built_explorer_page(browser):
         assert int(t.eval("document.querySelector('[data-adam-explorer]').dataset.drawn")) >= 1
     finally:
         t.close()
+
+
+CHAPTER_LINKS = {
+    # the saddle chapter's trajectory figure: its start, one learning rate, RMSProp's torch decay
+    "saddle": dict(landscape="saddle", start=(1e-3, 1.0), steps=10**6, lr=1e-3, rmsprop_beta2=0.99, beta1=0.9,
+                   beta2=0.999, eps=1e-8, view=(-0.6, 2.2, -0.6, 1.2)),
+    # the valleys chapter's two valleys from (1, 1)
+    "smooth": dict(landscape="smooth", start=(1.0, 1.0), steps=10**6, lr=1e-3, rmsprop_beta2=0.99, beta1=0.9,
+                   beta2=0.999, eps=1e-8, view=(-1.15, 1.15, -0.1725, 1.15)),
+    "sharp": dict(landscape="sharp", start=(1.0, 1.0), steps=10**6, lr=1e-3, rmsprop_beta2=0.99, beta1=0.9,
+                  beta2=0.999, eps=1e-8, view=(-1.15, 1.15, -0.1725, 1.15)),
+}
+
+
+@pytest.mark.parametrize("chapter", sorted(CHAPTER_LINKS))
+def test_chapter_links_show_the_chapters_runs(tab, page, chapter):
+    """The saddle and valleys chapters' settings, 10^6 steps, opened from explorer_url: the page's
+    final iterates, escape steps (saddle) and arrival steps (valleys) are the library's."""
+    from adamdyn import saddle as S
+    from adamdyn import valleys as V
+
+    kw = CHAPTER_LINKS[chapter]
+    tab.open(page.as_uri() + explorer_url(**kw).removeprefix("explorer.html"))
+    finals = {f["name"]: f for f in _explorer(tab, "E.lastDraw.finals")}
+    opt = S.four_optimizers(lr=kw["lr"], rmsprop_beta2=kw["rmsprop_beta2"], beta1=kw["beta1"], beta2=kw["beta2"],
+                            eps=kw["eps"])
+    if chapter == "saddle":
+        tr = S.escape_runs(opt, kw["start"], kw["steps"], S.RADIUS, record_every=kw["steps"])
+        steps, key = tr.exit_step, "exitStep"
+    else:
+        tr = ad.run(opt, V.valley(chapter), kw["start"], kw["steps"], record_every=kw["steps"],
+                    target=[0.0, 0.0], tol=V.TOL)
+        steps, key = tr.hit_step, "hitStep"
+    for r, name in enumerate(tr.names):
+        assert finals[name]["x"] == tr.final[r].tolist(), name
+        assert finals[name][key] == int(steps[r]), name
+        assert finals[name]["diverged"] == bool(tr.diverged[r]), name

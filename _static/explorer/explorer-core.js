@@ -123,14 +123,16 @@
    * `observe(t, x0, x1, dx0, dx1)`, if given, is called after every accepted step with the new
    * iterate and the update; `path` (a Float64Array of length 2 (steps + 1)), if given, receives
    * every iterate (a frozen run repeats its last one), as adamdyn.run(..., record_every=1).
-   * Returns {x, m, v, t, diverged, divergedStep, exitStep} (exitStep: first step farther than
-   * `radius` from the origin, or -1, as adamdyn.run's center/radius).
+   * Returns {x, m, v, t, diverged, divergedStep, exitStep, hitStep}: exitStep is the first step
+   * farther than `radius` from the origin, hitStep the first within `tol` of it (or -1), as
+   * adamdyn.run's center/radius and target/tol with center = target = 0.
    */
   function run(land, o, x0, steps, options) {
     const opts = options || {};
     const observe = opts.observe || null;
     const path = opts.path || null;
     const radius = opts.radius || 0.0;
+    const tol = opts.tol || 0.0;
     const kind = land.kind, lp = land.params;
     const x = new Float64Array([x0[0], x0[1]]);
     const m = new Float64Array(2), v = new Float64Array(2), g = new Float64Array(2);
@@ -138,7 +140,9 @@
     const lr = o.lr, b1 = o.b1, c1 = o.c1, b2 = o.b2, c2 = o.c2, eps = o.eps, wd = o.wd;
     const epsInside = o.epsInside, bias1 = o.bias1, bias2 = o.bias2, adaptive = o.adaptive;
     const limit = DIVERGENCE_LIMIT;
-    let p1 = 1.0, p2 = 1.0, div = false, divStep = -1, exitStep = -1;
+    let p1 = 1.0, p2 = 1.0, div = false, divStep = -1, exitStep = -1, hitStep = -1;
+    if (tol > 0.0 && x[0] * x[0] + x[1] * x[1] <= tol * tol) hitStep = 0;
+    if (radius > 0.0 && x[0] * x[0] + x[1] * x[1] > radius * radius) exitStep = 0;
     if (path) { path[0] = x[0]; path[1] = x[1]; }
     for (let t = 1; t <= steps; t++) {
       if (!div) {
@@ -172,6 +176,7 @@
           x[0] = xn[0]; x[1] = xn[1];
           m[0] = mn[0]; m[1] = mn[1];
           v[0] = vn[0]; v[1] = vn[1];
+          if (tol > 0.0 && hitStep < 0 && x[0] * x[0] + x[1] * x[1] <= tol * tol) hitStep = t;
           if (radius > 0.0 && exitStep < 0 && x[0] * x[0] + x[1] * x[1] > radius * radius) exitStep = t;
           if (observe) observe(t, x[0], x[1], d0, d1);
         } else {
@@ -182,7 +187,7 @@
       if (path) { path[2 * t] = x[0]; path[2 * t + 1] = x[1]; }
     }
     return {x: Array.from(x), m: Array.from(m), v: Array.from(v), t: steps, diverged: div,
-            divergedStep: divStep, exitStep};
+            divergedStep: divStep, exitStep, hitStep};
   }
 
   /* The book's (beta1, beta2) conditions (see the conditions-map chapter). */

@@ -23,6 +23,10 @@
   const VIEWS = {saddle: [-0.6, 2.2, -0.6, 1.2], smooth: [-1.2, 1.2, -0.2, 1.2], sharp: [-1.2, 1.2, -0.2, 1.2],
                  plateau: [-2.0, 0.5, -2.0, 0.5], quartic: [-1.2, 1.2, -1.2, 1.2],
                  quadratic: [-1.2, 1.2, -1.2, 1.2]};
+  // the saddle chapter's escape radius and the valleys chapter's arrival distance (adamdyn.saddle.RADIUS,
+  // adamdyn.valleys.TOL), reported in the status line
+  const ESCAPE_RADIUS = {saddle: 2.0};
+  const ARRIVAL_TOL = {smooth: 1e-3, sharp: 1e-3, quartic: 1e-3, quadratic: 1e-3};
   const BINS = 600;                 // log-spaced step bins of the two step plots
   const PATH_CAPACITY = 50000;      // points kept per drawn path (then only the latest is updated)
   const STROKE_CHUNK = 400;         // segments per stroked sub-path: long self-crossing paths rasterize slowly
@@ -137,7 +141,8 @@
           path[2 * n - 2] = x; path[2 * n - 1] = y; lastx = x; lasty = y;
         }
       };
-      const result = C.run(land, o, s.start, s.steps, {observe, radius: s.landscape === "saddle" ? 2.0 : 0.0});
+      const result = C.run(land, o, s.start, s.steps, {observe, radius: ESCAPE_RADIUS[s.landscape] || 0.0,
+                                                       tol: ARRIVAL_TOL[s.landscape] || 0.0});
       runs.push({name, path: path.subarray(0, 2 * n), w1lo, w1hi, stepHi, result});
     }
     return {land, view, edges, runs, seconds: (performance.now() - t0) / 1000};
@@ -169,7 +174,7 @@
     return {canvas: c, ctx, w: cssWidth, h: cssHeight};
   }
 
-  const MARGIN = {l: 52, r: 10, t: 22, b: 36};
+  const MARGIN = {l: 52, r: 18, t: 22, b: 36};
 
   function frame(ctx, w, h, title, xlabel, ylabel) {
     ctx.save();
@@ -479,12 +484,14 @@
                        steps: this.settings.steps, runs: out.runs.length,
                        finals: out.runs.map((r) => ({name: r.name, x: r.result.x, diverged: r.result.diverged,
                                                      divergedStep: r.result.divergedStep,
-                                                     exitStep: r.result.exitStep}))};
+                                                     exitStep: r.result.exitStep, hitStep: r.result.hitStep}))};
       const parts = out.runs.map((r) => {
         const f = r.result;
         let text = `${r.name}: w = (${shortText(f.x[0])}, ${shortText(f.x[1])})`;
         if (f.diverged) text += `, diverged at step ${f.divergedStep} (frozen)`;
-        if (this.settings.landscape === "saddle") text += f.exitStep > 0 ? `, left radius 2 at step ${f.exitStep}` : ", inside radius 2";
+        const radius = ESCAPE_RADIUS[this.settings.landscape], tol = ARRIVAL_TOL[this.settings.landscape];
+        if (radius) text += f.exitStep >= 0 ? `, farther than ${radius} from 0 at step ${f.exitStep}` : `, within ${radius} of 0`;
+        if (tol) text += f.hitStep >= 0 ? `, within ${tol} of 0 at step ${f.hitStep}` : `, never within ${tol} of 0`;
         return text;
       });
       const note = this.rejected.length ? ` Ignored invalid URL settings: ${this.rejected.join(", ")}.` : "";
@@ -557,7 +564,7 @@
     stepTicks(ctx, w, h, steps) {
       const px = this.stepAxis(w, steps);
       const ticks = [];
-      for (let k = 0; Math.pow(10, k) <= steps + 1; k++) ticks.push([px(Math.pow(10, k)), k === 0 ? "1" : `10^${k}`]);
+      for (let k = 0; Math.pow(10, k) <= steps + 1; k++) ticks.push([px(Math.pow(10, k)), k === 0 ? "1" : `10${superscript(k)}`]);
       xTicks(ctx, w, h, ticks);
     }
 
@@ -568,6 +575,9 @@
       for (const r of out.runs) for (let k = 0; k < BINS; k++) {
         if (r.w1hi[k] >= r.w1lo[k]) top = Math.max(top, Math.abs(r.w1hi[k]), Math.abs(r.w1lo[k]));
       }
+      // a run that leaves the view far behind (SGD off the saddle) is clipped at 100 views' width
+      const view = out.view;
+      top = Math.min(top, 100 * Math.max(Math.abs(view[0]), Math.abs(view[1])));
       const lin = Math.max(this.settings.lr / 100, 1e-300);
       const ymax = Math.max(symlog(top, lin), 1) * 1.05;
       const px = this.stepAxis(w, steps);
@@ -624,6 +634,9 @@
       }
       if (Number.isFinite(bound)) { lo = Math.min(lo, bound); hi = Math.max(hi, bound); }
       if (!(hi > 0)) { lo = 1e-3; hi = 1; }
+      // twelve decades at most, up to 10^4 times the bound: a diverging run is clipped
+      hi = Math.min(hi, 1e4 * Math.max(Number.isFinite(bound) ? bound : 1, 1));
+      lo = Math.max(Math.min(lo, hi / 10), hi * 1e-12);
       const ylo = Math.log10(lo) - 0.2, yhi = Math.log10(hi) + 0.2;
       const px = this.stepAxis(w, s.steps);
       const py = (y) => h - MARGIN.b - (Math.log10(Math.max(y, 1e-300)) - ylo) / (yhi - ylo) * (h - MARGIN.t - MARGIN.b);
@@ -692,7 +705,7 @@
       ctx.save();
       clip(ctx, w, h);
       // shade where all four hold
-      ctx.fillStyle = "#eef5ee";
+      ctx.fillStyle = "#cfe5cf";
       for (let i = MARGIN.l; i < w - MARGIN.r; i += 3) {
         for (let j = MARGIN.t; j < h - MARGIN.b; j += 3) {
           const b1 = ix(i + 1.5), b2 = iy(j + 1.5);
@@ -720,6 +733,13 @@
       const ticks = [0, 0.9, 0.99, 0.999, 0.9999];
       xTicks(ctx, w, h, ticks.map((b) => [px(b), String(b)]));
       yTicks(ctx, ticks.map((b) => [py(b), String(b)]));
+      const names = {prop1: "β₂ = β₁² (Prop. 1, stable region)", linear: "β₂ = 2β₁ − 1 (linear rates)",
+                     lemma: "1 − β₂ = (1 − β₁)² (bias lemma)", poster: "β₂ = 4β₁ − 3 (poster)"};
+      const entries = C.CONDITIONS.map((c) => [names[c.key], ...CONDITION_STYLE[c.key]])
+        .concat([["all four hold", "#cfe5cf", [], true]]);
+      ctx.font = "10px sans-serif";
+      const width = Math.max(...entries.map(([t]) => ctx.measureText(t).width)) + 30;
+      legendAt(ctx, w - MARGIN.r - width - 2, h - MARGIN.b - 14 * entries.length - 6, entries);
       if (!this.hovering) this.describeMap(null);
     }
 
@@ -768,6 +788,10 @@
     }
   }
 
+  function superscript(k) {
+    return String(k).split("").map((c) => "⁰¹²³⁴⁵⁶⁷⁸⁹"[Number(c)]).join("");
+  }
+
   function star(ctx, x, y, r) {
     ctx.fillStyle = "#000";
     ctx.beginPath();
@@ -783,13 +807,24 @@
   function legend(ctx, w, entries) {
     ctx.save();
     ctx.font = "10px sans-serif";
+    const width = Math.max(...entries.map(([t]) => ctx.measureText(t).width)) + 30;
+    ctx.restore();
+    legendAt(ctx, w - MARGIN.r - width - 4, MARGIN.t + 4, entries);
+  }
+
+  function legendAt(ctx, x, y, entries) {
+    ctx.save();
+    ctx.font = "10px sans-serif";
     ctx.textAlign = "left";
     const width = Math.max(...entries.map(([t]) => ctx.measureText(t).width)) + 30;
-    const x = w - MARGIN.r - width - 4, y = MARGIN.t + 4;
     ctx.fillStyle = "rgba(255,255,255,0.85)";
     ctx.fillRect(x, y, width, 14 * entries.length + 4);
-    entries.forEach(([text, color, dash], i) => {
-      ctx.strokeStyle = color;
+    entries.forEach(([text, color, dash, filled], i) => {
+      if (filled) {
+        ctx.fillStyle = color;
+        ctx.fillRect(x + 4, y + 5 + 14 * i, 18, 9);
+      }
+      ctx.strokeStyle = filled ? "transparent" : color;
       ctx.lineWidth = 1.5;
       ctx.setLineDash(dash);
       ctx.beginPath();
