@@ -419,3 +419,23 @@ def test_chapter_links_show_the_chapters_runs(tab, page, chapter):
         assert finals[name]["x"] == tr.final[r].tolist(), name
         assert finals[name][key] == int(steps[r]), name
         assert finals[name]["diverged"] == bool(tr.diverged[r]), name
+
+
+def test_embedded_explorers_keep_their_own_settings(tab, tmp_path):
+    """Two explorers in one page (explorer_embed): each draws its own setting; the address stays."""
+    from adamdyn.explorer import explorer_embed
+
+    shutil.copytree(STATIC, tmp_path / "explorer")
+    a = explorer_embed(landscape="smooth", optimizers=["Adam"], start=(1.0, 1.0), steps=3000).data
+    b = explorer_embed(landscape="sharp", optimizers=["RMSProp"], start=(1.0, 1.0), steps=4000).data
+    (tmp_path / "two.html").write_text(PAGE.replace("<div data-adam-explorer></div>", a + b))
+    tab.open((tmp_path / "two.html").as_uri() + "?x=1")
+    got = tab.eval("window.AdamExplorer.instances.map((E) => [E.settings.landscape, E.settings.steps, E.lastDraw.finals[0].x])")
+    lib = [ad.run(ad.adam(), L.smooth_valley(), (1.0, 1.0), 3000, record_every=3000).final[0].tolist(),
+           ad.run(ad.rmsprop(lr=1e-3), L.sharp_valley(), (1.0, 1.0), 4000, record_every=4000).final[0].tolist()]
+    assert got == [["smooth", 3000, lib[0]], ["sharp", 4000, lib[1]]]
+    tab.eval("""(() => { const r = document.querySelectorAll('input[type=range][name=lr]')[1];
+                 r.value = '-2'; r.dispatchEvent(new Event('input', {bubbles: true})); })()""")
+    tab.eval("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    assert tab.eval("window.AdamExplorer.instances.map((E) => E.settings.lr)") == [1e-3, 1e-2]
+    assert tab.eval("location.search") == "?x=1"

@@ -2,7 +2,9 @@
  *
  * Every element with the attribute data-adam-explorer becomes one explorer.  Its settings are
  * read from the page's query string (the names of adamdyn.explorer.explorer_url), and every
- * change is written back to it, so that the address always reproduces what is drawn.
+ * change is written back to it, so that the address always reproduces what is drawn.  An
+ * explorer embedded in another page (adamdyn.explorer.explorer_embed) reads its settings from
+ * its data-settings attribute instead and leaves the page's address alone.
  * Plain canvas, no library, nothing fetched.
  */
 (function () {
@@ -276,8 +278,11 @@
   class Explorer {
     constructor(root) {
       this.root = root;
-      const parsed = parse(window.location.search);
+      const embedded = root.dataset.settings;
+      this.writesUrl = embedded === undefined;
+      const parsed = parse(this.writesUrl ? window.location.search : embedded);
       this.settings = parsed.settings;
+      this.initial = JSON.parse(JSON.stringify(parsed.settings));
       this.rejected = parsed.rejected;
       this.pending = false;
       this.lastDraw = null;
@@ -370,8 +375,9 @@
       this.vectorInput(exact, "view", "view w₁ min, max, w₂ min, max", 4, (p) => p[0] < p[1] && p[2] < p[3]);
       const reset = el("button", "ae-button", exact);
       reset.type = "button";
-      reset.textContent = "defaults";
-      reset.addEventListener("click", () => { this.settings = parse("").settings; this.update(true); });
+      reset.textContent = "reset";
+      reset.title = "back to the setting this explorer was opened with";
+      reset.addEventListener("click", () => { this.settings = JSON.parse(JSON.stringify(this.initial)); this.update(true); });
 
       // drawings
       this.contour = makeCanvas(el("div", "ae-plot", plots), 460, 360, "contours of the landscape with the paths");
@@ -457,7 +463,7 @@
       }
       this.inputs.coeffs.label.hidden = s.landscape !== "quadratic";
       this.inputs.plateau.label.hidden = s.landscape !== "plateau";
-      if (writeUrl) {
+      if (writeUrl && this.writesUrl) {
         try {
           window.history.replaceState(null, "", `?${serialize(s)}${window.location.hash}`);
         } catch (e) {

@@ -21,7 +21,7 @@ import numpy as np
 
 from .validation import as_param, check_beta, check_int, check_nonnegative, check_positive
 
-__all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link"]
+__all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link", "explorer_embed"]
 
 #: Landscape names the explorer knows (:mod:`adamdyn.landscapes`: ``saddle``, ``smooth_valley``,
 #: ``sharp_valley``, ``plateau``, ``quartic`` and a two-coordinate ``quadratic``).
@@ -156,3 +156,18 @@ def explorer_link(text: str, **settings):
 
     url = explorer_url(**settings)
     return HTML(f'<p class="explorer-link"><a href="{escape(url)}">{escape(text)}</a></p>')
+
+
+def explorer_embed(**settings):
+    """The explorer itself, embedded in a chapter's output with the setting of :func:`explorer_url`.
+
+    Returns an :class:`IPython.display.HTML` element.  The book's Sphinx extension
+    (:mod:`adamdyn.book`) links the explorer's scripts into every page that holds one; an
+    embedded explorer leaves the page's address alone, so a page may hold several.
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    query = explorer_url(page="", **settings).removeprefix("?")
+    return HTML(f'<div data-adam-explorer data-settings="{escape(query)}"></div>')
