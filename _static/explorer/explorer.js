@@ -108,7 +108,7 @@
   function shortText(x) {
     if (x === 0) return "0";
     const a = Math.abs(x);
-    return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(4))) : x.toExponential(2).replace("e+", "e");
+    return a >= 1e-3 && a < 1e5 ? String(Number(x.toPrecision(4))) : Number(x.toPrecision(3)).toExponential().replace("e+", "e");
   }
 
   /* ---------------------------------------------------------------- one computation */
@@ -381,8 +381,8 @@
 
       // drawings
       this.contour = makeCanvas(el("div", "ae-plot", plots), 460, 360, "contours of the landscape with the paths");
-      this.w1plot = makeCanvas(el("div", "ae-plot", plots), 460, 260, "w1 against the step");
-      this.stepplot = makeCanvas(el("div", "ae-plot", plots), 460, 260, "step size over eta against the step");
+      this.w1plot = makeCanvas(el("div", "ae-plot", plots), 335, 250, "w1 against the step");
+      this.stepplot = makeCanvas(el("div", "ae-plot", plots), 335, 250, "step size over eta against the step");
       const mapBox = el("div", "ae-plot", plots);
       this.betamap = makeCanvas(mapBox, 360, 330, "the (beta1, beta2) map of the book's conditions");
       this.mapInfo = el("p", "ae-mapinfo", mapBox);
@@ -588,8 +588,7 @@
       const ymax = Math.max(symlog(top, lin), 1) * 1.05;
       const px = this.stepAxis(w, steps);
       const py = (y) => MARGIN.t + (1 - (symlog(y, lin) + ymax) / (2 * ymax)) * (h - MARGIN.t - MARGIN.b);
-      frame(ctx, w, h, `w₁ against the step (symmetric log, linear within ±η/100 = ±${shortText(lin)})`,
-            "step t", "w₁");
+      frame(ctx, w, h, "w₁ (symmetric log, linear within ±η/100)", "step t", "w₁");
       ctx.save();
       clip(ctx, w, h);
       ctx.strokeStyle = "#bbb";
@@ -646,7 +645,7 @@
       const ylo = Math.log10(lo) - 0.2, yhi = Math.log10(hi) + 0.2;
       const px = this.stepAxis(w, s.steps);
       const py = (y) => h - MARGIN.b - (Math.log10(Math.max(y, 1e-300)) - ylo) / (yhi - ylo) * (h - MARGIN.t - MARGIN.b);
-      frame(ctx, w, h, "largest |wₜ − wₜ₋₁| / η per bin, against Proposition 1's bound", "step t", "step / η");
+      frame(ctx, w, h, "largest |wₜ − wₜ₋₁| / η, and Proposition 1's bound", "step t", "step / η");
       ctx.save();
       clip(ctx, w, h);
       for (const r of out.runs) {
@@ -683,7 +682,7 @@
       }
       ctx.stroke();
       ctx.setLineDash([]);
-      lines.push([s.bias_correction ? "sup over t-step histories (bias-corrected)" : "sup over t-step histories", "#777", [2, 3]]);
+      lines.push([s.bias_correction ? "sup over histories, bias-corrected" : "sup over histories", "#777", [2, 3]]);
       ctx.restore();
       if (!Number.isFinite(bound)) lines.push(["Prop. 1: no bound (β₁² ≥ β₂)", "#000", []]);
       this.stepTicks(ctx, w, h, s.steps);
