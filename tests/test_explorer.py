@@ -461,3 +461,18 @@ def test_hovering_the_map_says_which_conditions_hold(tab, page, where):
     assert bool(St.stable_region_holds(b1, b2)) == expected[0]
     assert [m == "✓" for m, _ in marks] == expected, (b1, b2, text)
     assert text.startswith("At β₁")
+
+
+@pytest.mark.book
+def test_pages_that_use_the_explorer_are_light(built_book):
+    """Every page that links to or embeds the explorer weighs at most 1.5 MB (its HTML and the
+    images it shows): the explorer replaces the heavy animations."""
+    pages = sorted((built_book / "chapters").glob("*.html"))
+    using = [p for p in pages if "explorer.html?" in p.read_text() or "data-adam-explorer" in p.read_text()]
+    assert built_book / "chapters" / "explorer.html" in using
+    weights = {}
+    for p in using:
+        text = p.read_text()
+        images = {(p.parent / src).resolve() for src in re.findall(r'<img[^>]+src="([^":]+)"', text)}
+        weights[p.stem] = p.stat().st_size + sum(i.stat().st_size for i in images if i.is_file())
+    assert all(w <= 1.5e6 for w in weights.values()), weights
