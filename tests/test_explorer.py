@@ -136,6 +136,14 @@ def test_explorer_url_rejects_bad_input_naming_the_parameter(kwargs, name):
         explorer_url(**kwargs)
 
 
+def test_docstring_example():
+    import doctest
+
+    import adamdyn.explorer
+
+    assert doctest.testmod(adamdyn.explorer).failed == 0
+
+
 def test_explorer_url_names_match_the_library():
     assert set(LANDSCAPES) == {"saddle", "smooth", "sharp", "plateau", "quartic", "quadratic"}
     assert set(OPTIMIZERS) == {ad.sgd().names[0], ad.momentum().names[0], ad.adagrad().names[0],
@@ -304,10 +312,11 @@ def test_url_restores_the_setting(tab, page):
                               bias_correction=False, eps_inside=True))
     tr = ad.run(opt, L.smooth_valley(), (0.3, -0.7), 2345, record_every=2345)
     assert finals["RMSProp"] == tr.final[0].tolist() and finals["AdamW"] == tr.final[1].tolist()
-    # a broken entry is reported and ignored, the rest is kept
-    tab.open(page.as_uri() + "?landscape=saddle&beta1=1.5&steps=abc&lr=0.01")
+    # a broken entry is reported and ignored, the rest is kept (an empty value is not zero)
+    tab.open(page.as_uri() + "?landscape=saddle&beta1=1.5&steps=abc&lr=0.01&beta2=&start=1,")
     s = _explorer(tab, "E.settings")
     assert s["beta1"] == 0.9 and s["steps"] == 10_000 and s["lr"] == 0.01
+    assert s["beta2"] == 0.999 and s["start"] == [1e-3, 1.0]
     assert "beta1" in tab.eval("document.querySelector('.ae-status').textContent")
 
 

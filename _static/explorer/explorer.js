@@ -46,8 +46,13 @@
     return Number.isFinite(x) && (loOpen ? x > lo : x >= lo) && (hiOpen ? x < hi : x <= hi);
   }
 
+  /* A number from text; empty text is not zero (as Number("") would have it). */
+  function toNumber(text) {
+    return String(text).trim() === "" ? NaN : Number(text);
+  }
+
   function numbers(text, n) {
-    const parts = String(text).split(",").map(Number);
+    const parts = String(text).split(",").map(toNumber);
     return parts.length === n && parts.every(Number.isFinite) ? parts : null;
   }
 
@@ -63,10 +68,10 @@
       take("optimizers", names.length > 0 && names.every((x) => C.OPTIMIZERS.includes(x)), names);
     }
     for (const name of Object.keys(SCALARS)) {
-      if (q.has(name)) { const x = Number(q.get(name)); take(name, inRange(name, x), x); }
+      if (q.has(name)) { const x = toNumber(q.get(name)); take(name, inRange(name, x), x); }
     }
     if (q.has("steps")) {
-      const n = Number(q.get("steps"));
+      const n = toNumber(q.get("steps"));
       take("steps", Number.isInteger(n) && n >= 1 && n <= MAX_STEPS, n);
     }
     for (const name of ["bias_correction", "eps_inside"]) {
@@ -416,7 +421,7 @@
         this.update(true, name);
       });
       box.addEventListener("change", () => {
-        const x = Number(box.value);
+        const x = toNumber(box.value);
         const ok = name === "steps" ? Number.isInteger(x) && x >= 1 && x <= MAX_STEPS : inRange(name, x);
         box.classList.toggle("ae-invalid", !ok);
         if (!ok) return;

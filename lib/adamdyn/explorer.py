@@ -9,7 +9,7 @@ to the same runs, live.
 
 Examples
 --------
->>> explorer_url(landscape="saddle", optimizers=["SGD", "Adam"], start=(1e-3, 1.0), steps=10**6)[:40]
+>>> explorer_url(landscape="saddle", optimizers=["SGD", "Adam"], start=(1e-3, 1.0), steps=10**6)[:41]
 'explorer.html?landscape=saddle&optimizers'
 """
 
@@ -41,7 +41,7 @@ def _scalar(check, name, value) -> float:
 
 def _number(x: float) -> str:
     """Shortest text that reads back as the same float64 (JavaScript's ``Number`` reads it exactly)."""
-    return repr(float(x)).replace("e-0", "e-").replace("e+0", "e+").replace(".0e", "e")
+    return repr(float(x)).replace("e-0", "e-").replace("e+0", "e+")
 
 
 def _pair(name, value) -> tuple[float, float]:
