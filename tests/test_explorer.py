@@ -200,6 +200,19 @@ class Tab:
             raise AssertionError(f"{expression[:200]}: {result['exceptionDetails']}")
         return result["result"].get("value")
 
+    def errors(self) -> list[str]:
+        """JavaScript exceptions and console errors of this page so far, and requests leaving the book."""
+        self.eval("1")  # flush pending events
+        mine = [e for e in self.b.events if e.get("sessionId") == self.session]
+        out = [str(e["params"]["exceptionDetails"]) for e in mine if e["method"] == "Runtime.exceptionThrown"]
+        out += [e["params"]["entry"]["text"] for e in mine
+                if e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"]
+        out += [str(e["params"]["args"]) for e in mine
+                if e["method"] == "Runtime.consoleAPICalled" and e["params"]["type"] in ("error", "assert")]
+        out += [e["params"]["request"]["url"] for e in mine if e["method"] == "Network.requestWillBeSent"
+                and not e["params"]["request"]["url"].startswith(("file:", "data:", "blob:", "about:"))]
+        return out
+
     def close(self):
         self.b.send("Target.closeTarget", {"targetId": self.target})
         self.b.events = [e for e in self.b.events if e.get("sessionId") != self.session]
@@ -335,6 +348,7 @@ def test_slider_changes_the_runs_and_the_url(tab, page):
     assert {f["name"]: f["x"] for f in after}["SGD"] == {f["name"]: f["x"] for f in before}["SGD"]
     assert _pixels(tab) != shots
     assert f"beta1={beta1}" in tab.eval("location.search")
+    assert tab.errors() == []
 
 
 def test_clicking_the_contours_sets_the_start(tab, page):
@@ -354,6 +368,7 @@ def test_clicking_the_contours_sets_the_start(tab, page):
     assert "start=" + ",".join(str(c).replace("e-0", "e-") for c in start) in tab.eval("location.search")
     tr = ad.run(ad.adam(), L.quartic(), start, 2000, record_every=2000)
     assert _explorer(tab, "E.lastDraw.finals")[0]["x"] == tr.final[0].tolist()
+    assert tab.errors() == []
 
 
 def test_hundred_thousand_steps_redraw_within_a_second(tab, page, record_property):
@@ -430,6 +445,7 @@ def test_chapter_links_show_the_chapters_runs(tab, page, chapter):
         assert finals[name]["x"] == tr.final[r].tolist(), name
         assert finals[name][key] == int(steps[r]), name
         assert finals[name]["diverged"] == bool(tr.diverged[r]), name
+    assert tab.errors() == []
 
 
 def test_embedded_explorers_keep_their_own_settings(tab, tmp_path):
@@ -487,3 +503,13 @@ def test_pages_that_use_the_explorer_are_light(built_book):
         images = {(p.parent / src).resolve() for src in re.findall(r'<img[^>]+src="([^":]+)"', text)}
         weights[p.stem] = p.stat().st_size + sum(i.stat().st_size for i in images if i.is_file())
     assert all(w <= 1.5e6 for w in weights.values()), weights
+
+
+def test_tab_reports_errors(tab, page):
+    """The error collection above can fail: a console error and a thrown exception are reported."""
+    tab.open(page.as_uri())
+    assert tab.errors() == []
+    tab.eval("console.error('broken'); setTimeout(() => { throw new Error('thrown'); }, 0); 1")
+    tab.eval("new Promise((r) => setTimeout(r, 50))")
+    found = " ".join(tab.errors())
+    assert "broken" in found and "thrown" in found
