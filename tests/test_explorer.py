@@ -513,3 +513,34 @@ def test_tab_reports_errors(tab, page):
     tab.eval("new Promise((r) => setTimeout(r, 50))")
     found = " ".join(tab.errors())
     assert "broken" in found and "thrown" in found
+
+
+def test_every_landscape_and_control_draws_without_error(tab, page):
+    """Each landscape from the menu, with all six optimizers; then each checkbox and text box."""
+    tab.open(page.as_uri() + "?optimizers=" + ",".join(OPTIMIZERS) + "&steps=20000")
+    frame = "new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))"
+    for name in LANDSCAPES:
+        tab.eval(f"""(() => {{ const s = document.querySelector('select[name=landscape]');
+                     s.value = '{name}'; s.dispatchEvent(new Event('change')); }})()""")
+        tab.eval(frame)
+        assert _explorer(tab, "[E.settings.landscape, E.lastDraw.runs]") == [name, 6]
+        assert f"landscape={name}" in tab.eval("location.search")
+    drawn = int(tab.eval("document.querySelector('[data-adam-explorer]').dataset.drawn"))
+    for box, value in [("bias_correction", None), ("eps_inside", None), ("opt-SGD", None),
+                       ("eps-value", "0"), ("steps-value", "123"), ("start", "0.5, -0.25"), ("coeffs", "2, -1")]:
+        if value is None:
+            tab.eval(f"document.querySelector('input[name={box}]').click()")
+        else:
+            tab.eval(f"""(() => {{ const b = document.querySelector('input[name={box}]'); b.value = '{value}';
+                         b.dispatchEvent(new Event('change')); }})()""")
+        tab.eval(frame)
+    s = _explorer(tab, "E.settings")
+    assert (s["bias_correction"], s["eps_inside"], "SGD" in s["optimizers"]) == (False, True, False)
+    assert (s["eps"], s["steps"], s["start"], s["coeffs"]) == (0.0, 123, [0.5, -0.25], [2.0, -1.0])
+    assert int(tab.eval("document.querySelector('[data-adam-explorer]').dataset.drawn")) > drawn
+    # a bad value is marked and ignored
+    tab.eval("""(() => { const b = document.querySelector('input[name=beta1-value]'); b.value = '1.2';
+                 b.dispatchEvent(new Event('change')); })()""")
+    assert tab.eval("document.querySelector('input[name=beta1-value]').classList.contains('ae-invalid')")
+    assert _explorer(tab, "E.settings.beta1") == 0.9
+    assert tab.errors() == []
