@@ -31,7 +31,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 KEY_PAGES = ["chapters/intro", "chapters/flat", "chapters/saddle", "chapters/valleys", "chapters/ode",
-             "chapters/stable_region", "chapters/ledger"]
+             "chapters/stable_region", "chapters/ledger", "chapters/explorer"]
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 
 

@@ -22,6 +22,10 @@ As a Sphinx extension (``sphinx.extra_extensions: [adamdyn.book]`` in ``_config.
 * **serves MathJax from the book** (``_static/mathjax``), copied from the
   ``sphinx-mathjax-offline`` distribution (MathJax 3.2.2), never from a CDN.
 * **offers each executed notebook for download** (``.ipynb`` in the page's download menu).
+* **loads the explorer's scripts only where an explorer is.**  Jupyter Book links every ``.js``
+  and ``.css`` file under ``_static`` into every page; the explorer's (``_static/explorer/``)
+  are kept out of that list and linked only into pages whose body holds an element with the
+  ``data-adam-explorer`` attribute (see :mod:`adamdyn.explorer`).
 * **checks every internal link and ``#anchor`` of the built HTML** when the build finishes
   (a broken one is a warning, so an error under ``--warningiserror``).
 * sets ``ADAMDYN_BOOK_BUILD=1`` so that :func:`progress` stays silent in built pages.
@@ -48,6 +52,10 @@ _BUILD_ENV = "ADAMDYN_BOOK_BUILD"
 _PROGRESS_ENV = "ADAMDYN_PROGRESS"
 _MATHJAX_DIST = "sphinx-mathjax-offline"
 _MATHJAX_ENTRY = "mathjax/tex-chtml.js"
+#: The explorer's static files (under ``_static``), in load order, and the mark of a page that uses them.
+EXPLORER_JS = ("explorer/explorer-core.js", "explorer/explorer.js")
+EXPLORER_CSS = ("explorer/explorer.css",)
+EXPLORER_MARK = "data-adam-explorer"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -309,6 +317,21 @@ def _on_config_inited(app, config):
     path = config.mathjax_path or ""
     if not path or "://" in path or path.startswith("//"):
         config.mathjax_path = _MATHJAX_ENTRY
+    # the explorer's files are linked only into the pages that hold an explorer
+    explorer = set(EXPLORER_JS + EXPLORER_CSS)
+    for name in ("html_js_files", "html_css_files"):
+        files = getattr(config, name, None) or []
+        setattr(config, name, [f for f in files if (f[0] if isinstance(f, (tuple, list)) else f) not in explorer])
+
+
+def _on_html_page_context_explorer(app, pagename, templatename, context, doctree):
+    """Link the explorer's scripts and style into a page that holds an explorer."""
+    if EXPLORER_MARK not in (context.get("body") or ""):
+        return
+    for js in EXPLORER_JS:  # the builder's lists are reset after each page: this page only
+        app.builder.add_js_file(js)
+    for css in EXPLORER_CSS:
+        app.builder.add_css_file(css)
 
 
 def _on_source_read(app, docname, source):
@@ -627,6 +650,7 @@ def setup(app):
     app.connect("env-before-read-docs", _on_env_before_read_docs, priority=900)
     app.connect("env-purge-doc", _on_env_purge_doc)
     app.connect("env-merge-info", _on_env_merge_info)
+    app.connect("html-page-context", _on_html_page_context_explorer, priority=400)  # before the dedupe
     app.connect("html-page-context", _on_html_page_context, priority=500)
     app.connect("build-finished", _on_build_finished)
     app.connect("build-finished", _on_build_finished_prune_cache)

@@ -1,0 +1,173 @@
+r"""Links to the book's in-browser explorer, preloaded with a chapter's setting.
+
+The explorer page (``chapters/explorer.md``) recomputes the runs of :func:`adamdyn.run` in the
+reader's browser, with the same update rule in the same floating-point order (its JavaScript
+is tested against this package bit for bit).  Its settings travel in the URL's query string;
+:func:`explorer_url` writes that string from the names this package uses, checking every value
+the way :func:`adamdyn.adam` and friends do, so that a chapter can link each trajectory figure
+to the same runs, live.
+
+Examples
+--------
+>>> explorer_url(landscape="saddle", optimizers=["SGD", "Adam"], start=(1e-3, 1.0), steps=10**6)[:41]
+'explorer.html?landscape=saddle&optimizers'
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import numpy as np
+
+from .validation import as_param, check_beta, check_int, check_nonnegative, check_positive
+
+__all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link", "explorer_embed"]
+
+#: Landscape names the explorer knows (:mod:`adamdyn.landscapes`: ``saddle``, ``smooth_valley``,
+#: ``sharp_valley``, ``plateau``, ``quartic`` and a two-coordinate ``quadratic``).
+LANDSCAPES = ("saddle", "smooth", "sharp", "plateau", "quartic", "quadratic")
+#: Optimizer names, as ``Trajectory.names``.
+OPTIMIZERS = ("SGD", "momentum", "AdaGrad", "RMSProp", "Adam", "AdamW")
+#: The longest run the explorer computes.
+MAX_STEPS = 10**6
+
+
+def _scalar(check, name, value) -> float:
+    arr = check(name, value)
+    if arr.size != 1:
+        raise ValueError(f"{name} must be a single number, got {value!r}")
+    return float(arr[0])
+
+
+def _number(x: float) -> str:
+    """Shortest text that reads back as the same float64 (JavaScript's ``Number`` reads it exactly)."""
+    return repr(float(x)).replace("e-0", "e-").replace("e+0", "e+")
+
+
+def _pair(name, value) -> tuple[float, float]:
+    arr = as_param(name, value)
+    if arr.size != 2:
+        raise ValueError(f"{name} must have two coordinates, got {value!r}")
+    return float(arr[0]), float(arr[1])
+
+
+def explorer_url(landscape: str = "saddle", optimizers=("SGD", "AdaGrad", "RMSProp", "Adam"), *,
+                 start=(1e-3, 1.0), steps: int = 10_000, lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8, rmsprop_beta2: float = 0.99,
+                 adagrad_eps: float = 1e-10, momentum: float = 0.9, weight_decay: float = 1e-2,
+                 bias_correction: bool = True, eps_inside: bool = False, coeffs=None, plateau=None,
+                 view=None, page: str = "explorer.html") -> str:
+    r"""The explorer's address with a setting preloaded.
+
+    Parameters
+    ----------
+    landscape : str
+        One of :data:`LANDSCAPES`.
+    optimizers : sequence of str
+        Any of :data:`OPTIMIZERS`, each run from ``start`` with the hyperparameters below, as
+        :func:`adamdyn.saddle.four_optimizers` builds them: ``SGD`` is ``sgd(lr)``, ``momentum``
+        is ``momentum(lr, momentum)``, ``AdaGrad`` is ``adagrad(lr, adagrad_eps)``, ``RMSProp``
+        is ``rmsprop(lr, rmsprop_beta2, eps)``, ``Adam`` and ``AdamW`` are
+        ``adam(lr, beta1, beta2, eps, bias_correction, eps_inside)`` (``AdamW`` with
+        ``weight_decay``).
+    start : (float, float)
+        The common starting point :math:`w_0`.
+    steps : int
+        Number of updates, 1 to :data:`MAX_STEPS`.
+    coeffs : (float, float), optional
+        :math:`(a_1, a_2)` of the quadratic :math:`a_1 w_1^2 + a_2 w_2^2` (``landscape="quadratic"``).
+    plateau : (float, float, float), optional
+        ``(edge, slope, power)`` of :func:`adamdyn.landscapes.plateau` (``landscape="plateau"``).
+    view : (float, float, float, float), optional
+        ``(w1_min, w1_max, w2_min, w2_max)`` of the contour plot (default: the landscape's).
+    page : str
+        The explorer page, relative to the linking page (chapters sit beside it).
+
+    Returns
+    -------
+    str
+        ``page`` followed by the query string the explorer reads.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and its allowed range.
+    """
+    if landscape not in LANDSCAPES:
+        raise ValueError(f"landscape must be one of {', '.join(LANDSCAPES)}, got {landscape!r}")
+    if isinstance(optimizers, str):
+        optimizers = [optimizers]
+    optimizers = list(optimizers)
+    if not optimizers or any(o not in OPTIMIZERS for o in optimizers) or len(set(optimizers)) != len(optimizers):
+        raise ValueError(f"optimizers must be distinct names among {', '.join(OPTIMIZERS)}, got {optimizers!r}")
+    w0 = _pair("start", start)
+    steps = check_int("steps", steps, 1)
+    if steps > MAX_STEPS:
+        raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}], got {steps!r}")
+    query = {
+        "landscape": landscape,
+        "optimizers": ",".join(optimizers),
+        "start": ",".join(_number(c) for c in w0),
+        "steps": str(steps),
+        "lr": _number(_scalar(check_positive, "lr", lr)),
+        "beta1": _number(_scalar(check_beta, "beta1", beta1)),
+        "beta2": _number(_scalar(check_beta, "beta2", beta2)),
+        "eps": _number(_scalar(check_nonnegative, "eps", eps)),
+        "rmsprop_beta2": _number(_scalar(check_beta, "rmsprop_beta2", rmsprop_beta2)),
+        "adagrad_eps": _number(_scalar(check_nonnegative, "adagrad_eps", adagrad_eps)),
+        "momentum": _number(_scalar(check_beta, "momentum", momentum)),
+        "weight_decay": _number(_scalar(check_nonnegative, "weight_decay", weight_decay)),
+        "bias_correction": "1" if _flag("bias_correction", bias_correction) else "0",
+        "eps_inside": "1" if _flag("eps_inside", eps_inside) else "0",
+    }
+    if coeffs is not None:
+        if landscape != "quadratic":
+            raise ValueError(f"coeffs applies to landscape='quadratic' only, got landscape={landscape!r}")
+        query["coeffs"] = ",".join(_number(c) for c in _pair("coeffs", coeffs))
+    if plateau is not None:
+        if landscape != "plateau":
+            raise ValueError(f"plateau applies to landscape='plateau' only, got landscape={landscape!r}")
+        p = as_param("plateau", plateau)
+        if p.size != 3 or p[1] <= 0 or p[2] < 1:
+            raise ValueError(f"plateau must be (edge, slope > 0, power >= 1), got {plateau!r}")
+        query["plateau"] = ",".join(_number(c) for c in p)
+    if view is not None:
+        v = as_param("view", view)
+        if v.size != 4 or not (v[0] < v[1] and v[2] < v[3]):
+            raise ValueError(f"view must be (w1_min, w1_max, w2_min, w2_max) with min < max, got {view!r}")
+        query["view"] = ",".join(_number(c) for c in v)
+    return f"{page}?{urlencode(query, safe=',')}"
+
+
+def _flag(name, value) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def explorer_link(text: str, **settings):
+    """An HTML link (for a chapter's output) to :func:`explorer_url` ``(**settings)``.
+
+    Returns an :class:`IPython.display.HTML` object; ``text`` is shown as the link.
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    url = explorer_url(**settings)
+    return HTML(f'<p class="explorer-link"><a href="{escape(url)}">{escape(text)}</a></p>')
+
+
+def explorer_embed(**settings):
+    """The explorer itself, embedded in a chapter's output with the setting of :func:`explorer_url`.
+
+    Returns an :class:`IPython.display.HTML` element.  The book's Sphinx extension
+    (:mod:`adamdyn.book`) links the explorer's scripts into every page that holds one; an
+    embedded explorer leaves the page's address alone, so a page may hold several.
+    """
+    from html import escape
+
+    from IPython.display import HTML
+
+    query = explorer_url(page="", **settings).removeprefix("?")
+    return HTML(f'<div data-adam-explorer data-settings="{escape(query)}"></div>')
