@@ -192,7 +192,7 @@ def test_chapter_numbers(chapter):
 def test_chapter_rerun_with_other_offset_moves_only_sgd():
     from adamdyn.notebooks import execute_chapter, glued
 
-    g = glued(execute_chapter(ROOT / "chapters/saddle.md", {"delta": 1e-6, "frames": 3, "anim_steps": 200,
+    g = glued(execute_chapter(ROOT / "chapters/saddle.md", {"delta": 1e-6,
                                                             "lr_grid": [1e-4, 1e-1, 4]}))
     assert g["sad_esc_SGD"] == S.sgd_escape_time(1e-6)      # ln(R/delta)/eta: longer for a smaller offset
     assert g["sad_esc_Adam"] == _plain_escape(1e-3, 0.9, 0.999, True, x0=(1e-6, 1.0))   # Adam barely cares

@@ -354,7 +354,7 @@ def test_chapter_rerun_other_start_moves_sharp_count(chapter):
     g = glued(execute_chapter(ROOT / "chapters/valleys.md",
                               {"start_x": 0.5, "start_y": 0.5, "rmsprop_beta2": 0.99, "adam_reading": "bias-corrected",
                                "scan_coarse": [0.5, 1.5, 0.5], "scan_window": [[0.8, 0.92, 0.06], [0.89, 0.91, 0.02]],
-                               "period_side": 3, "frames": 3}))
+                               "period_side": 3}))
     # sharp valley, Adam: (s - tol) / (lr b/(b+eps)) steps, i.e. about half of the run from (1, 1)
     assert abs(g["val_hit_sharp_Adam"] - (0.5 - 1e-3) * 1.0001 / 1e-3) <= 2
     assert g["val_hit_sharp_Adam"] < chapter["val_hit_sharp_Adam"]
