@@ -67,6 +67,7 @@ __all__ = [
     "adam_ode", "discrete_adam_path", "extremal_second_moment",
     "relation_margin", "relation_at",
     "positivity_condition", "continuous_worst_case_ratio", "continuous_extremal_ratio", "ODE_RTOL",
+    "closed_loop_updates",
 ]
 
 beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
@@ -491,3 +492,38 @@ def continuous_extremal_ratio(a, b, taus, rtol=ODE_RTOL, atol=ODE_ATOL):
     if not sol.success:
         raise RuntimeError(f"the ODE solver failed: {sol.message}")
     return sol.y[0] / np.sqrt(sol.y[1])
+
+
+# ---------------------------------------------------------------- closed loop
+def closed_loop_updates(landscape, x0, beta1, beta2, lr, steps, eps=1e-8, bias_correction=True, burst=3):
+    r"""Largest update :math:`\max_t \|w_t - w_{t-1}\|_\infty/\eta` of Adam run on a landscape.
+
+    The open-loop region (:func:`stable_region_holds`) bounds the update over *every*
+    gradient history.  Here the gradients come from the iterates themselves (closed loop):
+    one call of :func:`adamdyn.run` with per-run arrays ``beta1``, ``beta2``.
+
+    Returns
+    -------
+    u_max : ndarray (runs,)
+        The largest update of each run, in units of ``lr``.
+    burst_slope : ndarray (runs,)
+        Slope of :math:`\ln|u_t|` per step over the ``burst`` steps that end at the largest
+        update (NaN if the largest update comes earlier): the growth rate of the burst, to set
+        beside :func:`growth_rate`.
+    diverged : ndarray of bool (runs,)
+        Runs flagged as diverged (frozen by :func:`adamdyn.run`).
+    """
+    b1 = np.asarray(check_beta("beta1", beta1), float).ravel()
+    b2 = np.asarray(check_beta("beta2", beta2), float).ravel()
+    steps = check_int("steps", steps, minimum=2)
+    lr = float(check_positive("lr", lr)[0])
+    tr = _opt.run(_opt.adam(lr=lr, beta1=b1, beta2=b2, eps=eps, bias_correction=bias_correction),
+                  landscape, x0, steps)
+    u = np.abs(np.diff(tr.path, axis=0)).max(axis=-1) / lr
+    t_max = u.argmax(axis=0)
+    lu = np.log(np.maximum(u, np.finfo(float).tiny))
+    cols = np.arange(u.shape[1])
+    start = np.maximum(t_max - burst, 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = np.where(t_max >= burst, (lu[t_max, cols] - lu[start, cols]) / burst, np.nan)
+    return u.max(axis=0), slope, np.asarray(tr.diverged)
