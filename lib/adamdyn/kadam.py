@@ -58,6 +58,8 @@ __all__ = [
     "angular_step_size",
     "noisy_quadratic",
     "compare_k",
+    "tune_on_rayleigh",
+    "interior_best",
 ]
 
 _NORMS = ("coordinate", "global")
@@ -295,12 +297,18 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
     :math:`\alpha_t = \eta/((1-\eta\lambda) n_{t-1})`, AdamW's angular step.
     With ``second_level=False`` the step is frozen at :math:`\alpha = \eta/((1-\eta\lambda)n_0)`:
     Adam on the sphere with a fixed angular rate, for comparison.
+    ``lr`` may hold one value per run (then :math:`\rho` is per run too).
     Returns ``(path, alphas)``: unit vectors ``(steps+1, runs, dim)`` and steps ``(steps, runs)``.
     """
-    lr = float(check_positive("lr", lr)[0])
+    lr = check_positive("lr", lr)
     wd = float(check_positive("weight_decay", weight_decay)[0])
     steps = check_int("steps", steps, 0)
     z = check_points("z0", z0).copy()
+    if lr.size not in (1, z.shape[0]):
+        raise ValueError(f"lr must be a scalar or have one value per run ({z.shape[0]}), got {lr.size}")
+    lr = lr if lr.size == z.shape[0] else np.full(z.shape[0], lr[0])
+    if np.any(lr * wd >= 1.0):
+        raise ValueError("lr * weight_decay must be < 1")
     z /= np.linalg.norm(z, axis=1, keepdims=True)
     rho = (1.0 - lr * wd) ** 2
     V = (1.0 - rho) * as_param("n0", n0) ** 2 / lr**2
@@ -397,6 +405,7 @@ def compare_k(ks, h, sigma, steps, lrs, seeds, seed=0, tail=0.1, **levels):
     dict
         ``scores`` (len(ks), len(lrs)), ``best_lr``, ``best_score`` and
         ``best_stderr`` (standard error over seeds of the best score) (len(ks),),
+        ``stderr`` (len(ks), len(lrs)),
         ``diverged`` (len(ks),) counts.
     """
     ks = [check_int("k", k, 1) for k in ks]
@@ -421,9 +430,73 @@ def compare_k(ks, h, sigma, steps, lrs, seeds, seed=0, tail=0.1, **levels):
         per_run[tr.diverged] = np.inf
         scores[i] = per_run.reshape(lrs.size, seeds).mean(axis=1)
         with np.errstate(invalid="ignore"):
-            stderr[i] = per_run.reshape(lrs.size, seeds).std(axis=1) / np.sqrt(seeds)
+            stderr[i] = per_run.reshape(lrs.size, seeds).std(axis=1, ddof=1 if seeds > 1 else 0) / np.sqrt(seeds)
         div[i] = tr.diverged.sum()
     best = np.argmin(scores, axis=1)
     rows = np.arange(len(ks))
     return {"scores": scores, "best_lr": lrs[best], "best_score": scores[rows, best],
-            "best_stderr": stderr[rows, best], "diverged": div}
+            "best_stderr": stderr[rows, best], "stderr": stderr, "diverged": div}
+
+
+def interior_best(scores):
+    """Index of the smallest score and whether it lies strictly inside the grid (not on an edge)."""
+    scores = np.asarray(scores, float)
+    i = int(np.nanargmin(np.where(np.isfinite(scores), scores, np.nan)))
+    return i, bool(0 < i < scores.size - 1)
+
+
+def tune_on_rayleigh(h, sigma, steps, lrs, seeds, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8, seed=0,
+                     tail=0.2):
+    r"""Tune the step size of four optimizers on the noisy Rayleigh quotient (:func:`noisy_rayleigh`).
+
+    ``"AdamW"``: :func:`adamdyn.adamw` on :math:`w` (its norm adapts the angular rate).
+    ``"derived 2-Adam"``: :func:`sphere_two_adam`, the second level the meta-adaptive
+    derivation gives (global, no momentum, decay :math:`\rho = (1-\eta\lambda)^2`).
+    ``"cascade 2-Adam"``: :func:`kadam` with ``k=2`` and the same :math:`(\beta_1,\beta_2)`
+    per coordinate at both levels, with weight decay, on :math:`w`.
+    ``"fixed angular rate"``: :func:`sphere_two_adam` with ``second_level=False``.
+    All see the same noise (constant level ``sigma``) from the same unit start per seed.
+    The score of a run is the mean loss gap :math:`L(\hat w) - \min L` over the last ``tail``
+    of the steps; a step size's score is its mean over seeds, with the standard error.
+
+    Returns
+    -------
+    dict
+        Method name to ``{"scores", "stderr"}`` arrays over ``lrs``.
+    """
+    from .landscapes import from_function
+    from .optimizers import adamw, run
+
+    h = as_param("h", h)
+    lrs = check_positive("lrs", lrs)
+    seeds = check_int("seeds", seeds, 2)
+    steps = check_int("steps", steps, 10)
+    rng = np.random.default_rng(seed)
+    z0 = rng.standard_normal((seeds, h.size))
+    z0 /= np.linalg.norm(z0, axis=1, keepdims=True)
+    noise = rng.standard_normal((steps, seeds, h.size))
+    Z0 = np.tile(z0, (lrs.size, 1))
+    noise = np.tile(noise, (1, lrs.size, 1))
+    lr_runs = np.repeat(lrs, seeds)
+    sig = np.full(steps, float(sigma))
+    fresh = lambda: noisy_rayleigh(h, sig, noise)
+    gap = lambda P: rayleigh_loss(P, h) - h.min() / 2
+    paths = {}
+    tr = run(adamw(lr=lr_runs, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay),
+             from_function(lambda w: rayleigh_loss(w, h), fresh(), dim=h.size), Z0, steps)
+    paths["AdamW"] = (tr.path, tr.diverged)
+    P2, _ = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps)
+    paths["derived 2-Adam"] = (P2, np.zeros(lr_runs.size, bool))
+    trc = run_kadam(kadam(lr=lr_runs, k=2, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay), fresh(), Z0,
+                    steps)
+    paths["cascade 2-Adam"] = (trc.path, trc.diverged)
+    P1, _ = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps, second_level=False)
+    paths["fixed angular rate"] = (P1, np.zeros(lr_runs.size, bool))
+    last = max(1, int(round(tail * steps)))
+    out = {}
+    for name, (P, div) in paths.items():
+        per_run = gap(P[-last:]).mean(axis=0)
+        per_run = np.where(div, np.inf, per_run).reshape(lrs.size, seeds)
+        with np.errstate(invalid="ignore"):
+            out[name] = {"scores": per_run.mean(axis=1), "stderr": per_run.std(axis=1, ddof=1) / np.sqrt(seeds)}
+    return out
