@@ -13,7 +13,7 @@ from dataclasses import dataclass
 __all__ = ["Claim", "STATUSES", "markdown_table"]
 
 #: The four verdicts a claim can receive.
-STATUSES = ("verified", "corrected", "not reproduced", "untestable")
+STATUSES = ("verified", "corrected", "not reproduced", "depends on an unstated setting", "untestable")
 
 
 @dataclass(frozen=True)

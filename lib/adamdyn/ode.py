@@ -99,6 +99,9 @@ __all__ = [
     "discretization_errors",
     "pole_deviation",
     "family_gaps",
+    "steps_to_tolerance",
+    "gd_against_adam",
+    "conclusion_verdict",
 ]
 
 #: Integrator for (2): LSODA switches between Adams (non-stiff) and BDF (stiff); the Adam
@@ -546,12 +549,19 @@ def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=Fa
     return TH
 
 
-def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_start=0.0, eps=1e-8):
-    r"""Forward Euler (3) of (2) with step ``s`` on the grid :math:`t_k = t_{start} + ks`.
+def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_start=0.0, eps=1e-8,
+                  gradient_at="new"):
+    r"""The Euler scheme (3) of (2) with step ``s`` on the grid :math:`t_k = t_{start} + ks`.
 
-    The poster's grid is ``t_start = 0`` (coefficients at :math:`t_{k+1} = (k+1)s`).  Returns
-    ``theta, m, v`` of shape (steps + 1, d).
+    The poster's grid is ``t_start = 0`` (coefficients at :math:`t_{k+1} = (k+1)s`).
+    ``gradient_at="new"`` is the poster's scheme: :math:`m_{k+1}, v_{k+1}` use
+    :math:`\nabla f(\theta_{k+1})`, the gradient at the point just computed, so the scheme is
+    semi-implicit (explicit in :math:`\theta`, then in :math:`m, v` with the new :math:`\theta`).
+    ``gradient_at="old"`` is plain forward Euler, :math:`\nabla f(\theta_k)` throughout.
+    Returns ``theta, m, v`` of shape (steps + 1, d).
     """
+    if gradient_at not in ("new", "old"):
+        raise ValueError(f"gradient_at must be 'new' or 'old', got {gradient_at!r}")
     s = float(check_positive("s", s)[0])
     eps = float(check_positive("eps", eps)[0])
     steps = check_int("steps", steps, minimum=1)
@@ -563,8 +573,9 @@ def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_sta
     for k in range(steps):
         t = t_start + (k + 1) * s
         drive = grad(theta) if coeffs.m_is_gradient else m
+        g_old = np.asarray(grad(theta), dtype=float) if gradient_at == "old" else None
         theta = theta - s * drive / np.sqrt(v + eps)
-        g = np.asarray(grad(theta), dtype=float)
+        g = np.asarray(grad(theta), dtype=float) if g_old is None else g_old
         if not coeffs.m_is_gradient:
             m = (1 - s * coeffs.r(t)) * m + s * coeffs.h(t) * g
         v = (1 - s * coeffs.q(t)) * v + s * coeffs.p(t) * g**2
@@ -697,3 +708,58 @@ def family_gaps(landscape, theta0, s, steps, *, gamma=2.0, alpha2=5.0):
         lib = opt.run(optimizer, landscape, x0=theta0, steps=steps).path[:, 0, :]
         gaps[name] = float(np.abs(theta - lib).max())
     return gaps
+
+
+# --------------------------------------------------------------------------- the poster's conclusions
+
+def steps_to_tolerance(values, f_star, rel_tol):
+    r"""First recorded index where :math:`f - f_\star \le` ``rel_tol`` :math:`(f_0 - f_\star)`, per run (inf if never).
+
+    ``values`` has shape (K, runs): :math:`f` along each run.
+    """
+    gap = np.asarray(values, float) - f_star
+    hit = gap <= rel_tol * gap[0]
+    first = np.argmax(hit, axis=0).astype(float)
+    first[~hit.any(axis=0)] = np.inf
+    return first
+
+
+def gd_against_adam(landscape, x0, f_star, lrs, steps, *, rel_tol=1e-6, beta1=0.9, beta2=0.999, eps=1e-8,
+                    eps_inside=False):
+    r"""Steps to reach a relative tolerance for gradient descent and Adam at each learning rate.
+
+    One call of :func:`adamdyn.run` advances GD and Adam (bias-corrected, Kingma & Ba; with
+    ``eps_inside`` the poster's :math:`\sqrt{\hat v+\varepsilon}`) at every rate of ``lrs``.
+    Diverged runs count as never reaching the tolerance.
+
+    Returns
+    -------
+    dict
+        ``gd``, ``adam``: steps to tolerance per learning rate (inf if not reached);
+        ``gd_best``, ``adam_best``: the tuned (smallest) counts and ``gd_lr``, ``adam_lr`` where.
+    """
+    from .optimizers import adam, combine, run, sgd
+
+    lrs = check_positive("lrs", lrs)
+    steps = check_int("steps", steps, minimum=2)
+    opt = combine(sgd(lr=lrs), adam(lr=lrs, beta1=beta1, beta2=beta2, eps=eps, eps_inside=eps_inside))
+    tr = run(opt, landscape, x0, steps)
+    with np.errstate(over="ignore", invalid="ignore"):     # frozen diverged runs may overflow f
+        f = np.asarray(landscape.value(tr.path), float)
+    n = steps_to_tolerance(f, f_star, rel_tol)
+    n[np.asarray(tr.diverged)] = np.inf
+    gd, ad_ = n[: lrs.size], n[lrs.size:]
+    return dict(gd=gd, adam=ad_, gd_best=float(gd.min()), adam_best=float(ad_.min()),
+                gd_lr=float(lrs[np.argmin(gd)]), adam_lr=float(lrs[np.argmin(ad_)]))
+
+
+def conclusion_verdict(holds) -> str:
+    """'verified' if a claim holds in every case tried, 'not reproduced' if in none, else it depends on the setting."""
+    holds = [bool(h) for h in holds]
+    if not holds:
+        raise ValueError("holds must not be empty")
+    if all(holds):
+        return "verified"
+    if not any(holds):
+        return "not reproduced"
+    return "depends on an unstated setting"
