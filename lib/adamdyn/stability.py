@@ -68,6 +68,7 @@ __all__ = [
     "relation_margin", "relation_at",
     "positivity_condition", "continuous_worst_case_ratio", "continuous_extremal_ratio", "ODE_RTOL",
     "closed_loop_updates",
+    "reddi_online_adam",
 ]
 
 beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
@@ -527,3 +528,27 @@ def closed_loop_updates(landscape, x0, beta1, beta2, lr, steps, eps=1e-8, bias_c
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = np.where(t_max >= burst, (lu[t_max, cols] - lu[start, cols]) / burst, np.nan)
     return u.max(axis=0), slope, np.asarray(tr.diverged)
+
+
+def reddi_online_adam(C, beta1, beta2, steps=30000, alpha=0.5, eps=1e-8, x0=0.0):
+    r"""Projected Adam on Reddi, Kale & Kumar's online problem; the mean iterate over the last third.
+
+    :math:`f_t(x) = Cx` if :math:`t \bmod 3 = 1`, else :math:`-x`, on :math:`[-1, 1]` (the best
+    fixed point is :math:`-1` for :math:`C > 2`).  The step is :math:`\alpha/\sqrt t`, without
+    bias correction, as in their analysis; our implementation of their setting.
+    """
+    C = float(check_positive("C", C)[0])
+    b1 = float(check_nonnegative("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    if b1 >= 1.0:
+        raise ValueError(f"beta1 must lie in [0, 1), got {beta1!r}")
+    steps = check_int("steps", steps, minimum=3)
+    x, m, v = float(x0), 0.0, 0.0
+    xs = np.empty(steps)
+    for t in range(1, steps + 1):
+        g = C if t % 3 == 1 else -1.0
+        m = b1 * m + (1.0 - b1) * g
+        v = b2 * v + (1.0 - b2) * g * g
+        x = min(1.0, max(-1.0, x - alpha / np.sqrt(t) * m / (np.sqrt(v) + eps)))
+        xs[t - 1] = x
+    return float(xs[-(steps // 3):].mean())
