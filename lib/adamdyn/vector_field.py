@@ -878,12 +878,12 @@ def claims():
     mean = float(p @ x)
     rows = []
     # claim 1: pseudo-trajectory, distance to the flow over a window at two constant steps
-    spline, _ = field_spline_1d(x, p, b1, b2, -0.6, 6.5, points=15)
+    spline, _ = field_spline_1d(x, p, b1, b2, -0.6, 6.5, points=11)
     dist = []
     ones = np.ones((2, 1))
     for i, g in enumerate((0.1, 0.01)):
         n = int(np.ceil(4.0 / g))
-        r = adam_least_squares(ones, x, [6.0], n, gamma=np.full(n, g), probs=p, beta1=b1, beta2=b2, runs=8,
+        r = adam_least_squares(ones, x, [6.0], n, gamma=np.full(n, g), probs=p, beta1=b1, beta2=b2, runs=4,
                                seed=10 + i, record_every=max(1, n // 200))
         dist.append(float(np.median(window_distances(r.ode_time, r.path, spline, [0.0], 4.0 * 0.999)[0])))
     slope = float(np.log(dist[0] / dist[1]) / np.log(10.0))
