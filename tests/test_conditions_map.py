@@ -80,3 +80,8 @@ def test_chapter_coarser_grid_same_verdicts():
     assert g["cm_n_grid"] == 150 and g["cm_n_check"] == 2000
     assert g["cm_viol_GT_linear_poster"] == 0 and g["cm_P1_equals_GT"] == 0
     assert abs(g["cm_frac_poster_not_GT"] - 5 / 24) < 0.02
+
+
+@pytest.mark.chapter
+def test_chapter_reddi(chapter):
+    assert chapter["cm_reddi_x"] > 0.9 and chapter["cm_reddi_default_x"] < -0.9

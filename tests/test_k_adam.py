@@ -172,3 +172,11 @@ def test_tune_on_rayleigh_shapes_and_claims():
     assert all(r["scores"].shape == (3,) and np.all(np.isfinite(r["scores"])) for r in res.values())
     rows = {c.id: c for c in K.claims()}
     assert rows["GT-kadam-k1"].status == "verified"
+
+
+@pytest.mark.chapter
+def test_chapter_derived_two_adam(chapter):
+    g = chapter
+    assert g["ka_tune_all_interior"] is True and g["ka_cmp_all_interior"] is True
+    for key in ("adamw", "derived", "cascade", "fixed"):
+        assert 0 < g[f"ka_tune_{key}"] < 0.3 and g[f"ka_tune_{key}_se"] > 0

@@ -367,3 +367,13 @@ def test_claims_rows():
     assert rows["BG-euler-identity"].status == "verified" and rows["BG-euler-recovers"].status == "corrected"
     assert rows["BG-concl-convex"].status == "depends on an unstated setting"
     assert rows["BG-fig1"].status == "untestable"
+
+
+@pytest.mark.chapter
+def test_chapter_conclusions(chapter_glue):
+    g = chapter_glue
+    assert g["cv_interior"] is True and g["cv_n_cases"] == 8
+    assert 0 < g["cv_gd_wins"] < g["cv_n_cases"]          # holds on some convex problems only
+    assert g["hist_steps_1"] != g["hist_steps_100"]
+    assert 1.8 < g["eu_semi_ratio"] < 2.2                  # the two schemes differ at O(s)
+    assert g["lyap_interior_below"] == 0

@@ -177,3 +177,11 @@ def test_claims_rows():
     rows = {c.id: c for c in S.claims()}
     assert rows["GT-region"].status == "verified" and rows["GT-growth-open"].status == "verified"
     assert rows["GT-growth-closed"].where == "sr-closed-loop"
+
+
+@pytest.mark.chapter
+def test_chapter_closed_loop(chapter):
+    g = chapter
+    assert g["sr_cl_in_ratio"] <= 1 + 1e-9          # the open-loop bound holds in the closed loop
+    assert g["sr_cl_diverged"] == 0 and g["sr_cl_n_burst"] > 0
+    assert 0.3 < g["sr_cl_burst_med"] <= 1.0 + 1e-9  # bursts grow at most at the open-loop rate
