@@ -44,8 +44,13 @@ def test_relation_margin_and_exact_decisions():
     assert S.relation_at(rel, 0.75, 0.5) is False  # exactly on the line; strict inequality
     assert S.relation_at(sp.GreaterThan(b2, 2 * b1 - b1**2), 0.9, 0.99) is True  # equality holds exactly
     poster = ode.lyapunov_condition_expr(uniform=False)
-    P = np.random.default_rng(0).uniform(0.01, 0.99, (2, 1000))
-    np.testing.assert_array_equal(S.relation_margin(poster, *P)[0], ode.poster_condition(*P))
+    # hand values of 3 + beta2 - 4 beta1: (0.5, 0.1) -> 1.1 > 0; (0.9, 0.5) -> -0.1; (0.8, 0.2) -> 0 (boundary, strict)
+    holds, margin = S.relation_margin(poster, np.array([0.5, 0.9]), np.array([0.1, 0.5]))
+    assert holds.tolist() == [True, False] and np.abs(np.abs(margin) - [1.1, 0.1]).max() < 1e-12
+    assert S.relation_at(poster, 0.8, 0.2) is False
+    assert ode.poster_condition(0.5, 0.1) and not ode.poster_condition(0.9, 0.5)
+    # Zhang et al.'s beta1 < sqrt(beta2) is the stable region's beta1^2 < beta2 (by hand at two points)
+    assert bool(S.stable_region_holds(0.9, 0.82)) and not bool(S.stable_region_holds(0.9, 0.80))
 
 
 @pytest.fixture(scope="module")
@@ -75,3 +80,8 @@ def test_chapter_coarser_grid_same_verdicts():
     assert g["cm_n_grid"] == 150 and g["cm_n_check"] == 2000
     assert g["cm_viol_GT_linear_poster"] == 0 and g["cm_P1_equals_GT"] == 0
     assert abs(g["cm_frac_poster_not_GT"] - 5 / 24) < 0.02
+
+
+@pytest.mark.chapter
+def test_chapter_reddi(chapter):
+    assert chapter["cm_reddi_x"] > 0.9 and chapter["cm_reddi_default_x"] < -0.9

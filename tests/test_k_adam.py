@@ -136,3 +136,47 @@ def test_chapter_with_less_noise_moves_comparison_floor():
     g = glued(execute_chapter(ROOT / "chapters/k_adam.md", {"cmp_sigma": 0.01, "toy_steps": 2000}))
     # the noise floor of the quadratic scales like sigma (times the step): 10x less noise, much lower loss
     assert g["ka_best_k1"] < 0.3 * 0.0034
+
+
+# ---------------------------------------------------------------- the derived 2-Adam
+
+def test_interior_best_by_hand():
+    assert K.interior_best([3.0, 1.0, 2.0]) == (1, True)
+    assert K.interior_best([1.0, 2.0, 3.0]) == (0, False)
+    assert K.interior_best([np.inf, 2.0, 1.0]) == (2, False)
+
+
+def test_sphere_two_adam_per_run_rates_equal_separate_runs():
+    h = np.linspace(1.0, 3.0, 4)
+    z0 = np.random.default_rng(1).standard_normal((2, 4))
+    noise = np.random.default_rng(2).standard_normal((50, 2, 4))
+    sig = np.full(50, 0.5)
+    both, _ = K.sphere_two_adam(K.noisy_rayleigh(h, sig, noise), z0, 50, np.array([0.01, 0.03]), 0.1, 1.0)
+    for i, lr in enumerate((0.01, 0.03)):
+        one, _ = K.sphere_two_adam(K.noisy_rayleigh(h, sig, noise[:, i:i + 1]), z0[i:i + 1], 50, lr, 0.1, 1.0)
+        np.testing.assert_allclose(both[:, i], one[:, 0], rtol=0, atol=1e-14)
+
+
+def test_derived_second_level_first_step_by_hand():
+    # V_0 = (1 - rho) n0^2 / eta^2, so the first angular step is sqrt(1 - rho) / ((1 - eta lambda) sqrt(V_0))
+    # = eta / ((1 - eta lambda) n0), AdamW's angular rate at |w| = n0
+    h = np.linspace(1.0, 3.0, 4)
+    z0 = np.ones((1, 4)) / 2.0
+    _, alphas = K.sphere_two_adam(lambda z: K.rayleigh_grad(z, h), z0, 1, 0.02, 0.5, 3.0)
+    assert alphas[0, 0] == pytest.approx(0.02 / ((1 - 0.01) * 3.0), rel=1e-14)
+
+
+def test_tune_on_rayleigh_shapes_and_claims():
+    res = K.tune_on_rayleigh(np.linspace(1.0, 3.0, 5), 0.5, 200, np.array([1e-3, 1e-2, 1e-1]), 3, 0.1)
+    assert set(res) == {"AdamW", "derived 2-Adam", "cascade 2-Adam", "fixed angular rate"}
+    assert all(r["scores"].shape == (3,) and np.all(np.isfinite(r["scores"])) for r in res.values())
+    rows = {c.id: c for c in K.claims()}
+    assert rows["GT-kadam-k1"].status == "verified"
+
+
+@pytest.mark.chapter
+def test_chapter_derived_two_adam(chapter):
+    g = chapter
+    assert g["ka_tune_all_interior"] is True and g["ka_cmp_all_interior"] is True
+    for key in ("adamw", "derived", "cascade", "fixed"):
+        assert 0 < g[f"ka_tune_{key}"] < 0.3 and g[f"ka_tune_{key}_se"] > 0

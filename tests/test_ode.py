@@ -48,8 +48,14 @@ def test_eventual_lyapunov_condition_is_the_posters():
     poster = (3 + O.beta2 - 4 * O.beta1) / (4 * (1 - O.beta1))
     assert sp.simplify(lyap["adam_c_inf"] - poster) == 0
     assert O.lyapunov_condition_expr(uniform=False) == sp.StrictLessThan(4 * O.beta1, O.beta2 + 3)
-    b1, b2 = np.meshgrid(np.linspace(0.01, 0.99, 50), np.linspace(0.01, 0.99, 50))
-    assert np.array_equal(O.lyapunov_condition(b1, b2, uniform=False), O.poster_condition(b1, b2))
+    # hand values of c(inf) = 1 - (1 - beta2) / (4 (1 - beta1)) (not the code's own inequality):
+    # (0.9, 0.999): 1 - 0.001/0.4 = 0.9975; (0.9, 0.5): 1 - 0.5/0.4 = -0.25; (0.5, 0.1): 1 - 0.9/2 = 0.55
+    for (b1, b2), c in [((0.9, 0.999), 0.9975), ((0.9, 0.5), -0.25), ((0.5, 0.1), 0.55)]:
+        assert float(O.lyapunov_margin(b1, b2, np.inf)) == pytest.approx(c, abs=1e-14)
+        assert bool(O.lyapunov_condition(b1, b2, uniform=False)) == (c > 0)
+    # Barakat & Bianchi: beta1 = 1 - a gamma, beta2 = 1 - b gamma; on b = 4a the poster's margin is exactly 0
+    a, gam = 0.7, 0.05
+    assert 3 + (1 - 4 * a * gam) - 4 * (1 - a * gam) == pytest.approx(0.0, abs=1e-15)
 
 
 @settings(max_examples=50, deadline=None)
@@ -324,3 +330,50 @@ def test_chapter_rerun_small_beta1_leaves_uniform_region():
     assert g["lyap_c0"] == pytest.approx(float(O.lyapunov_margin(0.3, 0.999, 0.0)), rel=1e-9)
     assert g["lyap_c0"] < 0
     assert g["eu_gap_shift"] < 1e-12 and 0.9 <= g["conv_order"] <= 1.1
+
+
+# ---------------------------------------------------------------- the errata: scheme (3), conclusions, ledger
+
+def test_forward_euler_gradient_new_and_old_by_hand():
+    # heavy ball (h = 1, r = gamma = 2, p = q = 0) with eps = 1 and v = 0 on f = theta^2 / 2, s = 0.1:
+    # theta_1 = 1 - 0.1 * 0.5 = 0.95; m_1 = (1 - 0.2) 0.5 + 0.1 g with g = theta_1 (poster) or theta_0 (plain Euler)
+    grad = lambda th: np.asarray(th, float)
+    th_new, m_new, _ = O.forward_euler(O.heavy_ball(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, eps=1.0)
+    th_old, m_old, _ = O.forward_euler(O.heavy_ball(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, eps=1.0, gradient_at="old")
+    assert th_new[1, 0] == pytest.approx(0.95) and th_old[1, 0] == pytest.approx(0.95)
+    assert m_new[1, 0] == pytest.approx(0.4 + 0.095) and m_old[1, 0] == pytest.approx(0.4 + 0.1)
+    with pytest.raises(ValueError, match="gradient_at"):
+        O.forward_euler(O.heavy_ball(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, gradient_at="middle")
+
+
+def test_steps_to_tolerance_and_gd_count_by_hand():
+    f = np.array([[1.0, 1.0], [0.5, 1.0], [1e-7, 1.0]])
+    assert O.steps_to_tolerance(f, 0.0, 1e-6).tolist() == [2.0, np.inf]
+    # GD on f = x^2/2 with rate 0.1: f_k = 0.81^k f_0 <= 1e-6 f_0 first at k = ceil(ln 1e-6 / ln 0.81) = 66
+    r = O.gd_against_adam(L.quadratic([0.5]), [1.0], 0.0, np.array([0.1]), 200)
+    assert r["gd"][0] == 66 == int(np.ceil(np.log(1e-6) / np.log(0.81)))
+
+
+def test_conclusion_verdict_vocabulary():
+    assert O.conclusion_verdict([True, True]) == "verified"
+    assert O.conclusion_verdict([False]) == "not reproduced"
+    assert O.conclusion_verdict([True, False]) == "depends on an unstated setting"
+    with pytest.raises(ValueError):
+        O.conclusion_verdict([])
+
+
+def test_claims_rows():
+    rows = {c.id: c for c in O.claims()}
+    assert rows["BG-euler-identity"].status == "verified" and rows["BG-euler-recovers"].status == "corrected"
+    assert rows["BG-concl-convex"].status == "depends on an unstated setting"
+    assert rows["BG-fig1"].status == "untestable"
+
+
+@pytest.mark.chapter
+def test_chapter_conclusions(chapter_glue):
+    g = chapter_glue
+    assert g["cv_interior"] is True and g["cv_n_cases"] == 8
+    assert 0 < g["cv_gd_wins"] < g["cv_n_cases"]          # holds on some convex problems only
+    assert g["hist_steps_1"] != g["hist_steps_100"]
+    assert 1.8 < g["eu_semi_ratio"] < 2.2                  # the two schemes differ at O(s)
+    assert g["lyap_interior_below"] == 0

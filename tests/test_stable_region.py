@@ -152,3 +152,36 @@ def test_chapter_reacts_to_horizon():
     assert g["sr_err_pure"] <= 1 / 250  # the tolerance tightens as 1/T
     assert g["sr_tol_pure"] == pytest.approx(1 / 250)
     assert g["sr_n_points"] == 32**2
+
+
+# ---------------------------------------------------------------- closed loop and Reddi et al.
+
+def test_closed_loop_updates_stay_under_the_open_loop_bound_inside():
+    # inside the region the Cauchy-Schwarz bound (closed form) holds for any history, so also for Adam's own
+    from adamdyn import landscapes as L
+    b1 = np.array([0.5, 0.9, 0.9]); b2 = np.array([0.9, 0.99, 0.999])
+    umax, burst, div = S.closed_loop_updates(L.quadratic([1.0, 0.1]), [1.0, 2.0], b1, b2, 0.01, 500)
+    bound = (1 - b1) * np.sqrt(b2) / np.sqrt((1 - b2) * (b2 - b1**2))
+    assert np.all(umax <= bound * (1 + 1e-12)) and not div.any()
+    with pytest.raises(ValueError, match="lr"):
+        S.closed_loop_updates(L.quadratic([1.0]), [1.0], [0.9], [0.999], 0.0, 10)
+
+
+def test_reddi_counterexample():
+    # the paper's pair beta1 = 0, beta2 = 1/(1 + C^2) drives x to the worst point +1; the optimum is -1
+    assert S.reddi_online_adam(3.0, 0.0, 1 / (1 + 9.0), steps=9000) > 0.95
+    assert S.reddi_online_adam(3.0, 0.9, 0.999, steps=9000) < -0.95
+
+
+def test_claims_rows():
+    rows = {c.id: c for c in S.claims()}
+    assert rows["GT-region"].status == "verified" and rows["GT-growth-open"].status == "verified"
+    assert rows["GT-growth-closed"].where == "sr-closed-loop"
+
+
+@pytest.mark.chapter
+def test_chapter_closed_loop(chapter):
+    g = chapter
+    assert g["sr_cl_in_ratio"] <= 1 + 1e-9          # the open-loop bound holds in the closed loop
+    assert g["sr_cl_diverged"] == 0 and g["sr_cl_n_burst"] > 0
+    assert 0.3 < g["sr_cl_burst_med"] <= 1.0 + 1e-9  # bursts grow at most at the open-loop rate

@@ -118,6 +118,98 @@ def test_determinism():
     assert np.array_equal(a.path, b.path)
 
 
+# --- epsilon > 0, both placements, and the symmetry theorem ------------------------------
+
+def test_epsilon_kernel_against_direct_quadrature():
+    from scipy.integrate import quad
+    for placement, exact in [("inside", lambda v, e: 1 / np.sqrt(v + e)), ("outside", lambda v, e: 1 / (np.sqrt(v) + e))]:
+        for eps, v in [(0.3, 0.5), (0.01, 2.0), (1e-2, 1e-3)]:
+            val = 2 / np.sqrt(np.pi) * quad(lambda r: V.epsilon_kernel(r, eps, placement) * np.exp(-r * r * v), 0, np.inf,
+                                            limit=400)[0]
+            assert val == pytest.approx(exact(v, eps), rel=1e-8)
+    with pytest.raises(ValueError, match="placement"):
+        V.epsilon_kernel(1.0, 0.1, "between")
+
+
+def test_series_with_eps_matches_the_closed_form_at_beta_zero():
+    # beta1 = beta2 = 0: m = G, v = G^2, so h = -E[G/sqrt(G^2+eps)] or -E[G/(|G|+eps)] by hand
+    g, p = np.array([[0.3, -2.0]]), np.array([0.4, 0.6])
+    inside = -(0.4 * 0.3 / np.sqrt(0.09 + 0.01) + 0.6 * -2.0 / np.sqrt(4.0 + 0.01))
+    outside = -(0.4 * 0.3 / 0.31 - 0.6 * 2.0 / 2.01)
+    for placement, exact in [("inside", inside), ("outside", outside)]:
+        f = V.field_series(g, p, 0.0, 0.0, eps=0.01, eps_placement=placement)
+        assert abs(f.value[0] - exact) <= f.error[0] < 1e-5     # within its own error bound
+    assert V.sign_field(g, p, 0.01, "inside")[0] == pytest.approx(inside, rel=1e-14)
+    assert V.sign_field(g, p, 0.01, "outside")[0] == pytest.approx(outside, rel=1e-14)
+    assert V.sign_field(g, p)[0] == pytest.approx(-(0.4 - 0.6), abs=1e-15)
+
+
+def test_series_outside_placement_agrees_with_the_ergodic_chain():
+    g, p = np.array([[0.3, -1.2, 2.0]]), np.array([0.5, 0.3, 0.2])
+    s = V.field_series(g, p, 0.9, 0.99, eps=0.05, eps_placement="outside")
+    e = V.field_ergodic(g, p, 0.9, 0.99, eps=0.05, eps_placement="outside", steps=20000, replicas=16)
+    assert abs(s.value[0] - e.value[0]) < 4 * e.stderr[0] + s.error[0]
+
+
+def test_stationary_mv_moment_by_enumeration():
+    # every history of length K of a two-point law, with the truncated weights (error beta^K ~ 5e-7)
+    import itertools
+    b1, b2, K = 0.3, 0.3, 12
+    a, b = V.stationary_weights(b1, b2, K)
+    x, p = np.array([-1.0, 2.5]), np.array([0.7, 0.3])
+    total = 0.0
+    for seq in itertools.product(range(2), repeat=K):
+        idx = np.array(seq)
+        total += np.prod(p[idx]) * (a @ x[idx]) * (b @ x[idx] ** 2)
+    assert V.stationary_mv_moment(x, p, b1, b2) == pytest.approx(total, abs=1e-5)
+
+
+def test_eps_field_scales_with_rho_over_sqrt_eps_and_is_gradient_descent_near_the_set():
+    A = np.random.default_rng(4).standard_normal((3, 5))
+    d = np.random.default_rng(5).standard_normal((50, 3))
+    d /= np.linalg.norm(d, axis=1, keepdims=True)
+    g = V.residual_gradient_values(d, A)
+    p3 = np.full(3, 1 / 3)
+    # inside: h depends on (rho, eps) through rho / sqrt(eps) only; outside: through rho / eps only
+    np.testing.assert_allclose(V.sign_field(1e-5 * g, p3, 1e-8, "inside"), V.sign_field(1e-4 * g, p3, 1e-6, "inside"),
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(V.sign_field(1e-8 * g, p3, 1e-8, "outside"), V.sign_field(1e-6 * g, p3, 1e-6, "outside"),
+                               rtol=1e-12, atol=1e-15)
+    hs = V.field_series(1e-5 * g[:3], p3, 0.9, 0.99, eps=1e-8, nodes=24, error=False).value
+    hl = V.field_series(1e-4 * g[:3], p3, 0.9, 0.99, eps=1e-6, nodes=24, error=False).value
+    np.testing.assert_allclose(hs, hl, rtol=1e-6, atol=1e-12)
+    # rho -> 0: h -> -grad f / sqrt(eps) (the limit, derived by hand)
+    rho, eps = 1e-9, 1e-8
+    grad = rho * g.mean(axis=-1)
+    np.testing.assert_allclose(V.sign_field(rho * g, p3, eps, "inside"), -grad / np.sqrt(eps), rtol=1e-6)
+    # below the second-order radius every direction has a negative rate
+    rc = V.lyapunov_crossover_radius(g, p3, 0.0, 0.0, eps, g.mean(axis=-1))
+    r = 0.5 * rc.min()
+    rate = np.sum(r * g.mean(axis=-1) * V.sign_field(r * g, p3, eps, "inside"), -1)
+    assert np.all(rate < 0)
+
+
+def test_symmetry_gaps_decide_by_symmetry():
+    # the asymmetric law has mean 0 and third moment 0 (by hand: -0.3 - 0.5 + 0.8, -2.7 - 0.5 + 3.2)
+    x, p = np.array([-3.0, -1.0, 2.0]), np.array([0.1, 0.5, 0.4])
+    assert p @ x == pytest.approx(0, abs=1e-15) and p @ x**3 == pytest.approx(0, abs=1e-14)
+    laws = {"symmetric": ([-2.0, -0.5, 0.5, 2.0], [0.2, 0.3, 0.3, 0.2]), "zero skew": (x, p),
+            "skewed": ([-1.0, 9.0], [0.9, 0.1])}
+    rows = V.symmetry_gaps(laws, [(0.9, 0.99)])
+    assert rows["symmetric"][0]["symmetric"] and not rows["zero skew"][0]["symmetric"]
+    assert abs(rows["symmetric"][0]["gap"]) <= rows["symmetric"][0]["bound"]
+    assert rows["zero skew"][0]["z"] > 100
+    # the skewed law against the second-order (delta-method) prediction c kappa / (2 sigma^2) = -4 c
+    assert rows["skewed"][0]["gap"] == pytest.approx(-4 * V.delta_method_coefficient(0.9, 0.99), rel=0.05)
+    assert V.symmetry_verdict(rows) == "verified"
+
+
+def test_claims_rows_are_well_formed():
+    rows = V.claims()
+    assert {c.id for c in rows} == {"DJK-pseudo-trajectory", "DJK-limit-zero", "DJK-overparametrised", "DDJW-symmetry"}
+    assert all(c.status == "verified" for c in rows)
+
+
 # --- the chapter -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -175,6 +267,9 @@ def test_chapter_overparametrised(g):
     # sign descent: a cone of zeros of the field off the minima; runs started there stall
     assert g["vf_row_product_min"] > 0 and g["vf_sign_cone_frac"] > 0 and g["vf_rate_sign_max"] <= 0
     assert g["vf_sign_cone_f_sign"] > 0.1 * g["vf_sign_cone_f0"]
+    # eps > 0: the cone is gone within sqrt(eps), and f decreases along the field near the set
+    assert g["vf_cone_eps_frac"] == 1.0
+    assert g["vf_eps_frac_eps0"] > 0 and g["vf_eps_frac_in_small"] == 0 and g["vf_eps_adam_up"] == 0
     assert g["vf_sign_cone_f_adam"] < 1e-6
     assert g["vf_op_under_dist_zero"] < g["vf_op_under_dist_min"]
     assert g["vf_rate_under_frac"] > 0

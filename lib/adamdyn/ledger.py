@@ -228,3 +228,22 @@ def pending_table(report: LedgerReport) -> str:
     if not rows:
         return ""
     return "| § | the paper says | paper | awaiting |\n|---|---|---|---|\n" + "".join(rows)
+
+
+# ---------------------------------------------------------------------------
+# The other three sources (Belotto da Silva & Gazeau, Dereich-Jentzen-Kassing, Gould & Tanaka)
+# ---------------------------------------------------------------------------
+
+#: Source (as the ledger's section heading names it) to the modules whose ``claims()`` give its
+#: rows, in the order of the book.  Rows of these modules are not part of :data:`MODULES`
+#: (the main paper's ledger); :func:`collect_sources` gathers them by source.
+SOURCES = {
+    "Belotto da Silva & Gazeau (poster)": ["adamdyn.ode"],
+    "Dereich, Jentzen & Kassing (abstract), with the Adam symmetry theorem": ["adamdyn.vector_field"],
+    "Gould & Tanaka (abstract)": ["adamdyn.stability", "adamdyn.kadam"],
+}
+
+
+def collect_sources(sources=None) -> dict:
+    """One :class:`LedgerReport` per source of :data:`SOURCES` (by :func:`collect_report`)."""
+    return {name: collect_report(mods) for name, mods in (sources or SOURCES).items()}
