@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 __all__ = ["Claim", "STATUSES", "markdown_table"]
 
-#: The four verdicts a claim can receive.
+#: The verdicts a claim can receive.
 STATUSES = ("verified", "corrected", "not reproduced", "depends on an unstated setting", "untestable")
 
 
