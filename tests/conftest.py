@@ -30,7 +30,10 @@ kernelspec:
 
 
 def build_book(source: Path, output: Path) -> Path:
-    """Build the book at ``source`` into ``output`` the way the README does; return its HTML folder."""
+    """Build the book at ``source`` into ``output`` the way the README does; return its HTML folder.
+
+    The build's whole output (stdout and stderr) is kept in ``output/build.log``.
+    """
     jb = Path(sys.executable).with_name("jupyter-book")
     if not jb.exists():
         jb = Path(shutil.which("jupyter-book"))
@@ -39,6 +42,7 @@ def build_book(source: Path, output: Path) -> Path:
          "--path-output", str(output)],
         capture_output=True, text=True, timeout=1800,
     )
+    (output / "build.log").write_text(out.stdout + out.stderr)
     assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
     return output / "_build" / "html"
 

@@ -4,6 +4,7 @@ The build itself is the session fixture ``built_book`` (tests/conftest.py), whic
 any warning; the browser and link tests read the same build, so the suite builds once.
 """
 
+import re
 from pathlib import Path
 
 import pytest
@@ -21,3 +22,25 @@ def test_book_builds_every_chapter(built_book):
         if "{code-cell}" in chapter.read_text():
             html = (built_book / "chapters" / f"{chapter.stem}.html").read_text()
             assert 'class="cell_output' in html, f"{chapter.stem} shows no executed output"
+
+
+#: What a warning looks like in the build's output: Sphinx's and the kernels' loggers
+#: ("WARNING"), Python's warnings module ("SomethingWarning:").  The configuration dump that
+#: Jupyter Book prints holds "suppress_warnings=[]", which neither pattern matches.
+WARNING_LINE = re.compile(r"\bWARNING\b|\w+Warning:")
+
+
+@pytest.mark.book
+def test_build_log_has_no_warnings(built_book):
+    log = built_book.parents[1] / "build.log"
+    if not log.is_file():
+        pytest.skip("BOOK_HTML names a book built elsewhere; its log is not at hand")
+    warnings = [line for line in log.read_text().splitlines() if WARNING_LINE.search(line)]
+    assert warnings == []
+
+
+def test_warning_pattern_catches_the_kinds_of_warning_a_build_prints():
+    assert WARNING_LINE.search("[IPKernelApp] WARNING | Kernel is running over TCP without encryption.")
+    assert WARNING_LINE.search("chapters/flat.md:12: WARNING: undefined label")
+    assert WARNING_LINE.search("/x.py:3: RuntimeWarning: overflow encountered")
+    assert not WARNING_LINE.search("MdParserConfig(suppress_warnings=[], highlight_code_blocks=True)")

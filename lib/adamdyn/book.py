@@ -16,7 +16,9 @@ As a Sphinx extension (``sphinx.extra_extensions: [adamdyn.book]`` in ``_config.
   (``env-get-outdated``), so Sphinx re-reads it even though its own source did not change.
 * **executes the notebooks that miss the cache in parallel** (``book_execute_workers``, default
   2) before Sphinx reads them one by one, so a cold build takes the time of the slowest chain,
-  not the sum of all chapters.
+  not the sum of all chapters.  Its kernels talk to the build over IPC (Unix sockets in the
+  Jupyter runtime folder), not plain TCP on localhost, so they neither expose the code on a port
+  nor log ipykernel's warning about unencrypted TCP into the build log.
 * **prunes the cache** to the ``book_cache_keep`` (default 3) most recently used entries of each
   notebook, so that it does not grow with every library edit.
 * **serves MathJax from the book** (``_static/mathjax``), copied from the
@@ -42,6 +44,8 @@ import re
 import sys
 import time
 from pathlib import Path
+
+from traitlets.config import Config
 
 __all__ = ["progress", "interactive", "lib_dependencies", "lib_stamp", "broken_internal_links", "setup"]
 
@@ -462,16 +466,21 @@ def _on_build_finished_check_links(app, exception):
         logger.warning("broken internal link: %s", problem, type="adamdyn", subtype="links")
 
 
+#: Kernels of the build use IPC transport (jupyter_client's ``KernelManager.transport``).
+_KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
+
+
 def _on_env_before_read_docs(app, env, docnames):
     """Execute the notebooks about to be read that miss the cache, ``book_execute_workers`` at a
     time, and put them in the cache; the (serial) read then finds every one there.
 
-    Only speed is at stake: a notebook whose key we do not reproduce exactly, or that fails, is
-    left to myst-nb, which executes it (again) and reports its error as usual.
+    Speed and the kernels' transport (IPC) are at stake: a notebook whose key we do not
+    reproduce exactly, or that fails, is left to myst-nb, which executes it (again, over TCP) and
+    reports its error as usual.
     """
     config = getattr(env, "mystnb_config", None)
     workers = int(app.config.book_execute_workers or 0)
-    if config is None or config.execution_mode != "cache" or workers < 2:
+    if config is None or config.execution_mode != "cache" or workers < 1:
         return
     from concurrent.futures import ThreadPoolExecutor
 
@@ -503,7 +512,7 @@ def _on_env_before_read_docs(app, env, docnames):
             continue
         except KeyError:
             jobs.append((path, nb))
-    if len(jobs) < 2:
+    if not jobs:
         return
     from sphinx.util import logging
 
@@ -513,7 +522,8 @@ def _on_env_before_read_docs(app, env, docnames):
     def execute(job):
         path, nb = job
         return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
-                                         allow_errors=config.execution_allow_errors, meta_override=True)
+                                         allow_errors=config.execution_allow_errors, meta_override=True,
+                                         config=_KERNEL_CONFIG)
 
     # longest first would be ideal; the cache's last execution times give a proxy when known
     with ThreadPoolExecutor(max_workers=workers) as pool:
