@@ -270,3 +270,28 @@ def test_logistic_regression_and_deep_linear_models():
     y = jnp.zeros((d.n_train, 4))
     assert float(dl.loss(q, d.x_train, y)) > 0 and not dl.classifier
     assert models.n_params(q) == 64 * 8 + 8 * 4
+
+
+def test_generic_runs_a_batch_of_library_optimizers_in_one_vmap():
+    """SGD, momentum, AdaGrad, RMSProp, Adam, AdamW and Adam variants, vmapped, against the kernel."""
+    batch = ad.combine(ad.sgd(1e-2), ad.momentum(1e-2, 0.9), ad.adagrad(0.1), ad.rmsprop(1e-2, 0.9),
+                       ad.adam(1e-2), ad.adam(1e-2, bias_correction=False), ad.adam(1e-2, eps=1e-4, eps_inside=True),
+                       ad.adamw(1e-2, weight_decay=0.5))
+    landscape, x0 = LANDS["smooth"]
+    steps = 500
+    ref = ad.run(batch, landscape, x0, steps).path[1:]
+    hp = {k: jnp.asarray(v) for k, v in T.library_hparams(batch).items()}
+    R = len(batch)
+    x = jnp.tile(jnp.asarray(x0, jnp.float64), (R, 1))
+    state = jax.vmap(lambda h, x: T.generic(**h).init(x))(hp, x)
+    update = jax.jit(jax.vmap(lambda h, g, s, x: T.generic(**h).update(g, s, x)))
+    path = []
+    for _ in range(steps):
+        g = jnp.asarray(landscape.grad(np.asarray(x)))
+        u, state = update(hp, g, state, x)
+        x = x + u
+        path.append(np.asarray(x))
+    err = np.max(np.abs(np.array(path) - ref))
+    assert err <= 1e-12 * np.max(np.abs(ref)), err
+    with pytest.raises(ValueError, match="adamdyn.Optimizer"):
+        T.library_hparams({"lr": 1.0})

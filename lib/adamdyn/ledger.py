@@ -228,3 +228,13 @@ def pending_table(report: LedgerReport) -> str:
     if not rows:
         return ""
     return "| § | the paper says | paper | awaiting |\n|---|---|---|---|\n" + "".join(rows)
+
+
+# ----------------------------------------------------------------------------- Part III
+#: Part III's modules: the sources' claims tested on real networks (JAX).  Their rows form a
+#: section of their own in the ledger chapter (``collect_report(PART3_MODULES)``); their
+#: experiments are memoised (:mod:`adamdyn.networks._memo`), so the ledger reuses the chapters' runs.
+PART3_MODULES = [
+    "adamdyn.networks.figure1",
+    "adamdyn.networks.section3",
+]

@@ -143,13 +143,20 @@ def deep_linear(sizes=(16, 16, 16), init_scale=1e-2) -> Model:
     return Model(init, apply, loss, "deep linear " + "-".join(map(str, sizes)) + f" (init scale {s:g})", False)
 
 
-def logistic_regression(n_features=64, n_classes=10, l2=1e-3) -> Model:
-    r"""Multinomial logistic regression, loss :math:`\text{CE} + \frac{\lambda}{2}\|W\|_F^2` (bias unpenalised)."""
+def logistic_regression(n_features=64, n_classes=10, l2=1e-3, init_scale=0.0) -> Model:
+    r"""Multinomial logistic regression, loss :math:`\text{CE} + \frac{\lambda}{2}\|W\|_F^2` (bias unpenalised).
+
+    ``init_scale`` > 0 draws the initial weights :math:`N(0, s^2)` (so that seeds differ); 0 starts at 0.
+    """
     n_features, n_classes = check_int("n_features", n_features, 1), check_int("n_classes", n_classes, 2)
     lam = float(check_nonnegative("l2", l2)[0])
+    s = float(check_nonnegative("init_scale", init_scale)[0])
 
     def init(key=None, dtype=jnp.float64):
-        return {"w": jnp.zeros((n_features, n_classes), dtype), "b": jnp.zeros(n_classes, dtype)}
+        w = jnp.zeros((n_features, n_classes), dtype)
+        if s > 0:
+            w = s * jax.random.normal(key, (n_features, n_classes), dtype)
+        return {"w": w, "b": jnp.zeros(n_classes, dtype)}
 
     def apply(params, x, key=None):
         return x @ params["w"] + params["b"]

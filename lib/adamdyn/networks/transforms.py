@@ -45,6 +45,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from ..validation import check_beta, check_int, check_nonnegative, check_positive
@@ -67,6 +68,8 @@ __all__ = [
     "adam",
     "adamw",
     "kadam",
+    "generic",
+    "library_hparams",
     "moments_of",
     "OPTAX_EQUIVALENTS",
 ]
@@ -99,19 +102,32 @@ def squared_moment_update(moment, g, decay, weight):
     return jax.tree.map(lambda v, x: decay * v + weight * x * x, moment, g)
 
 
+def _static(flag):
+    return isinstance(flag, (bool, np.bool_))
+
+
 def bias_correct(moment, decay, count, on=True):
-    r""":math:`\hat m_t = m_t / (1 - b^t)` (identity if ``on`` is False; ``on`` is static)."""
-    if not on:
+    r""":math:`\hat m_t = m_t / (1 - b^t)`, or :math:`m_t` where ``on`` is False (a bool or a traced flag)."""
+    if _static(on) and not on:
         return moment
-    den = 1.0 - decay**count
+    dtype = jax.tree.leaves(moment)[0].dtype
+    # a float power, one operation (a traced integer exponent would unroll into repeated squaring)
+    den = 1.0 - jnp.power(jnp.asarray(decay, dtype), jnp.asarray(count, dtype))
+    if not _static(on):
+        den = jnp.where(on, den, 1.0)
     return jax.tree.map(lambda m: m / den, moment)
 
 
 def denominator(vhat, eps, eps_inside=False):
-    r""":math:`\sqrt{\hat v} + \epsilon` (Kingma & Ba) or :math:`\sqrt{\hat v + \epsilon}` (the ODE papers)."""
-    if eps_inside:
-        return jax.tree.map(lambda v: jnp.sqrt(v + eps), vhat)
-    return jax.tree.map(lambda v: jnp.sqrt(v) + eps, vhat)
+    r""":math:`\sqrt{\hat v} + \epsilon` (Kingma & Ba) or :math:`\sqrt{\hat v + \epsilon}` (the ODE papers).
+
+    ``eps_inside`` is a bool or a traced flag.
+    """
+    if _static(eps_inside):
+        if eps_inside:
+            return jax.tree.map(lambda v: jnp.sqrt(v + eps), vhat)
+        return jax.tree.map(lambda v: jnp.sqrt(v) + eps, vhat)
+    return jax.tree.map(lambda v: jnp.where(eps_inside, jnp.sqrt(v + eps), jnp.sqrt(v) + eps), vhat)
 
 
 def normalised_direction(mhat, den):
@@ -134,7 +150,7 @@ def _level(mu, nu, g, count, b1, c1, b2, c2, eps, adaptive, eps_inside, bias1, b
     """One normalisation level: new moments and the direction (the rule of the module docstring)."""
     mu = moment_update(mu, g, b1, c1)
     mhat = bias_correct(mu, b1, count, bias1)
-    if not adaptive:
+    if _static(adaptive) and not adaptive:
         return mhat, mu, nu
     if norm == "global":
         leaves = jax.tree.leaves(g)
@@ -145,7 +161,10 @@ def _level(mu, nu, g, count, b1, c1, b2, c2, eps, adaptive, eps_inside, bias1, b
     else:
         nu = squared_moment_update(nu, g, b2, c2)
         vhat = bias_correct(nu, b2, count, bias2)
-    return normalised_direction(mhat, denominator(vhat, eps, eps_inside)), mu, nu
+    u = normalised_direction(mhat, denominator(vhat, eps, eps_inside))
+    if not _static(adaptive):
+        u = jax.tree.map(lambda a, m: jnp.where(adaptive, a, m), u, mhat)
+    return u, mu, nu
 
 
 # ----------------------------------------------------------------------------- transformations
@@ -157,12 +176,14 @@ def scale_by_generic(b1, c1, b2=0.0, c2=0.0, eps=0.0, *, adaptive=True, eps_insi
     ----------
     b1, c1, b2, c2, eps : float or scalar array
         The coefficients of the module docstring (they may be traced, for ``vmap``).
-    adaptive, eps_inside : bool
-        Static switches: divide by :math:`d_t` at all; put :math:`\epsilon` inside the root.
-    bias_correction : (bool, bool)
-        Static switches for :math:`\hat m` and :math:`\hat v`.
+    adaptive, eps_inside : bool or traced flag
+        Divide by :math:`d_t` at all; put :math:`\epsilon` inside the root.
+    bias_correction : (bool or traced flag, bool or traced flag)
+        Switches for :math:`\hat m` and :math:`\hat v`.  Python bools select the operations
+        when tracing; traced flags select the values with ``jnp.where`` (the same numbers), so
+        that different optimizers can share one compiled, vmapped sweep (:func:`generic`).
     """
-    bias1, bias2 = (bool(b) for b in bias_correction)
+    bias1, bias2 = bias_correction
 
     def init(params):
         zeros = jax.tree.map(jnp.zeros_like, params)
@@ -284,6 +305,29 @@ def kadam(lr=1e-3, k=2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias
     _check(lr=(lr, check_positive), weight_decay=(weight_decay, check_nonnegative))
     wd = None if isinstance(weight_decay, (int, float)) and weight_decay == 0 else weight_decay
     return _finish(scale_by_kadam(k, beta1, beta2, eps, bias_correction, norm), lr, wd)
+
+
+def generic(lr, b1, c1, b2, c2, eps, weight_decay, eps_inside, bias1, bias2, adaptive):
+    r"""The whole rule with every coefficient and switch as a (possibly traced) value.
+
+    The arguments are the fields of :class:`adamdyn.Optimizer`; :func:`library_hparams` turns a
+    batch of library optimizers (``adamdyn.combine(adamdyn.sgd(...), adamdyn.adam(...))``) into
+    per-run arrays for :func:`adamdyn.networks.training.sweep`, so that SGD, AdaGrad and Adam at
+    many learning rates train in one compiled call.  Switches are flags (> 0.5 means on).
+    """
+    flag = lambda x: x if _static(x) else jnp.asarray(x) > 0.5  # noqa: E731
+    direction = scale_by_generic(b1, c1, b2, c2, eps, adaptive=flag(adaptive), eps_inside=flag(eps_inside),
+                                 bias_correction=(flag(bias1), flag(bias2)))
+    return _finish(direction, lr, weight_decay)
+
+
+def library_hparams(optimizer) -> dict:
+    """Per-run arrays of an :class:`adamdyn.Optimizer` batch, as keyword arguments of :func:`generic`."""
+    from ..optimizers import _ARRAY_FIELDS, Optimizer
+
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError("optimizer must be an adamdyn.Optimizer (e.g. adamdyn.combine(adamdyn.sgd(...), ...))")
+    return {f: np.asarray(getattr(optimizer, f), float) for f in _ARRAY_FIELDS}
 
 
 def moments_of(state):
