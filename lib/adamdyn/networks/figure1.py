@@ -29,6 +29,7 @@ from jax.flatten_util import ravel_pytree
 
 from .. import optimizers as O
 from ..claims import Claim
+from . import curvature
 from . import data as D
 from . import models as M
 from . import training
@@ -204,6 +205,7 @@ class ConvexRuns:
     f_star: float
     grad_norm_at_min: float
     setting: dict
+    sharpness_at_min: float
 
     def suboptimality(self):
         """:math:`f(w_t) - f^\\star` for t = 0..steps per grid point and seed (floored at 1e-16 f*: rounding)."""
@@ -222,7 +224,8 @@ def convex_runs(*, l2=1e-2, steps=400, n_rates=7, init_scale=0.0, seeds=(0,),
     """
     d = D.digits()
     model = M.logistic_regression(d.n_features, d.n_classes, l2=l2, init_scale=init_scale)
-    f_star, _, gmin = minimum(model, model.init(jax.random.PRNGKey(0)), d.x_train, d.y_train)
+    f_star, w_star, gmin = minimum(model, model.init(jax.random.PRNGKey(0)), d.x_train, d.y_train)
+    lam = float(curvature.sharpness(lambda p: model.loss(p, d.x_train, d.y_train), w_star, iters=200))
     opts, labels, lrs = [], [], []
     for name in names:
         grid = rate_grid(CONVEX_CENTRES[name], n_rates)
@@ -233,7 +236,7 @@ def convex_runs(*, l2=1e-2, steps=400, n_rates=7, init_scale=0.0, seeds=(0,),
     res = training.sweep(model, T.generic, d, T.library_hparams(O.combine(*opts)), seeds=seeds, steps=steps,
                          batch_size=d.n_train, eval_every=steps)
     setting = dict(l2=l2, steps=steps, n_rates=n_rates, init_scale=init_scale, seeds=tuple(seeds), n_train=d.n_train)
-    return ConvexRuns(tuple(labels), np.concatenate(lrs), res, f_star, gmin, setting)
+    return ConvexRuns(tuple(labels), np.concatenate(lrs), res, f_star, gmin, setting, lam)
 
 
 def convex_at_rate(runs: ConvexRuns, name, lr) -> float:
