@@ -10,6 +10,7 @@ every experiment once); otherwise nothing is stored.
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import hashlib
 import inspect
@@ -59,17 +60,22 @@ def memoised(fn):
             return memory[key]
         store = _store()
         path = store / f"{fn.__name__}-{key}.pickle" if store else None
-        if path is not None and path.is_file():
-            with path.open("rb") as fh:
-                result = pickle.load(fh)
-        else:
+        if path is None:
             result = fn(**kwargs)
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                with tmp.open("wb") as fh:
-                    pickle.dump(result, fh)
-                tmp.replace(path)
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # one computation per key even when two notebooks execute at once: the second waits
+            with path.with_suffix(".lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if path.is_file():
+                    with path.open("rb") as fh:
+                        result = pickle.load(fh)
+                else:
+                    result = fn(**kwargs)
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    with tmp.open("wb") as fh:
+                        pickle.dump(result, fh)
+                    tmp.replace(path)
         memory[key] = result
         return result
 
