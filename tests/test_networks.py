@@ -295,3 +295,19 @@ def test_generic_runs_a_batch_of_library_optimizers_in_one_vmap():
     assert err <= 1e-12 * np.max(np.abs(ref)), err
     with pytest.raises(ValueError, match="adamdyn.Optimizer"):
         T.library_hparams({"lr": 1.0})
+
+
+def test_normalised_mlps_are_invariant_to_the_scale_of_their_hidden_weights(digits):
+    """A scale-invariant layer divides W by its norm; a LayerNorm removes the scale of the pre-activations."""
+    x = digits.x_train[:50]
+    for norm in ("scale_invariant", "layernorm"):
+        model = models.mlp((64, 16, 10), norm=norm)
+        p = model.init(jax.random.PRNGKey(0))
+        scaled = [{"w": p[0]["w"] * 7.0, "b": p[0]["b"] * (7.0 if norm == "layernorm" else 1.0)}, p[1]]
+        out, out_scaled = model.apply(p, x), model.apply(scaled, x)
+        tol = 1e-12 if norm == "scale_invariant" else 1e-4  # LayerNorm's 1e-5 inside the root
+        np.testing.assert_allclose(np.asarray(out_scaled), np.asarray(out), rtol=tol, atol=tol)
+    plain = models.mlp((64, 16, 10))
+    p = plain.init(jax.random.PRNGKey(0))
+    scaled = [{"w": p[0]["w"] * 7.0, "b": p[0]["b"]}, p[1]]
+    assert np.max(np.abs(np.asarray(plain.apply(scaled, x) - plain.apply(p, x)))) > 1e-2

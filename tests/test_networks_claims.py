@@ -73,3 +73,17 @@ def test_run_kwargs_are_canonical():
     assert section3.run_kwargs() == section3.run_kwargs(lr=1e-3)
     with pytest.raises(ValueError, match="no parameters"):
         section3.run_kwargs(learning_rate=1.0)
+
+
+def test_part3_ledger_rows_are_well_formed_and_linked():
+    """The Part III rows (the chapters' default experiments, memoised) name existing labels."""
+    from pathlib import Path
+
+    from adamdyn import ledger
+
+    rep = ledger.collect_report(ledger.PART3_MODULES)
+    assert not rep.errors and not rep.missing, (rep.errors, rep.missing)
+    assert rep.by_module == {"adamdyn.networks.figure1": 3, "adamdyn.networks.section3": 6}
+    labels = ledger.known_labels(Path(__file__).resolve().parents[1] / "chapters")
+    assert {c.where for c in rep.claims} <= labels
+    assert len({c.id for c in rep.claims}) == len(rep.claims)
