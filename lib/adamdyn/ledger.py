@@ -247,3 +247,13 @@ SOURCES = {
 def collect_sources(sources=None) -> dict:
     """One :class:`LedgerReport` per source of :data:`SOURCES` (by :func:`collect_report`)."""
     return {name: collect_report(mods) for name, mods in (sources or SOURCES).items()}
+
+
+# ----------------------------------------------------------------------------- Part III
+#: Part III's modules: the sources' claims tested on real networks (JAX).  Their rows form a
+#: section of their own in the ledger chapter (``collect_report(PART3_MODULES)``); their
+#: experiments are memoised (:mod:`adamdyn.networks._memo`), so the ledger reuses the chapters' runs.
+PART3_MODULES = [
+    "adamdyn.networks.figure1",
+    "adamdyn.networks.section3",
+]
