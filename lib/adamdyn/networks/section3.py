@@ -54,7 +54,8 @@ class TracedRun:
     ``g``, ``G``, ``m``, ``v``, ``u`` have shape (runs, steps, n_coords): minibatch gradient, full
     gradient, Adam's (uncorrected) moments and the update per learning rate, at ``coords``;
     ``max_update_over_lr`` is (runs, steps); ``checkpoints`` (runs, n_checkpoints, n_params) are the
-    weights after the steps in ``checkpoint_steps``, and ``checkpoint_updates`` the |update|/lr there.
+    weights after the steps in ``checkpoint_steps`` (step 0 first); ``checkpoint_updates`` (runs, steps,
+    n_coords) is |update|/lr of the recorded coordinates at every step.
     """
 
     samplings: tuple
@@ -120,8 +121,6 @@ def traced_run(*, sizes=(64, 32, 32, 10), lr=1e-3, beta1=0.9, beta2=0.999, eps=1
     ckpt_steps = np.arange(1, n_chunks + 1) * chunk
     ws = np.concatenate([np.broadcast_to(np.asarray(w0), (len(samplings), 1, n_params)), ws], axis=1)
     ckpt_steps = np.r_[0, ckpt_steps]
-    # |update|/lr of the step after each checkpoint is recomputed by the library's NumPy rule from
-    # the recorded coordinates only; over all coordinates the per-step maximum is recorded above.
     setting = dict(model=model.name, n_params=int(n_params), lr=lr, beta1=beta1, beta2=beta2, eps=eps,
                    steps=steps, batch_size=batch_size, n_coords=int(coords.size), n_train=d.n_train, seed=seed)
     return TracedRun(tuple(samplings), coords, *rec[:5], rec[5], rec[6], rec[7], ckpt_steps, ws,
