@@ -883,11 +883,11 @@ def claims():
                       f"paths at s = 0.01 and 0.001 differ by up to {g3:.2f} at equal t = ks (each s is a different ODE)",
                       "verified" if g3 > 1e-2 else "not reproduced", "ode-figures"))
     rows.append(Claim("BG-fig1", "BG Figure 1", "Training of multilayer networks on MNIST with dropout", "",
-                      "a network experiment; reproduced in the book's network part, not in this chapter", "untestable",
+                      "a network experiment; rerun on digits in Part III (rows F1-fastest, F1-grid), not in this chapter", "untestable",
                       "ode-conclusions"))
     rows.append(Claim("BG-Q1", "BG questions", "Does adaptivity reduce the variance and speed up training for convex functionals?",
                       "", "a question; speed answered on our convex problems (row BG-concl-convex) and on logistic regression "
-                      "in the network part", "untestable", "ode-conclusions"))
+                      "on digits in Part III (row F1-convex)", "untestable", "ode-conclusions"))
     rows.append(Claim("BG-Q2", "BG questions", "Is fast training in deep learning induced by the loss surface and the initialization?",
                       "", "a question; the network part trains from several initialisations", "untestable", "ode-conclusions"))
     return rows
