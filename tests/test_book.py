@@ -44,3 +44,16 @@ def test_warning_pattern_catches_the_kinds_of_warning_a_build_prints():
     assert WARNING_LINE.search("chapters/flat.md:12: WARNING: undefined label")
     assert WARNING_LINE.search("/x.py:3: RuntimeWarning: overflow encountered")
     assert not WARNING_LINE.search("MdParserConfig(suppress_warnings=[], highlight_code_blocks=True)")
+
+
+@pytest.mark.book
+def test_no_page_shows_stderr_or_an_error(built_book):
+    """A warning a cell raises lands in its output (myst-nb's "output stderr" block), not in the
+    build log; an error would be a traceback block.  Checked on the HTML, with or without Chromium."""
+    noisy = {}
+    for page in sorted(built_book.rglob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        found = re.findall(r'class="output (stderr|traceback)', html)
+        if found:
+            noisy[page.relative_to(built_book).as_posix()] = found
+    assert noisy == {}
