@@ -58,14 +58,14 @@ __all__ = ["mse_mlp", "scheduled_adam", "step_size", "digits_subset", "Overparam
            "overparametrised_runs", "loss_exponent", "regression_features", "regression_problem",
            "least_squares_minimiser", "delta_method_zero", "FieldZero", "ratio_of_means_jacobian", "field_zero_nd",
            "RegressionExperiment", "regression_experiment", "distances", "which_limit",
-           "overparametrised_summary", "over_verdict", "symmetry_verdict", "BETAS", "NOISES", "claims"]
+           "overparametrised_summary", "reaches_minima", "over_verdict", "symmetry_verdict", "BETAS", "NOISES", "claims"]
 
 # The memo fingerprints the networks package only; the regression results also depend on the
 # field's module, so its source enters the memo key as a default argument.
 _VF_SOURCE = hashlib.sha256(inspect.getsource(V).encode()).hexdigest()[:16]
 
 #: (beta1, beta2) pairs of the regression experiment (the field's series costs grow like 1/(1 - beta2)).
-BETAS = ((0.9, 0.99), (0.9, 0.95), (0.5, 0.9))
+BETAS = ((0.9, 0.95), (0.5, 0.9), (0.0, 0.9))
 
 
 # ----------------------------------------------------------------------------- the interpolating case
@@ -137,17 +137,18 @@ class OverparametrisedRuns:
 
 
 @memoised
-def overparametrised_runs(*, n_train=50, sizes=(64, 32, 10), steps=4000, batch_size=5, eval_every=200,
-                          gamma0=1e-2, n0=100.0, powers=(0.0, 0.5, 1.0), betas=((0.9, 0.999), (0.9, 0.99)),
-                          eps_readings=((1e-8, False), (1e-4, True)), seeds=(0, 1)) -> OverparametrisedRuns:
-    """Every schedule x (beta1, beta2) x epsilon reading x seed, one compiled sweep (float64).
+def overparametrised_runs(*, n_train=50, sizes=(64, 32, 10), steps=3000, batch_size=5, eval_every=150,
+                          gamma0=1e-2, n0=100.0, powers=(0.0, 0.5, 1.0),
+                          readings=((0.9, 0.999, 1e-8, False), (0.9, 0.999, 1e-4, True), (0.9, 0.99, 1e-8, False)),
+                          seeds=(0, 1)) -> OverparametrisedRuns:
+    """Every schedule x reading x seed, one compiled sweep (float64).
 
-    ``eps_readings`` are ``(eps, inside)`` pairs.  Minibatches are drawn independently at every
+    ``readings`` are ``(beta1, beta2, eps, eps inside the root)``.  Minibatches are drawn independently at every
     step (``sampling="replacement"``): the i.i.d. sampling of the stochastic-approximation setting.
     """
     data = digits_subset(n_train)
     model = mse_mlp(sizes)
-    pts = [(p, b1, b2, e, ins) for p in powers for (b1, b2) in betas for (e, ins) in eps_readings]
+    pts = [(p, b1, b2, e, ins) for p in powers for (b1, b2, e, ins) in readings]
     hp = dict(lr=np.full(len(pts), float(gamma0)), beta1=np.array([q[1] for q in pts], float),
               beta2=np.array([q[2] for q in pts], float), eps=np.array([q[3] for q in pts], float),
               eps_inside=np.array([float(q[4]) for q in pts]), n0=np.full(len(pts), float(n0)),
@@ -410,11 +411,15 @@ def overparametrised_summary(runs: OverparametrisedRuns) -> dict:
     return out
 
 
+def reaches_minima(s, drop=1e-4):
+    """A decreasing-step reading 'reaches the minima' if every seed ends below ``drop`` x the start, still falling (q > 0)."""
+    return s["final_max"] < drop * s["initial"] and s["q"] > 0 and not s["diverged"]
+
+
 def over_verdict(summary, drop=1e-4):
-    """'verified' if every decreasing schedule ends below ``drop`` x its start with q > 0 and no divergence."""
-    dec = [s for s in summary.values() if s["power"] > 0]
-    ok = all(s["final_max"] < drop * s["initial"] and s["q"] > 0 and not s["diverged"] for s in dec)
-    return "verified" if ok else "not reproduced"
+    """'verified' if every decreasing-step reading reaches the minima, 'depends on an unstated setting' if some do."""
+    ok = [reaches_minima(s, drop) for s in summary.values() if s["power"] > 0]
+    return "verified" if all(ok) else "depends on an unstated setting" if any(ok) else "not reproduced"
 
 
 def symmetry_verdict(rows):
@@ -439,20 +444,18 @@ def claims() -> list:
     summ = overparametrised_summary(runs)
     st = runs.setting
     dec = {k: s for k, s in summ.items() if s["power"] > 0}
-    const = {k: s for k, s in summ.items() if s["power"] == 0}
-    worst = max(dec.values(), key=lambda s: s["final_max"] / s["initial"])
-    qs = [s["q"] for s in dec.values()]
+    const = [s for s in summ.values() if s["power"] == 0]
+    per = "; ".join(f"{k}: {s['final_max']:.1e}, q = {s['q']:.1f}{'' if reaches_minima(s) else ' (not reached)'}"
+                    for k, s in dec.items())
     rows = [Claim(
         "DJK-net-overparametrised", "DJK abstract (network)",
         "In the overparametrized ERM setting Adam (fixed momentum parameters, vanishing steps) is able to find the "
         "set of minima", "",
-        f"{st['model']} ({st['n_params']} weights) on {st['n_train']} digits, squared loss, minibatches of "
-        f"{st['batch_size']}, {st['steps']} steps, gamma_n = {st['gamma0']:g}(1+n/{st['n0']:g})^-p, p in "
-        f"{sorted({s['power'] for s in dec.values()})}, beta in {sorted({(s['beta1'], s['beta2']) for s in dec.values()})}, "
-        f"eps 1e-8 outside and 1e-4 inside: final training loss at most {worst['final_max']:.1e} "
-        f"(from {worst['initial']:.2f}); loss ~ gamma_n^q with q from {min(qs):.2f} to {max(qs):.2f}; "
-        f"constant steps stall at {min(s['final'] for s in const.values()):.1e} to "
-        f"{max(s['final'] for s in const.values()):.1e}",
+        f"{st['model']} ({st['n_params']} weights) on {st['n_train']} digits, squared loss (minimum 0), minibatches of "
+        f"{st['batch_size']}, {st['steps']} steps, gamma_n = {st['gamma0']:g}(1+n/{st['n0']:g})^-p; largest final "
+        f"training loss over seeds (start {next(iter(dec.values()))['initial']:.2f}) and slope q of log loss against "
+        f"log gamma_n: {per}; constant steps stall at {min(s['final'] for s in const):.1e} to "
+        f"{max(s['final'] for s in const):.1e}",
         over_verdict(summ), "net-limits-over")]
     exp = regression_experiment()
     main = [r for r in exp.rows if r["power"] == 1.0 and r["bias_correction"]]
