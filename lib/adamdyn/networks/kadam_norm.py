@@ -242,7 +242,7 @@ def _make_run(init, steps, dtype, beta1, beta2, eps):
 @memoised
 def norm_experiment(*, sizes=(64, 16, 16, 10), steps=150, batch_size=32, seeds=(0, 1, 2, 3, 4),
                     lr_range=(-3.5, -0.5), wds=(0.0, 0.1), beta1=0.9, beta2=0.999, eps=1e-8) -> NormExperiment:
-    """Every setup of :data:`SETUPS` at every rate, weight decay and seed, in one compiled call (float32).
+    r"""Every setup of :data:`SETUPS` at every rate, weight decay and seed, in one compiled call (float32).
 
     The weight decay is decoupled (AdamW's) for Adam and k-Adam, and sets :math:`\rho = (1-\eta\lambda)^2`
     for the derived 2-Adam.  Each seed sets the initialisation and the minibatches, shared by every setup.
