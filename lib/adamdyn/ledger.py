@@ -257,4 +257,6 @@ PART3_MODULES = [
     "adamdyn.networks.figure1",
     "adamdyn.networks.section3",
     "adamdyn.networks.adam_limits",
+    "adamdyn.networks.beta_grid",
+    "adamdyn.networks.kadam_norm",
 ]
