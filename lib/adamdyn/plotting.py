@@ -9,6 +9,7 @@ so that Adam is the same colour on every page.
 from __future__ import annotations
 
 import matplotlib as mpl
+import numpy as np
 import matplotlib.pyplot as plt
 
 __all__ = ["COLORS", "use_book_style", "color_of", "figure"]
@@ -25,8 +26,12 @@ COLORS = {
 }
 
 
-def color_of(name: str) -> str:
-    """The book's colour for an optimizer name (grey for unknown names)."""
+def color_of(name) -> str:
+    """The book's colour for an optimizer name (grey for unknown names), or, for an integer
+    ``i``, the ``i``-th colour of matplotlib's default cycle (``"C0"``, ``"C1"``, ...), so that the
+    series of one figure indexed by number get distinct colours."""
+    if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+        return f"C{int(name) % 10}"
     return COLORS.get(name, "#7f7f7f")
 
 
