@@ -302,12 +302,14 @@ def claims() -> list:
     mom_cells = "; ".join(f"scale {sc:g}: tuned {mom[sc][0]:.0f} vs {mom[sc][1]:.0f}, shared {mom_sh[sc][0]:.0f} vs "
                           f"{mom_sh[sc][1]:.0f}" for sc in scales)
     # Proposition 3: the mode whose gradient grows fastest (largest s) moves first; momentum sharpens it
-    order = {}
+    order, order_sh = {}, {}
     for k in ("GD", "Adam", "Adam, beta1 = 0", "RMSProp 0.999"):
         idx = np.concatenate([at_rate(exp, k, tuned[sc][k][0], sc) for sc in scales])
         order[k] = order_stats(exp, idx)
-    ord_cells = ", ".join(f"{k} {order[k][0]:.0%} (t2/t1 {order[k][1]:.2f})" for k in order)
-    prop3 = order["Adam"][0] == 1.0 and order["Adam"][1] > order["Adam, beta1 = 0"][1]
+        order_sh[k] = order_stats(exp, np.concatenate([at_rate(exp, k, SHARED_RATE, sc) for sc in scales]))
+    ord_cells = "; ".join(f"{k} {order[k][0]:.0%} tuned, {order_sh[k][0]:.0%} shared (t2/t1 {order[k][1]:.2f}, "
+                          f"{order_sh[k][1]:.2f})" for k in order)
+    prop3 = all(o["Adam"][0] == 1.0 and o["Adam"][1] > o["Adam, beta1 = 0"][1] for o in (order, order_sh))
     fast_status = "verified" if fast else "not reproduced" if slow else "depends on an unstated setting"
     mom_status = ("verified" if len(helps) == len(scales) and len(helps_sh) == len(scales)
                   else "not reproduced" if not helps and not helps_sh else "depends on an unstated setting")
