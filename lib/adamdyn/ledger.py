@@ -256,4 +256,6 @@ def collect_sources(sources=None) -> dict:
 PART3_MODULES = [
     "adamdyn.networks.figure1",
     "adamdyn.networks.section3",
+    "adamdyn.networks.saddles",
+    "adamdyn.networks.eos",
 ]

@@ -45,7 +45,7 @@ from ._memo import memoised
 from .training import DIVERGENCE_LIMIT, compile_cpu
 
 __all__ = ["threshold", "threshold_symbolic", "power_iteration", "eos_runs", "EoSRuns", "hover_stats",
-           "alternation", "claims"]
+           "alternation", "top_flips", "claims"]
 
 
 def threshold(lr, beta1):
@@ -102,7 +102,7 @@ def _make_run(model, loss_kind, n_classes, steps, every, iters, dtype):
             return power_iteration(op, q, iters)
 
         def step(carry, _):
-            w, st, bad = carry
+            w, st, bad, u_prev, u_last = carry
             f, g = jax.value_and_grad(loss)(w)
             upd, new_st = opt.update(g, st, w)
             new_w = w + upd
@@ -110,18 +110,27 @@ def _make_run(model, loss_kind, n_classes, steps, every, iters, dtype):
             now_bad = bad | ~ok
             w = jnp.where(now_bad, w, new_w)
             st = jax.tree.map(lambda a, b: jnp.where(now_bad, a, b), st, new_st)
-            return (w, st, now_bad), f
+            upd = jnp.where(now_bad, u_last, upd)
+            return (w, st, now_bad, u_last, upd), f
 
         def chunk(carry, _):
-            (w, st, bad), q = carry
-            (w, st, bad), fs = jax.lax.scan(step, (w, st, bad), None, length=every)
+            inner, q = carry
+            inner, fs = jax.lax.scan(step, inner, None, length=every)
+            w, st, _, u_prev, u_last = inner
             lam, q = precond_sharpness(w, st, q)
-            return ((w, st, bad), q), (fs, lam)
+            # the last two updates along the top eigenvector of P^-1/2 H P^-1/2, mapped back (P^-1/2 q)
+            count, _, nu = T.moments_of(st)
+            vhat = jnp.where(hp["bias2"] > 0.5, nu / (1.0 - hp["b2"] ** count.astype(dtype)), nu)
+            direction = q / jnp.sqrt(jnp.sqrt(vhat) + hp["eps"])
+            direction = direction / jnp.linalg.norm(direction)
+            proj = jnp.stack([jnp.vdot(u_prev, direction), jnp.vdot(u_last, direction), jnp.linalg.norm(u_last)])
+            return (inner, q), (fs, lam, proj)
 
         q0 = jax.random.normal(jax.random.fold_in(key, 1), w0.shape, dtype)
-        carry = ((w0, opt.init(w0), jnp.asarray(False)), q0)
-        (carry, _), (fs, lam) = jax.lax.scan(chunk, carry, None, length=steps // every)
-        return fs.reshape(-1), lam, carry[2]
+        zero = jnp.zeros_like(w0)
+        carry = ((w0, opt.init(w0), jnp.asarray(False), zero, zero), q0)
+        (carry, _), (fs, lam, proj) = jax.lax.scan(chunk, carry, None, length=steps // every)
+        return fs.reshape(-1), lam, proj, carry[2]
 
     return one_run
 
@@ -132,7 +141,9 @@ class EoSRuns:
 
     ``loss`` (R, steps) is :math:`L(w_{t-1})` at step t (the full batch); ``sharpness`` (R, K) is
     :math:`\\lambda_{\\max}(P^{-1}H)` after steps ``eval_steps``; ``threshold`` (R,) is
-    :math:`2(1+\\beta_1)/((1-\\beta_1)\\eta)`; ``names``, ``lr``, ``beta1``, ``beta2`` per run.
+    :math:`2(1+\\beta_1)/((1-\\beta_1)\\eta)`; ``top_projection`` (R, K, 3) holds, at the same
+    steps, the last two updates' components along the top eigenvector (in weight space) and the last
+    update's norm; ``names``, ``lr``, ``beta1``, ``beta2`` per run.
     """
 
     names: tuple
@@ -141,6 +152,7 @@ class EoSRuns:
     beta2: np.ndarray
     loss: np.ndarray
     sharpness: np.ndarray
+    top_projection: np.ndarray
     eval_steps: np.ndarray
     threshold: np.ndarray
     diverged: np.ndarray
@@ -165,7 +177,7 @@ def _optimizers(adam_lrs, rmsprop_lrs, adam_beta2s, rmsprop_decays, eps):
 
 
 @memoised
-def eos_runs(*, n_train=200, sizes=(64, 32, 10), activation="tanh", loss="mse", steps=1200, every=10, iters=10,
+def eos_runs(*, n_train=200, sizes=(64, 32, 10), activation="tanh", loss="mse", steps=1000, every=20, iters=8,
              adam_lrs=(1e-3, 3e-3, 1e-2), rmsprop_lrs=(1e-3, 3e-3, 1e-2), adam_beta2s=(0.999, 0.99),
              rmsprop_decays=(0.999, 0.99), eps=1e-8, seed=0) -> EoSRuns:
     """Full-batch Adam and RMSProp runs with the preconditioned sharpness every ``every`` steps (float64)."""
@@ -188,10 +200,11 @@ def eos_runs(*, n_train=200, sizes=(64, 32, 10), activation="tanh", loss="mse", 
     one = _make_run(model, loss, d.n_classes, steps, every, iters, jnp.float64)
     args = (hp, keys, x, y)
     run = compile_cpu(jax.vmap(one, in_axes=(0, 0, None, None)), *args)
-    fs, lam, bad = (np.asarray(a) for a in run(*args))
+    fs, lam, proj, bad = (np.asarray(a) for a in run(*args))
     setting = dict(n_train=n_train, model=model.name, loss=loss, steps=steps, every=every, iters=iters, eps=eps,
                    seed=seed, n_params=int(sum(p.size for p in jax.tree.leaves(model.init(jax.random.PRNGKey(0))))))
-    return EoSRuns(names, lrs, b1, b2, fs, lam, np.arange(every, steps + 1, every), threshold(lrs, b1), bad, setting)
+    return EoSRuns(names, lrs, b1, b2, fs, lam, proj, np.arange(every, steps + 1, every), threshold(lrs, b1), bad,
+                   setting)
 
 
 def hover_stats(runs: EoSRuns, i, window=0.5):
@@ -214,6 +227,15 @@ def alternation(loss, window=0.5):
     flips = np.mean(d[1:] * d[:-1] < 0)
     amp = np.median(np.abs(f[2:] - 2 * f[1:-1] + f[:-2]) / (4 * np.abs(f[1:-1])))
     return float(flips), float(amp)
+
+
+def top_flips(runs: EoSRuns, i, window=0.5):
+    """Run ``i``: fraction of evaluation points in the last ``window`` where the update along the top eigenvector
+    flips sign between consecutive steps, and the median share of the update's norm along it."""
+    p = runs.top_projection[i][int((1 - window) * runs.top_projection.shape[1]):]
+    flips = np.mean(p[:, 0] * p[:, 1] < 0)
+    share = np.median(np.abs(p[:, 1]) / np.maximum(p[:, 2], 1e-300))
+    return float(flips), float(share)
 
 
 def claims() -> list:
@@ -245,13 +267,15 @@ def claims() -> list:
     idx = [i for i in range(len(runs.names)) if runs.names[i].startswith("Adam")]
     at_edge = [i for i in idx if hovering(i)]
     per2 = [i for i in at_edge if alt[i][0] > 0.8]
-    cells2 = "; ".join(f"lr {runs.lr[i]:g} ({runs.names[i][5:]}): flips {alt[i][0]:.0%}, amplitude {alt[i][1]:.1e}"
-                       for i in idx)
+    top = {i: top_flips(runs, i) for i in idx}
+    per2_top = [i for i in at_edge if top[i][0] > 0.8]
+    cells2 = "; ".join(f"lr {runs.lr[i]:g} ({runs.names[i][5:]}): loss flips {alt[i][0]:.0%}, top-eigenvector "
+                       f"update flips {top[i][0]:.0%}" for i in idx)
     status = ("untestable" if not at_edge else "verified" if len(per2) == len(at_edge)
               else "not reproduced" if not per2 else "depends on an unstated setting")
     rows.append(Claim("E6-period2", "6, Prop. 4 (network)", "At the edge Adam oscillates with period 2 "
                       "(Proposition 4's orbit): the loss change flips sign every step", "",
-                      f"fraction of sign flips of the loss change over the last half, Adam: {cells2}; period 2 "
-                      f"(flips > 80%) in {len(per2)} of the {len(at_edge)} runs at the edge", status,
-                      "net-eos-period2"))
+                      f"fraction of sign flips over the last half, Adam: {cells2}; the loss is 2-periodic (flips "
+                      f"> 80%) in {len(per2)} of the {len(at_edge)} runs at the edge, the update along the top "
+                      f"eigenvector of P^-1 H in {len(per2_top)} of {len(at_edge)}", status, "net-eos-period2"))
     return rows
