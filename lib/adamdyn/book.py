@@ -42,6 +42,7 @@ import hashlib
 import os
 import re
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -466,8 +467,13 @@ def _on_build_finished_check_links(app, exception):
         logger.warning("broken internal link: %s", problem, type="adamdyn", subtype="links")
 
 
-#: Kernels of the build use IPC transport (jupyter_client's ``KernelManager.transport``).
-_KERNEL_CONFIG = Config({"KernelManager": {"transport": "ipc"}})
+def _ipc_kernel_config(folder: str) -> Config:
+    """Kernel-manager configuration for one kernel over IPC, its sockets under ``folder``.
+
+    Each kernel gets a folder of its own: jupyter_client picks IPC "ports" by looking for
+    existing socket files, so two kernels started at once under one prefix could pick the same.
+    """
+    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "kernel")}})
 
 
 def _on_env_before_read_docs(app, env, docnames):
@@ -521,9 +527,11 @@ def _on_env_before_read_docs(app, env, docnames):
 
     def execute(job):
         path, nb = job
-        return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
-                                         allow_errors=config.execution_allow_errors, meta_override=True,
-                                         config=_KERNEL_CONFIG)
+        # a short path: a Unix socket's name is limited to about a hundred bytes
+        with tempfile.TemporaryDirectory(prefix="adamdyn-ipc-", dir="/tmp" if os.path.isdir("/tmp") else None) as ipc:
+            return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
+                                             allow_errors=config.execution_allow_errors, meta_override=True,
+                                             config=_ipc_kernel_config(ipc))
 
     # longest first would be ideal; the cache's last execution times give a proxy when known
     with ThreadPoolExecutor(max_workers=workers) as pool:
