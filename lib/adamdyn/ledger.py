@@ -259,4 +259,6 @@ PART3_MODULES = [
     "adamdyn.networks.adam_limits",
     "adamdyn.networks.beta_grid",
     "adamdyn.networks.kadam_norm",
+    "adamdyn.networks.saddles",
+    "adamdyn.networks.eos",
 ]
