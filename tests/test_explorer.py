@@ -29,7 +29,7 @@ import pytest
 import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn.explorer import LANDSCAPES, OPTIMIZERS, explorer_url
-from test_browser import Chromium, check_page, find_chromium, problems
+from test_browser import Chromium, browser, check_page, problems  # noqa: F401 (browser is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "_static" / "explorer"
@@ -149,15 +149,7 @@ def test_explorer_url_names_match_the_library():
 
 
 # ----------------------------------------------------------------------------- in Chromium
-@pytest.fixture(scope="module")
-def browser():
-    exe = find_chromium()
-    if exe is None:
-        pytest.skip("no chromium found (install Debian's 'chromium' package; .ci/run does so as root)")
-    b = Chromium(exe)
-    b.send("Browser.getVersion", timeout=60)
-    yield b
-    b.close()
+# the `browser` fixture (one headless Chromium per module) is test_browser's, imported above
 
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>explorer</title>
