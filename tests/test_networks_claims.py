@@ -89,3 +89,18 @@ def test_part3_ledger_rows_are_well_formed_and_linked():
     labels = ledger.known_labels(Path(__file__).resolve().parents[1] / "chapters")
     assert {c.where for c in rep.claims} <= labels
     assert len({c.id for c in rep.claims}) == len(rep.claims)
+
+
+def test_named_optimizers_are_the_library_constructors():
+    from adamdyn import optimizers as O
+    from adamdyn.networks.grids import optimizer_by_name
+
+    # each label against the constructor call it stands for, written out by hand
+    cases = {"GD": O.sgd(0.1), "momentum": O.momentum(0.1, beta=0.9), "AdaGrad": O.adagrad(0.1),
+             "RMSProp 0.99": O.rmsprop(0.1, beta2=0.99), "Adam": O.adam(0.1),
+             "Adam, beta1 = 0": O.adam(0.1, beta1=0.0), "AdamW": O.adamw(0.1, weight_decay=1e-2)}
+    for name, expected in cases.items():
+        got = optimizer_by_name(name, 0.1)
+        assert repr(got) == repr(expected), name
+    with pytest.raises(ValueError, match="name"):
+        optimizer_by_name("Nesterov", 0.1)

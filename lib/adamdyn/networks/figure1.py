@@ -31,6 +31,7 @@ from .. import optimizers as O
 from ..claims import Claim
 from . import curvature
 from . import data as D
+from .grids import optimizer_by_name, rate_grid
 from . import models as M
 from . import training
 from . import transforms as T
@@ -45,24 +46,6 @@ CENTRES = {"momentum": -1.5, "AdaGrad": -1.0, "RMSProp 0.99": -2.5, "RMSProp 0.9
 #: torch's defaults (momentum: a common choice, torch has no default rate for SGD).
 DEFAULT_RATES = {"momentum": 1e-2, "AdaGrad": 1e-2, "RMSProp 0.99": 1e-2, "RMSProp 0.999": 1e-2,
                  "Adam": 1e-3, "AdamW": 1e-3}
-
-
-def rate_grid(centre, n_rates=5, per_decade=2):
-    """``n_rates`` learning rates :math:`10^{c + j/\\text{per\\_decade}}` centred on :math:`10^c`."""
-    j = np.arange(n_rates) - (n_rates - 1) / 2
-    return 10.0 ** np.round(centre + j / per_decade, 6)
-
-
-def _build(name, lr, weight_decay):
-    if name == "momentum":
-        return O.momentum(lr, 0.9)
-    if name == "AdaGrad":
-        return O.adagrad(lr)
-    if name.startswith("RMSProp"):
-        return O.rmsprop(lr, float(name.split()[1]))
-    if name == "Adam":
-        return O.adam(lr)
-    return O.adamw(lr, weight_decay=weight_decay)
 
 
 @dataclass(frozen=True)
@@ -82,7 +65,7 @@ def mlp_experiment(*, sizes=(64, 32, 32, 10), dropout=0.2, steps=300, batch_size
     opts, labels, lrs = [], [], []
     for name in names:
         grid = rate_grid(CENTRES[name], n_rates)
-        opts.append(_build(name, grid, weight_decay))
+        opts.append(optimizer_by_name(name, grid, weight_decay))
         labels += [name] * grid.size
         lrs.append(grid)
     batch = O.combine(*opts)
@@ -229,8 +212,7 @@ def convex_runs(*, l2=1e-2, steps=400, n_rates=7, init_scale=0.0, seeds=(0,),
     opts, labels, lrs = [], [], []
     for name in names:
         grid = rate_grid(CONVEX_CENTRES[name], n_rates)
-        opts.append(O.sgd(grid) if name == "GD" else O.adam(grid) if name == "Adam"
-                    else O.rmsprop(grid, float(name.split()[1])))
+        opts.append(optimizer_by_name(name, grid))
         labels += [name] * grid.size
         lrs.append(grid)
     res = training.sweep(model, T.generic, d, T.library_hparams(O.combine(*opts)), seeds=seeds, steps=steps,

@@ -45,6 +45,7 @@ from jax.flatten_util import ravel_pytree
 from .. import optimizers as O
 from ..validation import check_int, check_positive
 from . import models as M
+from .grids import optimizer_by_name, rate_grid
 from . import transforms as T
 from ._memo import memoised
 from .training import DIVERGENCE_LIMIT, compile_cpu
@@ -59,26 +60,6 @@ CENTRES = {"GD": -1.0, "momentum": -1.0, "AdaGrad": -1.5, "RMSProp 0.999": -1.5,
            "Adam": -1.5, "Adam, beta1 = 0": -1.5}
 #: A rate on every grid (the middle of their common range), shared by all optimizers.
 SHARED_RATE = float(10.0 ** np.round(-1.5, 6))
-
-
-def _build(name, lr):
-    if name == "GD":
-        return O.sgd(lr)
-    if name == "momentum":
-        return O.momentum(lr, 0.9)
-    if name == "AdaGrad":
-        return O.adagrad(lr)
-    if name.startswith("RMSProp"):
-        return O.rmsprop(lr, float(name.split()[1]))
-    if name == "Adam":
-        return O.adam(lr, 0.9, 0.999)
-    return O.adam(lr, 0.0, 0.999)
-
-
-def rate_grid(centre, n_rates=5, per_decade=2):
-    """``n_rates`` rates :math:`10^{c + j/\\text{per\\_decade}}` centred on :math:`10^c`."""
-    j = np.arange(n_rates) - (n_rates - 1) / 2
-    return 10.0 ** np.round(centre + j / per_decade, 6)
 
 
 def teacher_problem(d=8, n=64, singular_values=TEACHER, seed=0):
@@ -215,7 +196,7 @@ def plateau_experiment(*, depth=2, d=8, width=8, n=64, singular_values=TEACHER, 
     opts, labels, lrs = [], [], []
     for nm in names:
         grid = rate_grid(CENTRES[nm], n_rates)
-        opts.append(_build(nm, grid))
+        opts.append(optimizer_by_name(nm, grid))
         labels += [nm] * grid.size
         lrs.append(grid)
     hp = T.library_hparams(O.combine(*opts))
