@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from .validation import as_param, check_beta, check_int, check_nonnegative, check_positive
+from adamdyn.validation import as_param, check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link", "explorer_embed"]
 
