@@ -136,12 +136,33 @@ class LedgerReport:
         Modules not written yet (or without ``claims()``).
     errors : dict
         Module name to the error that stopped it (the ledger still renders).
+    rows : dict
+        Module name to the rows it delivered (see :meth:`rows_of`).
     """
 
     claims: list = field(default_factory=list)
     by_module: dict = field(default_factory=dict)
     missing: list = field(default_factory=list)
     errors: dict = field(default_factory=dict)
+    rows: dict = field(default_factory=dict)
+
+    def rows_of(self, module: str) -> list:
+        """The rows of one row module, by dotted or short name (``"kaiser_s4"``); [] if it delivered none."""
+        for name, rows in self.rows.items():
+            if name == module or name.rpartition(".")[2] == module:
+                return rows
+        return []
+
+    def problems_of(self, module: str) -> list:
+        """Markdown lines saying that a row module is missing or failed (empty if it delivered)."""
+        out = []
+        for name in self.missing:
+            if name == module or name.rpartition(".")[2] == module:
+                out.append(f"- `{name}` has not delivered rows yet")
+        for name, err in self.errors.items():
+            if name == module or name.rpartition(".")[2] == module:
+                out.append(f"- `{name}` failed while computing its rows: `{err}`")
+        return out
 
 
 def collect_report(modules=None) -> LedgerReport:
@@ -177,6 +198,7 @@ def collect_report(modules=None) -> LedgerReport:
             continue
         rep.claims.extend(rows)
         rep.by_module[name] = len(rows)
+        rep.rows[name] = rows
     return rep
 
 
