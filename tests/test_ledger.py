@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adamdyn import ledger
+from adamdyn_book import ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -81,9 +81,9 @@ def test_status_counts_cover_every_status():
 
 
 def test_pending_table_lists_expected_claims_of_missing_modules():
-    rep = ledger.LedgerReport(missing=["adamdyn.bounds"])
+    rep = ledger.LedgerReport(missing=["adamdyn_book.ledger.kaiser_s4"])
     md = ledger.pending_table(rep)
-    assert md.count("\n") == 2 + len(ledger.EXPECTED["adamdyn.bounds"])
+    assert md.count("\n") == 2 + len(ledger.EXPECTED["adamdyn_book.ledger.kaiser_s4"])
     assert ledger.pending_table(ledger.LedgerReport()) == ""
 
 
@@ -95,7 +95,7 @@ def report():
 def test_sections_5_and_6_rows_are_computed_and_linked(report):
     ids = [c.id for c in report.claims]
     assert len(ids) == len(set(ids)), "claim ids must be unique across modules"
-    assert report.by_module.get("adamdyn.saddle", 0) >= 5 and report.by_module.get("adamdyn.valleys", 0) >= 10
+    assert report.by_module.get("adamdyn_book.ledger.kaiser_s5", 0) >= 5 and report.by_module.get("adamdyn_book.ledger.kaiser_s6", 0) >= 10
     labels = ledger.known_labels(ROOT / "chapters")
     mine = [c for c in report.claims if c.section in ("5", "6")]
     assert all(c.where in labels for c in mine)
@@ -114,7 +114,7 @@ def test_every_row_names_an_existing_label(report):
 
 @pytest.mark.chapter
 def test_ledger_chapter(report):
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters/ledger.md"))
     assert g["ledger_n_claims"] == len(report.claims)

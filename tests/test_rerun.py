@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from adamdyn.notebooks import execute_chapter, glued, parameters_of
+from adamdyn_book.rerun import execute_chapter, glued, parameters_of
 from conftest import MYST_HEAD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def test_parameters_are_listed(chapter):
 def test_cli_rerun_changes_results_and_writes_notebook(chapter, tmp_path):
     out = tmp_path / "out" / "syn-0.5.ipynb"
     run = subprocess.run(
-        [sys.executable, "-m", "adamdyn.notebooks", str(chapter), "beta1=0.5", "-p", "steps", "4",
+        [sys.executable, "-m", "adamdyn_book.rerun", str(chapter), "beta1=0.5", "-p", "steps", "4",
          "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     nb = nbformat.read(out, as_version=4)
@@ -80,7 +80,7 @@ def test_defaults_reproduce_closed_form(chapter):
 def test_unknown_parameter_is_refused(chapter, tmp_path):
     with pytest.raises(ValueError, match="beta3"):
         execute_chapter(chapter, {"beta3": 0.5})
-    run = subprocess.run([sys.executable, "-m", "adamdyn.notebooks", str(chapter), "beta3=0.5",
+    run = subprocess.run([sys.executable, "-m", "adamdyn_book.rerun", str(chapter), "beta3=0.5",
                           "-o", str(tmp_path / "x.ipynb")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "beta3" in run.stderr
     assert not (tmp_path / "x.ipynb").exists()
@@ -93,7 +93,7 @@ def test_make_rerun_wrapper(chapter, tmp_path):
          f"OUT={tmp_path / 'o.ipynb'}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     cmd = run.stdout.strip().splitlines()[-1]
-    assert "-m adamdyn.notebooks" in cmd and str(chapter) in cmd
+    assert "-m adamdyn_book.rerun" in cmd and str(chapter) in cmd
     assert "beta1=0.5 steps=4" in cmd and f"-o {tmp_path / 'o.ipynb'}" in cmd
 
 
