@@ -388,7 +388,7 @@ def test_built_explorer_page(built_book, browser):
     assert problems(report) == [], problems(report)
     text = page.read_text()
     assert "_static/explorer/explorer-core.js" in text and "data-adam-explorer" in text
-    # the other pages do not load the explorer (adamdyn.book keeps it out of jupyter-book's list)
+    # the other pages do not load the explorer (adamdyn_book.sphinx keeps it out of jupyter-book's list)
     for other in html.rglob("*.html"):
         text = other.read_text()
         if not other.relative_to(html).parts[0].startswith("_"):
