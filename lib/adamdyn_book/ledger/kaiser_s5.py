@@ -29,7 +29,6 @@ def claims() -> list[Claim]:
     top = {k: int(v[-1]) for k, v in lscan.items()}
     near_sgd = table[("shared", 0.99)]["SGD"][1]
     near_adaptive = max(row[n][1] for row in table.values() for n in NAMES[1:])
-    fastest = min((n for n in NAMES if esc[n] > 0), key=lambda n: esc[n])
     rms999 = abl[(False, 0.0, 0.999)]
     mom_gain = abl[(True, 0.0, 0.999)] - abl[(True, 0.9, 0.999)]
     k = np.arange(0, 50)

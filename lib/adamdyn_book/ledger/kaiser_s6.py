@@ -70,7 +70,7 @@ def claims() -> list[Claim]:
                       f"in the smooth valley it does run out of time",
                       "verified" if ada < 0 else "not reproduced", "valleys-figures"))
     rows.append(Claim("S6-sgd-flow", "6", "Smooth valley: SGD avoids oscillation and follows the gradient flow", "",
-                      f"mean distance at matched loss: " + ", ".join(f"{n} {d:.2g}" for n, d in dev["smooth"].items()),
+                      "mean distance at matched loss: " + ", ".join(f"{n} {d:.2g}" for n, d in dev["smooth"].items()),
                       "verified" if closest["smooth"] == "SGD" else "not reproduced", "valleys-figures"))
     t_ad = sm["tails"]["Adam"]
     rows.append(Claim("S6-adam-no-converge", "6", "Adam does not converge in the valleys", "",

@@ -55,6 +55,7 @@ def _on_build_finished_copy_mathjax(app, exception):
     copy_asset(str(src), str(dst))
     marker.write_text(version)
 
+
 # matplotlib's JavaScript animation player (FuncAnimation.to_jshtml) links Font Awesome 4 from a
 # CDN; the theme already ships Font Awesome, so the page needs no network for the player's icons.
 _CDN_FONT_AWESOME_RE = re.compile(r"<link[^>]*//maxcdn\.bootstrapcdn\.com/font-awesome/[^>]*>\s*")
