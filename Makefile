@@ -35,7 +35,7 @@ test: $(STAMP)
 rerun:
 	@test -n "$(CHAPTER)" || { echo 'usage: make rerun CHAPTER=flat PARAMS="beta1=0.8 beta2=0.99" [OUT=flat.ipynb]' >&2; exit 2; }
 	@$(MAKE) --no-print-directory env
-	$(BIN)/python -m adamdyn.notebooks $(CHAPTER) $(PARAMS) $(if $(OUT),-o $(OUT))
+	$(BIN)/python -m adamdyn_book.rerun $(CHAPTER) $(PARAMS) $(if $(OUT),-o $(OUT))
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimizers.py

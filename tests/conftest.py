@@ -60,3 +60,65 @@ def built_book(tmp_path_factory) -> Path:
             pytest.fail(f"BOOK_HTML={given} holds no built book")
         return path
     return build_book(ROOT, tmp_path_factory.mktemp("book"))
+
+
+def build_synthetic_book(src: Path, pages=None, *, config=None, files=None, output=None, env=None,
+                         succeed=True, timeout=600):
+    """Write (if ``pages`` is given) and build a small synthetic book with the book's own configuration.
+
+    The one helper behind the cache, rebuild, failure and link tests.
+
+    Parameters
+    ----------
+    src : Path
+        The book's folder (created if needed).
+    pages : dict, optional
+        ``{name: Markdown text}``; the first is the root of the table of contents, the others
+        its chapters.  ``None`` rebuilds what ``src`` holds.
+    config : dict, optional
+        Entries that override the real ``_config.yml``'s ``sphinx.config`` (e.g. ``book_cache_keep``).
+    files : dict, optional
+        More files, ``{relative path: text}`` (a tiny library, say).
+    output : Path, optional
+        ``--path-output`` (default ``src/../out``).
+    env : dict, optional
+        The build's environment (default: this one).
+    succeed : bool
+        Assert that the build succeeds (True) or fails (False); its output is in the message.
+
+    Returns
+    -------
+    types.SimpleNamespace
+        ``returncode``, ``log`` (stdout and stderr) and ``html`` (the HTML folder).
+    """
+    import types
+
+    import yaml
+
+    src = Path(src)
+    output = Path(output) if output is not None else src.parent / "out"
+    if pages is not None:
+        src.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / "references.bib", src)
+        book = yaml.safe_load((ROOT / "_config.yml").read_text())
+        book["sphinx"]["config"].update(config or {})
+        (src / "_config.yml").write_text(yaml.safe_dump(book, sort_keys=False))
+        names = list(pages)
+        toc = f"format: jb-book\nroot: {names[0]}\n"
+        if names[1:]:
+            toc += "chapters:\n" + "".join(f"  - file: {n}\n" for n in names[1:])
+        (src / "_toc.yml").write_text(toc)
+        for name, text in pages.items():
+            (src / f"{name}.md").write_text(text)
+    for rel, text in (files or {}).items():
+        (src / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src / rel).write_text(text)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    run = subprocess.run([str(jb), "build", str(src), "--warningiserror", "--nitpick", "--keep-going",
+                          "--path-output", str(output)], capture_output=True, text=True, timeout=timeout, env=env)
+    log = run.stdout + run.stderr
+    if succeed:
+        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+    else:
+        assert run.returncode != 0, "the build should have failed:\n" + log[-4000:]
+    return types.SimpleNamespace(returncode=run.returncode, log=log, html=output / "_build" / "html")

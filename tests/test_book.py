@@ -57,3 +57,16 @@ def test_no_page_shows_stderr_or_an_error(built_book):
         if found:
             noisy[page.relative_to(built_book).as_posix()] = found
     assert noisy == {}
+
+
+@pytest.mark.book
+def test_no_page_loads_anything_from_outside_the_book(built_book):
+    """The pages work offline (no CDN): checked statically on the built HTML and CSS, so it runs
+    whether or not Chromium is installed (test_browser checks the requests themselves)."""
+    from adamdyn_book.sphinx.links import external_resources
+
+    assert external_resources(built_book) == []
+    # and the check saw MathJax served from the book itself
+    page = (built_book / "chapters" / "flat.html").read_text(encoding="utf-8")
+    assert 'src="../_static/mathjax/tex-chtml.js"' in page
+    assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()

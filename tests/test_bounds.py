@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 import adamdyn as ad
 from adamdyn import bounds as B
-from adamdyn.ledger import STATUSES, Claim
+from adamdyn_book.ledger import STATUSES, Claim
+from adamdyn_book.ledger import kaiser_s4
 
 b1, b2 = B.beta1, B.beta2
 
@@ -220,7 +221,7 @@ def test_bad_input_names_the_parameter():
 
 
 def test_claims_rows():
-    rows = B.claims()
+    rows = kaiser_s4.claims()
     assert all(isinstance(r, Claim) and r.status in STATUSES and r.section == "4" for r in rows)
     ids = {r.id: r for r in rows}
     assert {"P1", "P2", "S4-lemma", "S4-10-steps"} <= set(ids)

@@ -3,7 +3,7 @@
 For each page: no failed request and nothing fetched from outside the book (file:// only),
 no JavaScript error, math typeset by the book's own MathJax (no raw TeX left, no MathJax
 error), every image, figure and animation present and every figure retina-sharp (two image
-pixels per CSS pixel, as adamdyn.plotting.use_book_style asks), no error output, warning or traceback.
+pixels per CSS pixel, as adamdyn_book.plotting.use_book_style asks), no error output, warning or traceback.
 Screenshots of key pages (light and dark theme) are saved to _build/screenshots/.
 
 Chromium is driven through the DevTools protocol over a pipe (--remote-debugging-pipe), so

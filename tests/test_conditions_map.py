@@ -55,7 +55,7 @@ def test_relation_margin_and_exact_decisions():
 
 @pytest.fixture(scope="module")
 def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
     return glued(execute_chapter(ROOT / "chapters/conditions_map.md"))
 
 
@@ -75,7 +75,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_coarser_grid_same_verdicts():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
     g = glued(execute_chapter(ROOT / "chapters/conditions_map.md", {"n_grid": 150, "n_check": 2000}))
     assert g["cm_n_grid"] == 150 and g["cm_n_check"] == 2000
     assert g["cm_viol_GT_linear_poster"] == 0 and g["cm_P1_equals_GT"] == 0

@@ -28,7 +28,7 @@ import pytest
 
 import adamdyn as ad
 from adamdyn import landscapes as L
-from adamdyn.explorer import LANDSCAPES, OPTIMIZERS, explorer_url
+from adamdyn_book.explorer import LANDSCAPES, OPTIMIZERS, explorer_url
 from test_browser import Chromium, browser, check_page, problems  # noqa: F401 (browser is a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,9 +137,9 @@ def test_explorer_url_rejects_bad_input_naming_the_parameter(kwargs, name):
 def test_docstring_example():
     import doctest
 
-    import adamdyn.explorer
+    import adamdyn_book.explorer
 
-    assert doctest.testmod(adamdyn.explorer).failed == 0
+    assert doctest.testmod(adamdyn_book.explorer).failed == 0
 
 
 def test_explorer_url_names_match_the_library():
@@ -388,7 +388,7 @@ def test_built_explorer_page(built_book, browser):
     assert problems(report) == [], problems(report)
     text = page.read_text()
     assert "_static/explorer/explorer-core.js" in text and "data-adam-explorer" in text
-    # the other pages do not load the explorer (adamdyn.book keeps it out of jupyter-book's list)
+    # the other pages do not load the explorer (adamdyn_book.sphinx keeps it out of jupyter-book's list)
     for other in html.rglob("*.html"):
         text = other.read_text()
         if not other.relative_to(html).parts[0].startswith("_"):
@@ -442,7 +442,7 @@ def test_chapter_links_show_the_chapters_runs(tab, page, chapter):
 
 def test_embedded_explorers_keep_their_own_settings(tab, tmp_path):
     """Two explorers in one page (explorer_embed): each draws its own setting; the address stays."""
-    from adamdyn.explorer import explorer_embed
+    from adamdyn_book.explorer import explorer_embed
 
     shutil.copytree(STATIC, tmp_path / "explorer")
     a = explorer_embed(landscape="smooth", optimizers=["Adam"], start=(1.0, 1.0), steps=3000).data

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from adamdyn import bounds as B
-from adamdyn.notebooks import execute_chapter, glued
+from adamdyn_book.rerun import execute_chapter, glued
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters/flat.md"

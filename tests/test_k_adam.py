@@ -9,6 +9,7 @@ from hypothesis import given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import kadam as K
 from adamdyn import landscapes as L
+from adamdyn_book.ledger import gould_tanaka
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,7 +111,7 @@ def test_bad_input():
 
 @pytest.fixture(scope="module")
 def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
     return glued(execute_chapter(ROOT / "chapters/k_adam.md"))
 
 
@@ -132,7 +133,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_with_less_noise_moves_comparison_floor():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
     g = glued(execute_chapter(ROOT / "chapters/k_adam.md", {"cmp_sigma": 0.01, "toy_steps": 2000}))
     # the noise floor of the quadratic scales like sigma (times the step): 10x less noise, much lower loss
     assert g["ka_best_k1"] < 0.3 * 0.0034
@@ -170,7 +171,7 @@ def test_tune_on_rayleigh_shapes_and_claims():
     res = K.tune_on_rayleigh(np.linspace(1.0, 3.0, 5), 0.5, 200, np.array([1e-3, 1e-2, 1e-1]), 3, 0.1)
     assert set(res) == {"AdamW", "derived 2-Adam", "cascade 2-Adam", "fixed angular rate"}
     assert all(r["scores"].shape == (3,) and np.all(np.isfinite(r["scores"])) for r in res.values())
-    rows = {c.id: c for c in K.claims()}
+    rows = {c.id: c for c in gould_tanaka.claims()}
     assert rows["GT-kadam-k1"].status == "verified"
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from adamdyn import ledger
+from adamdyn_book import ledger
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,7 +62,7 @@ def test_markdown_table_links_known_labels_and_escapes_pipes():
 
 
 def test_summary_claims_take_the_weakest_verdict(monkeypatch):
-    monkeypatch.setattr(ledger, "SUMMARY", [("S-a", "7", "two parts", ["A", "B"]), ("S-b", "7", "waits", ["A", "Z"])])
+    monkeypatch.setattr(ledger.core, "SUMMARY", [("S-a", "7", "two parts", ["A", "B"]), ("S-b", "7", "waits", ["A", "Z"])])
     rows, waiting = ledger.summary_claims([_claim(id="A", where="la"), _claim(id="B", status="not reproduced", where="lb")])
     assert [(r.id, r.status, r.where) for r in rows] == [("S-a", "not reproduced", "lb")]
     assert "A: verified" in rows[0].ours and waiting == [("S-b", ["Z"])]
@@ -81,9 +81,9 @@ def test_status_counts_cover_every_status():
 
 
 def test_pending_table_lists_expected_claims_of_missing_modules():
-    rep = ledger.LedgerReport(missing=["adamdyn.bounds"])
+    rep = ledger.LedgerReport(missing=["adamdyn_book.ledger.kaiser_s4"])
     md = ledger.pending_table(rep)
-    assert md.count("\n") == 2 + len(ledger.EXPECTED["adamdyn.bounds"])
+    assert md.count("\n") == 2 + len(ledger.EXPECTED["adamdyn_book.ledger.kaiser_s4"])
     assert ledger.pending_table(ledger.LedgerReport()) == ""
 
 
@@ -95,7 +95,8 @@ def report():
 def test_sections_5_and_6_rows_are_computed_and_linked(report):
     ids = [c.id for c in report.claims]
     assert len(ids) == len(set(ids)), "claim ids must be unique across modules"
-    assert report.by_module.get("adamdyn.saddle", 0) >= 5 and report.by_module.get("adamdyn.valleys", 0) >= 10
+    assert report.by_module.get("adamdyn_book.ledger.kaiser_s5", 0) >= 5
+    assert report.by_module.get("adamdyn_book.ledger.kaiser_s6", 0) >= 10
     labels = ledger.known_labels(ROOT / "chapters")
     mine = [c for c in report.claims if c.section in ("5", "6")]
     assert all(c.where in labels for c in mine)
@@ -114,10 +115,52 @@ def test_every_row_names_an_existing_label(report):
 
 @pytest.mark.chapter
 def test_ledger_chapter(report):
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters/ledger.md"))
     assert g["ledger_n_claims"] == len(report.claims)
     parts = sum(g[f"ledger_n_{s.replace(' ', '_')}"] for s in ledger.STATUSES)
     assert parts == g["ledger_n_claims"]
     assert g["ledger_n_modules"] == len(report.by_module)
+
+
+def test_report_gives_each_modules_rows_and_problems(monkeypatch):
+    good = types.ModuleType("adamdyn_fake_pkg.rows_a")
+    good.claims = lambda: [_claim(id="R1")]
+    broken = types.ModuleType("adamdyn_fake_pkg.rows_b")
+    broken.claims = lambda: 1 / 0
+    for m in (good, broken):
+        monkeypatch.setitem(sys.modules, m.__name__, m)
+    rep = ledger.collect_report([good.__name__, broken.__name__, "adamdyn_fake_pkg_absent"])
+    assert [c.id for c in rep.rows_of("rows_a")] == ["R1"] == [c.id for c in rep.rows_of(good.__name__)]
+    assert rep.rows_of("rows_b") == [] and rep.problems_of("rows_a") == []
+    assert "ZeroDivisionError" in rep.problems_of("rows_b")[0]
+    assert "not delivered" in rep.problems_of("adamdyn_fake_pkg_absent")[0]
+
+
+def test_every_row_module_is_registered_once_and_exists():
+    import importlib
+    import pkgutil
+
+    import adamdyn_book.ledger as package
+
+    registered = ledger.MODULES + [m for ms in ledger.SOURCES.values() for m in ms] + ledger.PART3_MODULES
+    assert len(registered) == len(set(registered))
+    on_disk = {f"adamdyn_book.ledger.{m.name}" for m in pkgutil.iter_modules(package.__path__)} - {
+        "adamdyn_book.ledger.core", "adamdyn_book.ledger.claim"}
+    assert on_disk == set(registered)
+    for name in registered:
+        assert callable(importlib.import_module(name).claims)
+
+
+def test_only_the_ledger_chapter_imports_the_ledger():
+    """Chapters link to the ledger's section instead, so a reworded row re-executes no other chapter."""
+    importers = sorted(c.stem for c in (ROOT / "chapters").glob("*.md")
+                       if "adamdyn_book.ledger" in c.read_text() or "import ledger" in c.read_text())
+    assert importers == ["ledger"]
+    text = (ROOT / "chapters" / "ledger.md").read_text()
+    # each row module has a labelled section of the ledger that its chapter can link to
+    for name in ledger.MODULES + [m for ms in ledger.SOURCES.values() for m in ms] + ledger.PART3_MODULES:
+        short = name.rpartition(".")[2]
+        assert f'table(report, "{short}")' in text or f'table(other, "{short}")' in text \
+            or f'table(part3, "{short}")' in text, short

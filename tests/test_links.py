@@ -1,19 +1,17 @@
 """Internal links and cross-references of the built book resolve.
 
 Cross-references ({ref}, {numref}, {cite}, {prf:ref}) are checked by the nitpicky build.
-adamdyn.book also checks every internal href/src and #anchor of the built HTML when the build
+adamdyn_book.sphinx also checks every internal href/src and #anchor of the built HTML when the build
 finishes (a broken one is a warning, so the build fails under --warningiserror); these tests
 show that check on the real book, on handmade pages, and inside a tiny build.
 """
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from adamdyn.book import broken_internal_links
+from adamdyn_book.sphinx.links import broken_internal_links, external_resources
+from conftest import build_synthetic_book
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -51,14 +49,37 @@ Raw HTML escapes the nitpicky reference check: <a href="intro.html#no-such-ancho
 
 @pytest.mark.book
 def test_broken_link_fails_the_build(tmp_path):
-    src = tmp_path / "src"
-    src.mkdir()
-    shutil.copy(ROOT / "_config.yml", src)
-    shutil.copy(ROOT / "references.bib", src)
-    (src / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
-    (src / "intro.md").write_text(PAGE)
-    jb = Path(sys.executable).with_name("jupyter-book")
-    run = subprocess.run([str(jb), "build", str(src), "--warningiserror", "--nitpick", "--keep-going",
-                          "--path-output", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)
-    assert run.returncode != 0
-    assert "broken internal link: intro.html: <a> intro.html#no-such-anchor (no such anchor)" in run.stdout + run.stderr
+    run = build_synthetic_book(tmp_path / "src", {"intro": PAGE}, succeed=False)
+    assert "broken internal link: intro.html: <a> intro.html#no-such-anchor (no such anchor)" in run.log
+
+
+def test_offline_checker_finds_every_kind_of_external_load(tmp_path):
+    """The static half of the no-CDN promise, on a handmade page: it needs no browser."""
+    (tmp_path / "_static").mkdir()
+    (tmp_path / "page.html").write_text(
+        '<html><head><script src="https://cdn.example.org/mathjax.js"></script>'
+        '<script src="_static/local.js"></script>'
+        '<link rel="stylesheet" href="//fonts.example.org/css?family=X">'
+        '<link rel="preload" as="font" href="http://cdn.example.org/f.woff2">'
+        '<link rel="canonical" href="https://example.org/page.html">'
+        '<style>@font-face { src: url("https://fonts.example.org/a.woff") }</style></head>'
+        '<body><img src="data:image/png;base64,AAAA"> <img srcset="a.png 1x, https://img.example.org/b.png 2x">'
+        '<div style="background: url(https://img.example.org/bg.png)"></div>'
+        '<a href="https://example.org/">a link is not a load</a>'
+        '<iframe src="https://www.example.org/embed"></iframe></body></html>')
+    (tmp_path / "_static" / "theme.css").write_text('@import "https://fonts.example.org/x.css";\n'
+                                                     'a { background: url(../img/local.png) }\n')
+    found = external_resources(tmp_path)
+    assert sorted(found) == sorted([
+        "page.html: <script> https://cdn.example.org/mathjax.js",
+        "page.html: <link> //fonts.example.org/css?family=X",
+        "page.html: <link> http://cdn.example.org/f.woff2",
+        "page.html: <style> https://fonts.example.org/a.woff",
+        "page.html: <img> https://img.example.org/b.png",
+        "page.html: <div style> https://img.example.org/bg.png",
+        "page.html: <iframe> https://www.example.org/embed",
+        "_static/theme.css: css https://fonts.example.org/x.css",
+    ])
+    (tmp_path / "page.html").write_text('<script src="_static/local.js"></script><a href="https://x.org">x</a>')
+    (tmp_path / "_static" / "theme.css").write_text("a { color: red }")
+    assert external_resources(tmp_path) == []

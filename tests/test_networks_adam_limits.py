@@ -16,6 +16,7 @@ import pytest
 
 from adamdyn import vector_field as V
 from adamdyn.networks import adam_limits as L
+from adamdyn_book.ledger import networks_limits
 
 
 def test_minimiser_is_the_least_squares_solution():
@@ -104,6 +105,6 @@ def test_bad_input_names_the_parameter():
 
 
 def test_claims_rows_are_well_formed():
-    rows = L.claims()
+    rows = networks_limits.claims()
     assert [r.id for r in rows] == ["DJK-net-overparametrised", "DJK-net-limit-zero"]
     assert {r.where for r in rows} == {"net-limits-over", "net-limits-under"}

@@ -79,13 +79,14 @@ def test_part3_ledger_rows_are_well_formed_and_linked():
     """The Part III rows (the chapters' default experiments, memoised) name existing labels."""
     from pathlib import Path
 
-    from adamdyn import ledger
+    from adamdyn_book import ledger
 
     rep = ledger.collect_report(ledger.PART3_MODULES)
     assert not rep.errors and not rep.missing, (rep.errors, rep.missing)
     # every registered module delivers rows; the first two chapters' counts are known by hand
     assert set(rep.by_module) == set(ledger.PART3_MODULES) and min(rep.by_module.values()) >= 1
-    assert rep.by_module["adamdyn.networks.figure1"] == 3 and rep.by_module["adamdyn.networks.section3"] == 6
+    assert rep.by_module["adamdyn_book.ledger.networks_figure1"] == 3
+    assert rep.by_module["adamdyn_book.ledger.networks_noise"] == 6
     labels = ledger.known_labels(Path(__file__).resolve().parents[1] / "chapters")
     assert {c.where for c in rep.claims} <= labels
     assert len({c.id for c in rep.claims}) == len(rep.claims)

@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 import adamdyn as ad
 from adamdyn import noise as N
-from adamdyn.ledger import Claim
-from adamdyn.notebooks import execute_chapter, glued
+from adamdyn_book.ledger import Claim
+from adamdyn_book.rerun import execute_chapter, glued
+from adamdyn_book.ledger import kaiser_s3
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTER = ROOT / "chapters/noise.md"
@@ -120,7 +121,7 @@ def test_bad_input():
 
 
 def test_claims_rows():
-    rows = {r.id: r for r in N.claims()}
+    rows = {r.id: r for r in kaiser_s3.claims()}
     assert all(isinstance(r, Claim) and r.section == "3" for r in rows.values())
     # a mathematical error with a corrected limit: "corrected", with the limit 1/19 = 0.0526
     assert rows["S3-var-limit"].status == "corrected" and "0.0526" in rows["S3-var-limit"].ours

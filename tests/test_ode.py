@@ -18,6 +18,7 @@ from hypothesis import assume, given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn import ode as O
+from adamdyn_book.ledger import belotto_gazeau
 
 ROOT = Path(__file__).resolve().parents[1]
 QUARTIC = L.quartic()
@@ -279,7 +280,7 @@ def test_bad_inputs_raise_valueerror():
 
 @pytest.fixture(scope="module")
 def chapter_glue():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     return glued(execute_chapter(ROOT / "chapters/ode.md"))
 
@@ -324,7 +325,7 @@ def test_chapter_figures(chapter_glue):
 def test_chapter_rerun_small_beta1_leaves_uniform_region():
     """Theory: at beta1 = 0.3 the pole margin c(0) is negative (outside the uniform region), while
     the poster's condition still holds; the Euler identity and the order do not depend on beta."""
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters/ode.md", parameters={"beta1": 0.3}))
     assert g["lyap_c0"] == pytest.approx(float(O.lyapunov_margin(0.3, 0.999, 0.0)), rel=1e-9)
@@ -363,7 +364,7 @@ def test_conclusion_verdict_vocabulary():
 
 
 def test_claims_rows():
-    rows = {c.id: c for c in O.claims()}
+    rows = {c.id: c for c in belotto_gazeau.claims()}
     assert rows["BG-euler-identity"].status == "verified" and rows["BG-euler-recovers"].status == "corrected"
     assert rows["BG-concl-convex"].status == "depends on an unstated setting"
     assert rows["BG-fig1"].status == "untestable"

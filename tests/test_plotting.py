@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from adamdyn.plotting import COLORS, color_of
+from adamdyn_book.plotting import COLORS, color_of
 
 
 def test_numbered_series_get_distinct_colours():

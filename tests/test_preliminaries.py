@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn import symbolic as S
-from adamdyn.ledger import STATUSES, Claim
+from adamdyn_book.ledger import STATUSES, Claim
+from adamdyn_book.ledger import kaiser_s2
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=50, deadline=None)
@@ -104,7 +105,7 @@ def test_argument_checks():
 
 
 def test_claims_rows():
-    rows = S.claims()
+    rows = kaiser_s2.claims()
     assert all(isinstance(r, Claim) and r.status in STATUSES for r in rows)
     ids = {r.id: r for r in rows}
     assert {"S2-eq2", "S2-eq3", "S2-eq4", "S2-sums", "S2-eq5", "S2-units"} <= set(ids)
@@ -122,7 +123,7 @@ def test_claims_rows():
 
 @pytest.fixture(scope="module")
 def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     return glued(execute_chapter(ROOT / "chapters" / "preliminaries.md"))
 
@@ -160,7 +161,7 @@ def test_chapter_glued_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_with_other_beta2_moves_as_theory_says():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters" / "preliminaries.md", {"beta2": 0.99}))
 

@@ -1,24 +1,23 @@
 """Fast rebuilds never show stale results.
 
 The book executes chapters through jupyter-cache, whose key is the notebook's code only.
-adamdyn.book adds the sources of the library modules a chapter imports to that key.  A tiny
+adamdyn_book.sphinx adds the sources of the library modules a chapter imports to that key.  A tiny
 synthetic book (the real _config.yml, two chapters, a two-module library `tinylib`) shows:
 an unchanged rebuild executes nothing; an edit to `tinylib/a.py` re-executes the chapter that
 imports it, and only that one, and its page shows the new value; reverting hits the cache.
 """
 
 import os
-import shutil
-import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
-from adamdyn.book import _imported_names, _LibGraph, lib_dependencies
-from conftest import MYST_HEAD
+from adamdyn_book.sphinx.libgraph import (LibGraph, distribution_versions, imported_names, is_notebook,
+                                          lib_dependencies, lib_stamp)
+from conftest import MYST_HEAD, build_synthetic_book
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,7 +37,7 @@ from tinylib.{module} import VALUE
 with open(os.environ["EXEC_LOG"], "a") as f:
     f.write("{name}\\n")
 glue("value", VALUE, display=False)
-from adamdyn.book import progress
+from adamdyn_book.progress import progress
 steps = sum(1 for _ in progress(range(5), label="sweeping"))  # silent in the built page
 ```
 
@@ -55,27 +54,22 @@ sympy.Symbol("beta") ** 2
 class Book:
     def __init__(self, root: Path):
         self.src, self.out, self.log = root / "src", root / "out", root / "exec.log"
-        self.src.mkdir()
-        (self.src / "tinylib").mkdir()
-        shutil.copy(ROOT / "references.bib", self.src)
-        config = yaml.safe_load((ROOT / "_config.yml").read_text())
-        config["sphinx"]["config"]["book_cache_packages"] = ["tinylib"]
-        config["sphinx"]["config"]["book_cache_keep"] = 2
-        (self.src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-        (self.src / "_toc.yml").write_text("format: jb-book\nroot: intro\nchapters:\n"
-                                           "  - file: ca\n  - file: cb\n")
-        (self.src / "intro.md").write_text("# Intro\n\nChapters {ref}`ca` and {ref}`cb`.\n")
-        (self.src / "tinylib" / "__init__.py").write_text('"""A tiny library."""\n')
-        self.write_lib("a", 1)
-        self.write_lib("b", 10)
-        self.write_chapter("ca", "a")
-        self.write_chapter("cb", "b")
+        self.pages = {"intro": "# Intro\n\nChapters {ref}`ca` and {ref}`cb`.\n",
+                      "ca": self.chapter("ca", "a"), "cb": self.chapter("cb", "b")}
+        self.files = {"tinylib/__init__.py": '"""A tiny library."""\n', "tinylib/a.py": "VALUE = 1\n",
+                      "tinylib/b.py": "VALUE = 10\n"}
+        self.config = {"book_cache_packages": ["tinylib"], "book_cache_keep": 2}
+        self.first = True
 
     def write_lib(self, module, value):
         (self.src / "tinylib" / f"{module}.py").write_text(f"VALUE = {value}\n")
 
+    @staticmethod
+    def chapter(name, module, prose="First version."):
+        return CHAPTER.format(name=name, module=module, prose=prose)
+
     def write_chapter(self, name, module, prose="First version."):
-        (self.src / f"{name}.md").write_text(CHAPTER.format(name=name, module=module, prose=prose))
+        (self.src / f"{name}.md").write_text(self.chapter(name, module, prose))
 
     def build(self, out=None):
         """Build; return the chapters executed during this build."""
@@ -83,11 +77,9 @@ class Book:
         env = dict(os.environ, PYTHONPATH=str(self.src), EXEC_LOG=str(self.log),
                    PYTHONDONTWRITEBYTECODE="1")  # an edit in the same second must not hit a stale .pyc
         env.pop("ADAMDYN_PROGRESS", None)
-        jb = Path(sys.executable).with_name("jupyter-book")
-        run = subprocess.run([str(jb), "build", str(self.src), "--warningiserror", "--nitpick",
-                              "--keep-going", "--path-output", str(out or self.out)],
-                             capture_output=True, text=True, timeout=600, env=env)
-        assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
+        pages, files = (self.pages, self.files) if self.first else (None, None)
+        self.first = False
+        build_synthetic_book(self.src, pages, config=self.config, files=files, output=out or self.out, env=env)
         return sorted(self.log.read_text().split())
 
     def shown(self, name, out=None):
@@ -125,6 +117,12 @@ def test_lib_edit_reexecutes_exactly_the_dependent_chapter(tmp_path):
     book.write_chapter("cb", "b", prose="Edited prose.")
     assert book.build() == []  # prose edits re-render from the cache
     assert "Edited prose." in (book.out / "_build" / "html" / "cb.html").read_text()
+    # the page was served from the cache, and its download still carries the outputs
+    served = nbformat.read(book.out / "_build" / "html" / "_sources" / "cb.ipynb", as_version=4)
+    latex = [o for c in served.cells if "init_printing" in c.source for o in c.get("outputs", [])]
+    assert latex and "\\beta^{2}" in latex[0]["data"]["text/latex"]
+    glued = [o for c in served.cells if "glue(" in c.source for o in c.get("outputs", [])]
+    assert any("scrapbook" in o.get("metadata", {}) for o in glued)  # the glued value, 10
 
     book.write_lib("a", 1)
     assert book.build() == []  # back to the first source: the first cache entry is valid again
@@ -163,7 +161,7 @@ def test_imports_are_resolved_through_the_package(tmp_path, monkeypatch):
     (pkg / "sub" / "deep.py").write_text("from ..lonely import Y\n")
     (pkg / "registry.py").write_text("import importlib\nM = importlib.import_module('pkg.util')\n")
     monkeypatch.syspath_prepend(str(tmp_path))
-    graph = _LibGraph(["pkg"])
+    graph = LibGraph(["pkg"])
     base = ["pkg", "pkg.core", "pkg.util"]
     code = "```{code-cell} ipython3\n:tags: [x]\n%matplotlib inline\nimport pkg.sub.deep as d\n```\n"
     assert lib_dependencies(code, graph) == sorted(base + ["pkg.lonely", "pkg.sub", "pkg.sub.deep"])
@@ -177,12 +175,12 @@ def test_imports_are_resolved_through_the_package(tmp_path, monkeypatch):
 
 
 def test_imported_names_fallback_for_magics():
-    names = _imported_names("%time x = 1\nfrom pkg.a import (b,\n c)\nimport q.r as s, t\n")
+    names = imported_names("%time x = 1\nfrom pkg.a import (b,\n c)\nimport q.r as s, t\n")
     assert {"pkg", "pkg.a", "pkg.a.b", "q", "q.r", "t"} <= names
 
 
 def test_progress_is_silent_in_builds_and_visible_interactively(monkeypatch, capsys):
-    from adamdyn.book import progress
+    from adamdyn_book.progress import progress
 
     monkeypatch.setenv("ADAMDYN_PROGRESS", "1")
     assert list(progress(range(4), label="sweep", every=0)) == [0, 1, 2, 3]
@@ -206,19 +204,96 @@ NOTEBOOK_HEAD = MYST_HEAD
 def test_failing_cell_fails_the_parallel_build(tmp_path):
     """With two notebooks the cache misses are executed in parallel first; a failing one must
     still fail the build with its error (myst-nb executes it again and reports it)."""
-    src = tmp_path / "src"
-    src.mkdir()
-    config = yaml.safe_load((ROOT / "_config.yml").read_text())
-    config["sphinx"]["config"]["book_execute_workers"] = 2  # whatever the machine's core count
-    (src / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
-    shutil.copy(ROOT / "references.bib", src)
-    (src / "_toc.yml").write_text("format: jb-book\nroot: broken\nchapters:\n  - file: fine\n")
-    (src / "broken.md").write_text(NOTEBOOK_HEAD + '# Broken\n\n```{code-cell} ipython3\n'
-                                   'raise RuntimeError("this cell fails on purpose")\n```\n')
-    (src / "fine.md").write_text(NOTEBOOK_HEAD + "# Fine\n\n```{code-cell} ipython3\n1 + 1\n```\n")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    run = subprocess.run([str(jb), "build", str(src), "--warningiserror", "--nitpick",
-                          "--path-output", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)
-    assert run.returncode != 0
-    assert "executing 2 notebooks, 2 at a time" in run.stdout
-    assert "this cell fails on purpose" in run.stdout + run.stderr
+    pages = {"broken": NOTEBOOK_HEAD + '# Broken\n\n```{code-cell} ipython3\n'
+                       'raise RuntimeError("this cell fails on purpose")\n```\n',
+             "fine": NOTEBOOK_HEAD + "# Fine\n\n```{code-cell} ipython3\n1 + 1\n```\n"}
+    # two workers whatever the machine's core count
+    run = build_synthetic_book(tmp_path / "src", pages, config={"book_execute_workers": 2}, succeed=False)
+    assert "executing 2 notebooks, 2 at a time" in run.log
+    assert "this cell fails on purpose" in run.log
+
+
+# --------------------------------------------------------------------------- the real book's keys
+
+def _chapter_stamps(graph, versions="fixed versions"):
+    """Each real chapter's cache stamp, as the extension computes it (sources and versions)."""
+    out = {}
+    for chapter in sorted((ROOT / "chapters").glob("*.md")):
+        text = chapter.read_text(encoding="utf-8")
+        if is_notebook(text):
+            out[chapter.stem] = lib_stamp(lib_dependencies(text, graph), graph, versions)
+    return out
+
+
+def _row_modules(graph):
+    return sorted(m for m in graph.modules if m.startswith("adamdyn_book.ledger.")
+                  and m.rpartition(".")[2] not in ("core", "claim"))
+
+
+def test_rewording_a_ledger_row_rekeys_only_the_ledger_chapter():
+    """Each row module's text enters the ledger chapter's key and no other chapter's."""
+    graph = LibGraph(["adamdyn", "adamdyn_book"])
+    rows = _row_modules(graph)
+    assert len(rows) >= 15  # one module per source or section (5 + 3 + 7 today)
+    before = _chapter_stamps(graph)
+    assert "ledger" in before and len(before) >= 20
+    for row in rows:
+        original = graph.sources[row]
+        graph.sources[row] = original.replace(b"def claims", b"# a reworded row\ndef claims", 1)
+        assert graph.sources[row] != original
+        after = _chapter_stamps(graph)
+        graph.sources[row] = original
+        changed = sorted(name for name in before if after[name] != before[name])
+        assert changed == ["ledger"], (row, changed)
+
+
+def test_a_chapter_depends_on_the_modules_it_imports_and_not_on_the_tooling():
+    graph = LibGraph(["adamdyn", "adamdyn_book"])
+    deps = lib_dependencies((ROOT / "chapters" / "flat.md").read_text(), graph)
+    assert "adamdyn.bounds" in deps and "adamdyn_book.plotting" in deps and "adamdyn_book.display" in deps
+    assert not [d for d in deps if d.startswith(("adamdyn_book.ledger", "adamdyn_book.sphinx", "adamdyn_book.rerun"))]
+    # the ledger's collector imports its rows by name: it depends on the rows, not on the extension
+    ledger = lib_dependencies((ROOT / "chapters" / "ledger.md").read_text(), graph)
+    assert set(_row_modules(graph)) <= set(ledger) and "adamdyn.valleys" in ledger
+    assert not [d for d in ledger if d.startswith(("adamdyn_book.sphinx", "adamdyn_book.rerun"))]
+
+
+def test_a_new_package_or_python_version_changes_the_cache_key(monkeypatch):
+    graph = LibGraph(["adamdyn_book"])
+    modules = graph.closure(["adamdyn_book.display"])
+    base = distribution_versions(["numpy", "sympy"])
+    assert f"python {sys.version.split()[0]}" in base and f"numpy {metadata.version('numpy')}" in base
+    real_version = metadata.version
+    with monkeypatch.context() as m:
+        m.setattr(metadata, "version", lambda name: "0.0.1" if name == "numpy" else real_version(name))
+        bumped_numpy = distribution_versions(["numpy", "sympy"])
+    with monkeypatch.context() as m:
+        m.setattr(sys, "version", "3.99.0 (a future Python)")
+        other_python = distribution_versions(["numpy", "sympy"])
+    assert "numpy 0.0.1" in bumped_numpy and "python 3.99.0" in other_python
+    stamps = {lib_stamp(modules, graph, v) for v in (base, bumped_numpy, other_python)}
+    assert len(stamps) == 3
+    assert lib_stamp(modules, graph, base) == lib_stamp(modules, graph, distribution_versions(["numpy", "sympy"]))
+
+
+def test_the_key_covers_every_pinned_dependency():
+    """A bump of any science pin (pyproject's dependencies) re-keys every chapter: each is listed."""
+    import re
+    import tomllib
+
+    import adamdyn_book.sphinx as ext
+
+    values = {}
+
+    class App:
+        def add_config_value(self, name, default, rebuild):
+            values[name] = default
+
+        def connect(self, *args, **kwargs):
+            pass
+
+    ext.setup(App())
+    pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[=<>!~ ]", p)[0].lower() for p in pins}
+    assert names <= {n.lower() for n in values["book_cache_distributions"]}
+    assert values["book_cache_packages"] == ["adamdyn", "adamdyn_book"]

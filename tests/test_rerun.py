@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from adamdyn.notebooks import execute_chapter, glued, parameters_of
+from adamdyn_book.rerun import check_parameters, execute_chapter, glued, parameters_of, resolve_chapter
 from conftest import MYST_HEAD
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,7 +30,7 @@ steps = 10
 from myst_nb import glue
 glue("partial_sum", sum(beta1**k for k in range(steps)), display=False)
 glue("where", __import__("os").getcwd(), display=False)
-from adamdyn.book import progress
+from adamdyn_book.progress import progress
 count = sum(1 for _ in progress(range(steps), label="sweeping"))
 ```
 """
@@ -55,7 +55,7 @@ def test_parameters_are_listed(chapter):
 def test_cli_rerun_changes_results_and_writes_notebook(chapter, tmp_path):
     out = tmp_path / "out" / "syn-0.5.ipynb"
     run = subprocess.run(
-        [sys.executable, "-m", "adamdyn.notebooks", str(chapter), "beta1=0.5", "-p", "steps", "4",
+        [sys.executable, "-m", "adamdyn_book.rerun", str(chapter), "beta1=0.5", "-p", "steps", "4",
          "-o", str(out)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     nb = nbformat.read(out, as_version=4)
@@ -80,7 +80,7 @@ def test_defaults_reproduce_closed_form(chapter):
 def test_unknown_parameter_is_refused(chapter, tmp_path):
     with pytest.raises(ValueError, match="beta3"):
         execute_chapter(chapter, {"beta3": 0.5})
-    run = subprocess.run([sys.executable, "-m", "adamdyn.notebooks", str(chapter), "beta3=0.5",
+    run = subprocess.run([sys.executable, "-m", "adamdyn_book.rerun", str(chapter), "beta3=0.5",
                           "-o", str(tmp_path / "x.ipynb")], capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "beta3" in run.stderr
     assert not (tmp_path / "x.ipynb").exists()
@@ -93,7 +93,7 @@ def test_make_rerun_wrapper(chapter, tmp_path):
          f"OUT={tmp_path / 'o.ipynb'}"], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
     cmd = run.stdout.strip().splitlines()[-1]
-    assert "-m adamdyn.notebooks" in cmd and str(chapter) in cmd
+    assert "-m adamdyn_book.rerun" in cmd and str(chapter) in cmd
     assert "beta1=0.5 steps=4" in cmd and f"-o {tmp_path / 'o.ipynb'}" in cmd
 
 
@@ -109,3 +109,101 @@ def test_binder_environment_can_rerun_chapters():
     names = {r.split("==")[0].lower() for r in pip}
     assert "-e ." in pip  # adamdyn itself
     assert {"jupytext", "papermill", "ipykernel", "myst-nb", "matplotlib"} <= names
+
+
+def _cli(*args, cwd=None, timeout=120):
+    return subprocess.run([sys.executable, "-m", "adamdyn_book.rerun", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+NO_PARAMETERS = MYST_HEAD + """# No knobs
+
+```{code-cell} ipython3
+x = 1
+```
+"""
+
+TYPED = MYST_HEAD + """# Typed
+
+```{code-cell} ipython3
+:tags: [parameters]
+
+lr = 1e-3
+steps = 10**3         # an expression: its value, 1000, is an int
+seeds = (0, 1)
+name = "mse"
+fast = False
+nothing = None
+a, b = 1, 2.5
+```
+"""
+
+
+def test_list_prints_the_parameters_and_runs_nothing(chapter, tmp_path):
+    run = _cli(chapter, "--list", "-o", tmp_path / "never.ipynb")
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["beta1 = 0.9", "steps = 10"]
+    assert not (tmp_path / "never.ipynb").exists()
+
+
+def test_bare_chapter_names_resolve(chapter, tmp_path, monkeypatch):
+    # below the current folder's chapters/ ...
+    run = _cli("syn", "--list", cwd=tmp_path)
+    assert run.returncode == 0 and run.stdout.splitlines() == ["beta1 = 0.9", "steps = 10"]
+    monkeypatch.chdir(tmp_path)
+    assert resolve_chapter("syn").samefile(chapter) and resolve_chapter("syn.md").samefile(chapter)
+    # ... and below the book's root, from anywhere: the book's own ledger chapter
+    assert resolve_chapter("ledger").samefile(ROOT / "chapters" / "ledger.md")
+    run = _cli("ledger", "--list", cwd=tmp_path)
+    assert run.returncode == 0 and "show_pending = True" in run.stdout
+    with pytest.raises(ValueError, match="chapter"):
+        resolve_chapter("no_such_chapter")
+    run = _cli("no_such_chapter", "--list", cwd=tmp_path)
+    assert run.returncode == 2 and "no_such_chapter" in run.stderr
+
+
+@pytest.mark.parametrize("item", ["beta1", "=0.5", " =1"])
+def test_malformed_assignment_is_refused(chapter, tmp_path, item):
+    run = _cli(chapter, item, "-o", tmp_path / "x.ipynb")
+    assert run.returncode == 2 and "NAME=VALUE" in run.stderr
+    assert not (tmp_path / "x.ipynb").exists()
+
+
+def test_value_of_the_wrong_type_is_refused(chapter, tmp_path):
+    run = _cli(chapter, "beta1=abc", "-o", tmp_path / "x.ipynb")
+    assert run.returncode == 2, run.stdout
+    assert "beta1" in run.stderr and "float" in run.stderr and "abc" in run.stderr
+    assert not (tmp_path / "x.ipynb").exists()
+    with pytest.raises(ValueError, match=r"steps must be an int"):
+        execute_chapter(chapter, {"steps": 2.5})
+    with pytest.raises(ValueError, match=r"beta1 must be a float"):
+        execute_chapter(chapter, {"beta1": "0.5"})  # a string, even one that looks like a number
+
+
+def test_types_follow_the_defaults(tmp_path):
+    path = tmp_path / "typed.md"
+    path.write_text(TYPED)
+    defaults = parameters_of(path)
+    assert defaults == {"lr": "0.001", "steps": "10 ** 3", "seeds": "(0, 1)", "name": "'mse'", "fast": "False",
+                        "nothing": "None", "a": "1", "b": "2.5"}
+    ok = [{"lr": 1}, {"lr": 0.1}, {"steps": 5}, {"seeds": [0]}, {"seeds": (1, 2, 3)}, {"name": "ce"},
+          {"fast": True}, {"nothing": 3}, {"nothing": "x"}, {"a": 2}, {"b": 3}]
+    for new in ok:
+        check_parameters(new, defaults, "typed.md")
+    refused = {"lr": (True, "float"), "steps": (1.0, "int"), "seeds": (0, "tuple or list"), "name": (1, "str"),
+               "fast": (1, "bool"), "a": (2.0, "int"), "b": ("x", "float")}
+    for name, (value, kind) in refused.items():
+        with pytest.raises(ValueError, match=rf"{name} must be an? {kind}.*got {value!r}"):
+            check_parameters({name: value}, defaults, "typed.md")
+
+
+def test_chapter_without_parameters_cell(tmp_path):
+    path = tmp_path / "plain.md"
+    path.write_text(NO_PARAMETERS)
+    assert parameters_of(path) == {}
+    with pytest.raises(ValueError, match="no cell tagged 'parameters'"):
+        execute_chapter(path, {"x": 2})
+    run = _cli(path, "x=2", "-o", tmp_path / "x.ipynb")
+    assert run.returncode == 2 and "no cell tagged 'parameters'" in run.stderr
+    run = _cli(path, "--list")
+    assert run.returncode == 0 and "has no cell tagged 'parameters'" in run.stdout

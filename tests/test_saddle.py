@@ -166,7 +166,7 @@ def test_bad_inputs_name_the_parameter():
 # ------------------------------------------------------------------- chapter
 @pytest.fixture(scope="module")
 def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     return glued(execute_chapter(ROOT / "chapters/saddle.md"))
 
@@ -190,7 +190,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_rerun_with_other_offset_moves_only_sgd():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters/saddle.md", {"delta": 1e-6,
                                                             "lr_grid": [1e-4, 1e-1, 4]}))

@@ -15,6 +15,7 @@ from hypothesis import given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn import stability as S
+from adamdyn_book.ledger import gould_tanaka
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,7 +128,7 @@ def test_bad_input_raises():
 
 @pytest.fixture(scope="module")
 def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
     return glued(execute_chapter(ROOT / "chapters/stable_region.md"))
 
 
@@ -147,7 +148,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_reacts_to_horizon():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
     g = glued(execute_chapter(ROOT / "chapters/stable_region.md", {"sweep_steps": 250, "grid_side": 32}))
     assert g["sr_err_pure"] <= 1 / 250  # the tolerance tightens as 1/T
     assert g["sr_tol_pure"] == pytest.approx(1 / 250)
@@ -174,7 +175,7 @@ def test_reddi_counterexample():
 
 
 def test_claims_rows():
-    rows = {c.id: c for c in S.claims()}
+    rows = {c.id: c for c in gould_tanaka.claims()}
     assert rows["GT-region"].status == "verified" and rows["GT-growth-open"].status == "verified"
     assert rows["GT-growth-closed"].where == "sr-closed-loop"
 

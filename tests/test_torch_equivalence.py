@@ -140,7 +140,7 @@ def test_lambda_lr_turns_torch_adam_into_eq5_at_eps_zero(torch):
 
 @pytest.mark.chapter
 def test_reference_chapter_runs_and_glues():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters" / "reference_implementations.md", {"steps": 3000, "torch_steps": 300}))
     assert g["ref_n_rows"] == len(R.TABLE) and g["ref_n_none"] == 2

@@ -314,7 +314,7 @@ def test_bad_inputs_name_the_parameter():
 # ------------------------------------------------------------------- chapter
 @pytest.fixture(scope="module")
 def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     return glued(execute_chapter(ROOT / "chapters/valleys.md"))
 
@@ -349,7 +349,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_rerun_other_start_moves_sharp_count(chapter):
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     g = glued(execute_chapter(ROOT / "chapters/valleys.md",
                               {"start_x": 0.5, "start_y": 0.5, "rmsprop_beta2": 0.99, "adam_reading": "bias-corrected",

@@ -8,6 +8,7 @@ from hypothesis import example, given, settings, strategies as st
 
 import adamdyn as ad
 from adamdyn import vector_field as V
+from adamdyn_book.ledger import dereich_jentzen_kassing
 
 ROOT = Path(__file__).resolve().parents[1]
 X_ASYM, P_ASYM = np.array([-1.0, 9.0]), np.array([0.9, 0.1])
@@ -205,7 +206,7 @@ def test_symmetry_gaps_decide_by_symmetry():
 
 
 def test_claims_rows_are_well_formed():
-    rows = V.claims()
+    rows = dereich_jentzen_kassing.claims()
     assert {c.id for c in rows} == {"DJK-pseudo-trajectory", "DJK-limit-zero", "DJK-overparametrised", "DDJW-symmetry"}
     assert all(c.status == "verified" for c in rows)
 
@@ -214,7 +215,7 @@ def test_claims_rows_are_well_formed():
 
 @pytest.fixture(scope="module")
 def g():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     return glued(execute_chapter(ROOT / "chapters/vector_field.md"))
 
@@ -281,7 +282,7 @@ def g_default_gap_bound():
 
 @pytest.mark.chapter
 def test_chapter_rerun_smaller_beta2_widens_gap():
-    from adamdyn.notebooks import execute_chapter, glued
+    from adamdyn_book.rerun import execute_chapter, glued
 
     h = glued(execute_chapter(ROOT / "chapters/vector_field.md",
                               dict(beta2=0.9, steps=400000, runs=16, op_steps=100000, pt_gammas=[0.1, 0.01])))

@@ -1,25 +1,30 @@
-"""The claims ledger: every claim, proposition and printed number of the main paper.
+"""The claims ledger: collect the rows of the row modules, report what is missing, summarise.
 
-Each topic module of :mod:`adamdyn` that decides claims exposes a function
-``claims()`` returning a list of :class:`Claim`; the ledger chapter collects
-them with :func:`collect` (or :func:`collect_report`, which also says which
-modules are missing or broken).  The status and our value are *computed* by
-the module (from the same functions its chapter calls), never typed by hand.
+Every row module of this package (one per source or section: :mod:`.kaiser_s2` ...
+:mod:`.kaiser_s6` for the main paper, :mod:`.belotto_gazeau`, :mod:`.dereich_jentzen_kassing`,
+:mod:`.gould_tanaka` for the other sources, ``networks_*`` for Part III) has a function
+``claims()`` returning a list of :class:`~.claim.Claim`.  The status and our value are
+*computed* there by importing the mathematical functions of :mod:`adamdyn` that the deciding
+chapter calls, never typed by hand; the ledger chapter collects the rows with :func:`collect`
+(or :func:`collect_report`, which also says which modules are missing or broken).
+
+The chapters do not import the row modules (only the ledger chapter does), so rewording a row
+re-executes the ledger chapter alone: a chapter's cache key covers the modules it imports.
 
 How to add a row
 ----------------
-1. In the module that decides the claim (e.g. ``adamdyn/bounds.py``), add a
-   :class:`Claim` to the list its ``claims()`` returns.  Compute ``ours`` and
-   ``status`` from that module's functions; quote the paper in ``paper``.
-2. Put the label named in ``where`` (e.g. ``(flat-prop2)=``) above the section
-   of the chapter that decides it, so that the ledger's link resolves.
-3. If the module is new, append its dotted name to :data:`MODULES`, and list
-   the paper's claims it will decide in :data:`EXPECTED` so that the ledger
-   shows them as *awaiting* until the module lands.
+1. In the row module of the source or section (e.g. :mod:`.kaiser_s4` for section 4), add a
+   :class:`~.claim.Claim` to the list its ``claims()`` returns.  Compute ``ours`` and
+   ``status`` from the functions of :mod:`adamdyn` the deciding chapter calls; quote the
+   paper in ``paper``.
+2. Put the label named in ``where`` (e.g. ``(flat-prop2)=``) above the section of the chapter
+   that decides it, so that the ledger's link resolves.
+3. If the row module is new, append its dotted name to :data:`MODULES` (or :data:`SOURCES`,
+   :data:`PART3_MODULES`), and list the paper's claims it will decide in :data:`EXPECTED` so
+   that the ledger shows them as *awaiting* until the module lands.
 
-A label the chapters do not define is shown as plain text (never a broken
-``{ref}``), and :func:`collect_report` lists it, so a typo cannot break the
-nitpicky build.
+A label the chapters do not define is shown as plain text (never a broken ``{ref}``), and
+:func:`collect_report` lists it, so a typo cannot break the nitpicky build.
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .claims import STATUSES, Claim, _cell, markdown_table
+from .claim import STATUSES, Claim, _cell, markdown_table
 
 __all__ = [
     "Claim",
@@ -45,22 +50,25 @@ __all__ = [
     "status_counts",
     "markdown_table",
     "pending_table",
+    "SOURCES",
+    "collect_sources",
+    "PART3_MODULES",
 ]
 
-#: Modules whose ``claims()`` feed the ledger, in the order of the paper.
+#: Row modules of the main paper's ledger, one per section, in the order of the paper.
 MODULES = [
-    "adamdyn.symbolic",
-    "adamdyn.noise",
-    "adamdyn.bounds",
-    "adamdyn.saddle",
-    "adamdyn.valleys",
+    "adamdyn_book.ledger.kaiser_s2",
+    "adamdyn_book.ledger.kaiser_s3",
+    "adamdyn_book.ledger.kaiser_s4",
+    "adamdyn_book.ledger.kaiser_s5",
+    "adamdyn_book.ledger.kaiser_s6",
 ]
 
 #: What each module is expected to decide: ``(section, the paper's claim, the paper's value)``.
 #: Shown as "awaiting its chapter" while the module is missing; these are quotes
 #: or paraphrases of the paper, not results.
 EXPECTED = {
-    "adamdyn.symbolic": [
+    "adamdyn_book.ledger.kaiser_s2": [
         ("2.1", "AdaGrad, Eq. (2): the step divides by the sum of squared gradients", "Eq. (2)"),
         ("2.1", "RMSProp, Eq. (3): the second moment is averaged with weights beta_2 and (1 - beta_1)", "Eq. (3)"),
         ("2.2", "Eq. (4) with eps-hat = eps sqrt(1 - beta_2^t) restates Algorithm 1", "Eq. (4)"),
@@ -68,20 +76,20 @@ EXPECTED = {
         ("2.2", "For large t the bias correction is negligible, giving Eq. (5)", "Eq. (5)"),
         ("2.3", "The step eta g/(sigma + eps) has no units", ""),
     ],
-    "adamdyn.noise": [
+    "adamdyn_book.ledger.kaiser_s3": [
         ("3", "The mean and variance of g_T under unbiased noise", ""),
         ("3", "The variance of g_T tends to zero like 1/sqrt(T)", "1/sqrt(T)"),
         ("3", "Kingma and Ba's bias-correction argument needs a gradient constant in time", ""),
         ("3", "With a constant expected gradient the step is about -sgn(grad) eta (1 - beta_1^t)/sqrt(1 - beta_2^t)", ""),
     ],
-    "adamdyn.bounds": [
+    "adamdyn_book.ledger.kaiser_s4": [
         ("4", "sqrt(1 - beta_2^t)/(1 - beta_1^t) <= 1 for all t >= 1 (proof by induction)", "<= 1"),
         ("4", "Proposition 1: every step is at most eta sqrt(beta_2)(1 - beta_1)/sqrt((1 - beta_2)(beta_2 - beta_1^2))", "7.3 eta"),
         ("4", "Proposition 2: the distance crossed on a flat is bounded", "73 eta"),
         ("4", "That distance is about 10 steps", "10 steps"),
     ],
-    "adamdyn.saddle": [],
-    "adamdyn.valleys": [],
+    "adamdyn_book.ledger.kaiser_s5": [],
+    "adamdyn_book.ledger.kaiser_s6": [],
 }
 
 #: Claims of the abstract and the conclusion.  Each is decided by rows of the sections (by id):
@@ -128,12 +136,33 @@ class LedgerReport:
         Modules not written yet (or without ``claims()``).
     errors : dict
         Module name to the error that stopped it (the ledger still renders).
+    rows : dict
+        Module name to the rows it delivered (see :meth:`rows_of`).
     """
 
     claims: list = field(default_factory=list)
     by_module: dict = field(default_factory=dict)
     missing: list = field(default_factory=list)
     errors: dict = field(default_factory=dict)
+    rows: dict = field(default_factory=dict)
+
+    def rows_of(self, module: str) -> list:
+        """The rows of one row module, by dotted or short name (``"kaiser_s4"``); [] if it delivered none."""
+        for name, rows in self.rows.items():
+            if name == module or name.rpartition(".")[2] == module:
+                return rows
+        return []
+
+    def problems_of(self, module: str) -> list:
+        """Markdown lines saying that a row module is missing or failed (empty if it delivered)."""
+        out = []
+        for name in self.missing:
+            if name == module or name.rpartition(".")[2] == module:
+                out.append(f"- `{name}` has not delivered rows yet")
+        for name, err in self.errors.items():
+            if name == module or name.rpartition(".")[2] == module:
+                out.append(f"- `{name}` failed while computing its rows: `{err}`")
+        return out
 
 
 def collect_report(modules=None) -> LedgerReport:
@@ -169,6 +198,7 @@ def collect_report(modules=None) -> LedgerReport:
             continue
         rep.claims.extend(rows)
         rep.by_module[name] = len(rows)
+        rep.rows[name] = rows
     return rep
 
 
@@ -234,13 +264,13 @@ def pending_table(report: LedgerReport) -> str:
 # The other three sources (Belotto da Silva & Gazeau, Dereich-Jentzen-Kassing, Gould & Tanaka)
 # ---------------------------------------------------------------------------
 
-#: Source (as the ledger's section heading names it) to the modules whose ``claims()`` give its
+#: Source (as the ledger's section heading names it) to the row modules whose ``claims()`` give its
 #: rows, in the order of the book.  Rows of these modules are not part of :data:`MODULES`
 #: (the main paper's ledger); :func:`collect_sources` gathers them by source.
 SOURCES = {
-    "Belotto da Silva & Gazeau (poster)": ["adamdyn.ode"],
-    "Dereich, Jentzen & Kassing (abstract), with the Adam symmetry theorem": ["adamdyn.vector_field"],
-    "Gould & Tanaka (abstract)": ["adamdyn.stability", "adamdyn.kadam"],
+    "Belotto da Silva & Gazeau (poster)": ["adamdyn_book.ledger.belotto_gazeau"],
+    "Dereich, Jentzen & Kassing (abstract), with the Adam symmetry theorem": ["adamdyn_book.ledger.dereich_jentzen_kassing"],
+    "Gould & Tanaka (abstract)": ["adamdyn_book.ledger.gould_tanaka"],
 }
 
 
@@ -254,11 +284,11 @@ def collect_sources(sources=None) -> dict:
 #: section of their own in the ledger chapter (``collect_report(PART3_MODULES)``); their
 #: experiments are memoised (:mod:`adamdyn.networks._memo`), so the ledger reuses the chapters' runs.
 PART3_MODULES = [
-    "adamdyn.networks.figure1",
-    "adamdyn.networks.section3",
-    "adamdyn.networks.adam_limits",
-    "adamdyn.networks.beta_grid",
-    "adamdyn.networks.kadam_norm",
-    "adamdyn.networks.saddles",
-    "adamdyn.networks.eos",
+    "adamdyn_book.ledger.networks_figure1",
+    "adamdyn_book.ledger.networks_noise",
+    "adamdyn_book.ledger.networks_limits",
+    "adamdyn_book.ledger.networks_stable_region",
+    "adamdyn_book.ledger.networks_k_adam",
+    "adamdyn_book.ledger.networks_saddles",
+    "adamdyn_book.ledger.networks_eos",
 ]

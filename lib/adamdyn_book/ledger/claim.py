@@ -1,9 +1,6 @@
-"""Rows of the claims ledger, and their Markdown rendering.
+"""One row of the claims ledger (:class:`Claim`), the verdicts, and the Markdown rendering.
 
-A leaf module (it imports nothing from :mod:`adamdyn`): the topic modules import
-:class:`Claim` from here, so that a chapter's execution cache depends only on
-the modules the chapter really uses, not on every module the ledger collects
-(:mod:`adamdyn.ledger` imports those by name).
+A leaf module: the row modules import :class:`Claim` from here.
 """
 
 from __future__ import annotations
@@ -70,7 +67,7 @@ def markdown_table(claims, labels=None) -> str:
     ----------
     claims : list of Claim
     labels : set of str, optional
-        Labels known to exist (from :func:`known_labels`).  Rows whose label is
+        Labels known to exist (from :func:`~adamdyn_book.ledger.core.known_labels`).  Rows whose label is
         not in it are shown without a link.  ``None`` links every row.
 
     Returns

@@ -7,13 +7,18 @@ the chapter published with ``myst_nb.glue``: the same numbers its prose shows.
 
 Command line (``make rerun CHAPTER=flat PARAMS="beta1=0.8 beta2=0.99"`` wraps it)::
 
-    python -m adamdyn.notebooks chapters/flat.md -p beta1 0.8 -p beta2 0.99 -o flat-0.8.ipynb
-    python -m adamdyn.notebooks flat beta1=0.8 beta2=0.99          # the same, shorter
-    python -m adamdyn.notebooks flat --list                        # show the parameters
+    python -m adamdyn_book.rerun chapters/flat.md -p beta1 0.8 -p beta2 0.99 -o flat-0.8.ipynb
+    python -m adamdyn_book.rerun flat beta1=0.8 beta2=0.99         # the same, shorter
+    python -m adamdyn_book.rerun flat --list                       # show the parameters
 
 The executed notebook (outputs, figures and glued values) is written to ``-o``
 (default ``<chapter>.executed.ipynb`` in the current directory); open it in
 Jupyter, or compare the printed glued numbers with the published page.
+
+A new value must have the type of the parameter's default (an ``int`` or a ``float`` where the
+default is a ``float``, a tuple or a list where it is a sequence, and so on); a name the
+parameters cell does not define, a malformed ``NAME=VALUE`` and a chapter without a parameters
+cell are refused too, with a message, before anything runs.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["execute_chapter", "glued", "parameters_of", "resolve_chapter", "main"]
+__all__ = ["execute_chapter", "glued", "parameters_of", "resolve_chapter", "check_parameters", "main"]
 
 _GLUE_PREFIX = "application/papermill.record/"
 _BOOK_ROOT = Path(__file__).resolve().parents[2]
@@ -62,17 +67,89 @@ def _parameters_cell(nb):
 
 
 def parameters_of(chapter) -> dict:
-    """The defaults of a chapter's ``parameters`` cell, as ``{name: source of the value}``."""
+    """The defaults of a chapter's ``parameters`` cell, as ``{name: source of the value}``.
+
+    ``a, b = 1, 2`` defines two parameters.
+    """
     cell = _parameters_cell(_read_notebook(resolve_chapter(chapter)))
     if cell is None:
         return {}
     out = {}
     for node in ast.parse(cell.source).body:
         targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        value = getattr(node, "value", None)
         for target in targets:
-            if isinstance(target, ast.Name) and getattr(node, "value", None) is not None:
-                out[target.id] = ast.unparse(node.value)
+            if isinstance(target, ast.Name) and value is not None:
+                out[target.id] = ast.unparse(value)
+            elif (isinstance(target, ast.Tuple) and isinstance(value, ast.Tuple)
+                  and len(target.elts) == len(value.elts)):
+                for t, v in zip(target.elts, value.elts):
+                    if isinstance(t, ast.Name):
+                        out[t.id] = ast.unparse(v)
     return out
+
+
+#: AST nodes of a default whose value can be computed without running the chapter (``10**6``).
+_ARITHMETIC = (ast.Expression, ast.Constant, ast.BinOp, ast.UnaryOp, ast.Tuple, ast.List, ast.operator,
+               ast.unaryop, ast.Load)
+
+
+def _default_value(source: str):
+    """The value of a default's source, or ``...`` if it is not plain arithmetic on literals."""
+    try:
+        tree = ast.parse(source, mode="eval")
+    except SyntaxError:
+        return ...
+    if not all(isinstance(node, _ARITHMETIC) for node in ast.walk(tree)):
+        return ...
+    try:
+        return eval(compile(tree, "<default>", "eval"), {"__builtins__": {}})
+    except Exception:  # e.g. 1/0: leave such a parameter unchecked
+        return ...
+
+
+def _expected_type(default):
+    """``(description, accepts)`` of the values a parameter with this default takes, or None."""
+    if isinstance(default, bool):
+        return "a bool (True or False)", lambda v: isinstance(v, bool)
+    if isinstance(default, int):
+        return "an int", lambda v: isinstance(v, int) and not isinstance(v, bool)
+    if isinstance(default, float):
+        return "a float", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+    if isinstance(default, str):
+        return "a str (quoted)", lambda v: isinstance(v, str)
+    if isinstance(default, (tuple, list)):
+        return "a tuple or list", lambda v: isinstance(v, (tuple, list))
+    return None  # None or anything else: any value
+
+
+def check_parameters(parameters: dict, defaults: dict, chapter: str = "the chapter") -> None:
+    """Refuse names the parameters cell does not define and values of the wrong type.
+
+    Parameters
+    ----------
+    parameters : dict
+        New values, ``{name: value}``.
+    defaults : dict
+        :func:`parameters_of` of the chapter: ``{name: source of the default}``.
+    chapter : str
+        The chapter's name, for the messages.
+
+    Raises
+    ------
+    ValueError
+        Naming the first unknown parameter(s), or the parameter whose value does not have the
+        type of its default (and that type).
+    """
+    unknown = sorted(set(parameters) - set(defaults))
+    if unknown:
+        raise ValueError(f"parameters: {unknown} not defined in the parameters cell of {chapter}; "
+                         f"allowed: {sorted(defaults)}")
+    for name, value in parameters.items():
+        expected = _expected_type(_default_value(defaults[name]))
+        if expected is not None and not expected[1](value):
+            raise ValueError(f"parameters: {name} must be {expected[0]} like its default "
+                             f"{defaults[name]}, got {value!r}")
 
 
 def execute_chapter(path, parameters: dict | None = None, output=None, timeout: int = 1200):
@@ -84,8 +161,9 @@ def execute_chapter(path, parameters: dict | None = None, output=None, timeout: 
         A chapter, e.g. ``chapters/flat.md`` (or a bare name such as ``"flat"``).
     parameters : dict, optional
         New values for variables of the cell tagged ``parameters``.  A name that
-        cell does not define raises ``ValueError`` (a typo would otherwise be
-        ignored silently and the chapter would run with its defaults).
+        cell does not define, or a value whose type differs from its default's,
+        raises ``ValueError`` (:func:`check_parameters`): a typo would otherwise be
+        ignored silently, or passed on as a string.
     output : path-like, optional
         Where to write the executed ``.ipynb`` (a temporary file if omitted).
     timeout : int
@@ -98,12 +176,8 @@ def execute_chapter(path, parameters: dict | None = None, output=None, timeout: 
         cell = _parameters_cell(nb)
         if cell is None:
             raise ValueError(f"parameters: {path.name} has no cell tagged 'parameters'")
-        known = parameters_of(path)
-        unknown = sorted(set(parameters) - set(known))
-        if unknown:
-            raise ValueError(f"parameters: {unknown} not defined in the parameters cell of {path.name}; "
-                             f"allowed: {sorted(known)}")
-    # a re-run writes a notebook, not a terminal: adamdyn.book.progress stays silent in it
+        check_parameters(parameters, parameters_of(path), path.name)
+    # a re-run writes a notebook, not a terminal: adamdyn_book.progress stays silent in it
     quiet = "ADAMDYN_PROGRESS" not in os.environ
     if quiet:
         os.environ["ADAMDYN_PROGRESS"] = "0"
@@ -157,7 +231,7 @@ def _literal(value: str):
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog="python -m adamdyn.notebooks",
+    p = argparse.ArgumentParser(prog="python -m adamdyn_book.rerun",
                                 description="Re-run a chapter with new parameters (papermill) and "
                                             "write the executed notebook.")
     p.add_argument("chapter", help="a chapter file (chapters/flat.md) or name (flat)")
@@ -171,7 +245,10 @@ def main(argv=None) -> int:
     try:
         chapter = resolve_chapter(args.chapter)
         if args.list:
-            for name, value in parameters_of(chapter).items():
+            defaults = parameters_of(chapter)
+            if not defaults:
+                print(f"{chapter.name} has no cell tagged 'parameters'")
+            for name, value in defaults.items():
                 print(f"{name} = {value}")
             return 0
         params = {}

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from .validation import as_param, check_beta, check_int, check_nonnegative, check_positive
+from adamdyn.validation import as_param, check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link", "explorer_embed"]
 
@@ -162,7 +162,7 @@ def explorer_embed(**settings):
     """The explorer itself, embedded in a chapter's output with the setting of :func:`explorer_url`.
 
     Returns an :class:`IPython.display.HTML` element.  The book's Sphinx extension
-    (:mod:`adamdyn.book`) links the explorer's scripts into every page that holds one; an
+    (:mod:`adamdyn_book.sphinx.explorer_assets`) links the explorer's scripts into every page that holds one; an
     embedded explorer leaves the page's address alone, so a page may hold several.
     """
     from html import escape
