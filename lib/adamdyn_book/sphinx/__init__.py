@@ -14,6 +14,8 @@ One module per concern:
 * :mod:`.downloads`: **each executed notebook is offered for download**, with its outputs.
 * :mod:`.explorer_assets`: **the explorer's scripts load only where an explorer is.**
 * :mod:`.links`: **every internal link and ``#anchor`` of the built HTML is checked.**
+* :mod:`.status`: **the execution-status page**: each chapter's execution time, cache state and
+  result in the last build, and the environment (``{execution-status}``, ``{environment-table}``).
 * :mod:`.theme_fixes`: a doubled inline script of the theme is dropped.
 
 It also sets ``ADAMDYN_BOOK_BUILD=1`` so that :func:`adamdyn_book.progress.progress` stays
@@ -25,7 +27,7 @@ from __future__ import annotations
 import os
 
 from .. import progress as _progress
-from . import cache_keys, downloads, execution, explorer_assets, links, offline, theme_fixes
+from . import cache_keys, downloads, execution, explorer_assets, links, offline, status, theme_fixes
 
 __all__ = ["setup"]
 
@@ -58,5 +60,6 @@ def setup(app):
     app.connect("build-finished", offline._on_build_finished_copy_mathjax)
     app.connect("build-finished", execution._on_build_finished_prune_cache)
     app.connect("build-finished", links._on_build_finished_check_links, priority=900)  # after all copies
+    status.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True,
             "env_version": 1}
