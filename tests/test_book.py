@@ -70,3 +70,26 @@ def test_no_page_loads_anything_from_outside_the_book(built_book):
     page = (built_book / "chapters" / "flat.html").read_text(encoding="utf-8")
     assert 'src="../_static/mathjax/tex-chtml.js"' in page
     assert (built_book / "_static" / "mathjax" / "tex-chtml.js").is_file()
+
+
+def test_ledger_is_offered_as_data_with_one_record_per_row(built_book):
+    import csv
+    import json
+    import re
+
+    page = (built_book / "chapters" / "ledger.html").read_text(encoding="utf-8")
+    rows = json.loads((built_book / "chapters" / "ledger.json").read_text(encoding="utf-8"))
+    with open(built_book / "chapters" / "ledger.csv", encoding="utf-8", newline="") as f:
+        assert list(csv.DictReader(f)) == rows
+    assert len({r["id"] for r in rows}) == len(rows)
+    # every row of the page's tables is a record (a table row's first cell is the row's id)
+    ids_on_page = set(re.findall(r"<tr[^>]*>\s*<td[^>]*><p>([^<]+)</p></td>", page))
+    assert ids_on_page == {r["id"] for r in rows}
+    for r in rows:
+        assert r["verdict"] in ("verified", "corrected", "not reproduced", "depends on an unstated setting",
+                                "untestable")
+        if r["link"]:
+            target, _, anchor = r["link"].partition("#")
+            html = (built_book / target).read_text(encoding="utf-8")
+            assert f'id="{anchor}"' in html, r["link"]
+    assert {r["source"] for r in rows} >= {"Kaiser, Exploring the Dynamics of Adam", "Gould & Tanaka (abstract)"}

@@ -13,6 +13,7 @@ One module per concern:
 * :mod:`.offline`: **MathJax is served from the book** (``_static/mathjax``), never from a CDN.
 * :mod:`.downloads`: **each executed notebook is offered for download**, with its outputs.
 * :mod:`.explorer_assets`: **the explorer's scripts load only where an explorer is.**
+* :mod:`.ledger_data`: **the ledger as data**: ``ledger.csv`` and ``ledger.json`` beside its page.
 * :mod:`.links`: **every internal link and ``#anchor`` of the built HTML is checked.**
 * :mod:`.status`: **the execution-status page**: each chapter's execution time, cache state and
   result in the last build, and the environment (``{execution-status}``, ``{environment-table}``).
@@ -27,7 +28,7 @@ from __future__ import annotations
 import os
 
 from .. import progress as _progress
-from . import cache_keys, downloads, execution, explorer_assets, links, offline, status, theme_fixes
+from . import cache_keys, downloads, execution, explorer_assets, ledger_data, links, offline, status, theme_fixes
 
 __all__ = ["setup"]
 
@@ -61,5 +62,6 @@ def setup(app):
     app.connect("build-finished", execution._on_build_finished_prune_cache)
     app.connect("build-finished", links._on_build_finished_check_links, priority=900)  # after all copies
     status.setup(app)
+    ledger_data.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True,
             "env_version": 1}

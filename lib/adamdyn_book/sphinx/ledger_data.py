@@ -1,0 +1,64 @@
+"""The ledger offered as data: ``ledger.csv`` and ``ledger.json`` next to the ledger's page.
+
+The ledger chapter glues its records (:func:`adamdyn_book.ledger.export.records`, as JSON text)
+under the name ``book_ledger_glue``; once the HTML is written, this module reads them from the
+executed notebook that :mod:`.downloads` put beside the page, fills in each record's ``link``
+(the deciding section's URL, relative to the book's root, from the label the row names) and
+writes both files.  Nothing is recomputed: the files hold exactly the rows the page shows.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+_RECORD_PREFIX = "application/papermill.record/"
+
+
+def glued_value(nb, name: str):
+    """The value glued under ``name`` in the executed notebook ``nb`` (None if absent)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("metadata", {}).get("scrapbook", {}).get("name") != name:
+                continue
+            data = output.get("data", {})
+            if _RECORD_PREFIX + "text/plain" in data:
+                return ast.literal_eval(data[_RECORD_PREFIX + "text/plain"])
+    return None
+
+
+def _link(env, builder, label: str) -> str:
+    target = env.domaindata.get("std", {}).get("labels", {}).get(label)
+    if not target:
+        return ""
+    docname, anchor, _ = target
+    return builder.get_target_uri(docname) + (f"#{anchor}" if anchor else "")
+
+
+def _on_build_finished(app, exception):
+    if exception is not None or app.builder is None or app.builder.format != "html":
+        return
+    import nbformat
+
+    from ..ledger.export import to_csv, to_json
+
+    page = app.config.book_ledger_page
+    executed = Path(app.outdir) / "_sources" / (page + ".ipynb")
+    if not executed.is_file():
+        return
+    text = glued_value(nbformat.read(executed, as_version=4), app.config.book_ledger_glue)
+    if text is None:
+        return
+    rows = json.loads(text)
+    for row in rows:
+        row["link"] = _link(app.env, app.builder, row["where"])
+    folder = (Path(app.outdir) / page).parent
+    (folder / "ledger.csv").write_text(to_csv(rows), encoding="utf-8")
+    (folder / "ledger.json").write_text(to_json(rows), encoding="utf-8")
+
+
+def setup(app):
+    app.add_config_value("book_ledger_page", "chapters/ledger", "")
+    app.add_config_value("book_ledger_glue", "ledger_records", "")
+    app.connect("build-finished", _on_build_finished, priority=500)  # before the link check (900)
