@@ -37,3 +37,9 @@ def test_citation_cites_the_four_sources(cff):
     for title in titles:
         # references.bib protects capitals with braces: compare without them
         assert title.replace("{", "") in bib.replace("{", "").replace("}", ""), title
+
+
+def test_front_page_cites_the_same_version(cff):
+    intro = (ROOT / "chapters" / "intro.md").read_text(encoding="utf-8")
+    assert "(how-to-cite)=" in intro
+    assert f"*{cff['title'].split(', ')[0]}" in intro and f"Version {cff['version']}" in intro
