@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: env book test bench clean rerun
+.PHONY: env book test bench clean rerun pdf
 
 CHAPTER ?=
 PARAMS  ?=
@@ -36,6 +36,14 @@ rerun:
 	@test -n "$(CHAPTER)" || { echo 'usage: make rerun CHAPTER=flat PARAMS="beta1=0.8 beta2=0.99" [OUT=flat.ipynb]' >&2; exit 2; }
 	@$(MAKE) --no-print-directory env
 	$(BIN)/python -m adamdyn_book.rerun $(CHAPTER) $(PARAMS) $(if $(OUT),-o $(OUT))
+
+# The whole book as one PDF (_build/latex/book.pdf) through Jupyter Book's LaTeX builder and
+# XeLaTeX; it needs Debian's LaTeX packages (.ci/install-latex), which `make book` does not.
+pdf: $(STAMP)
+	@command -v xelatex >/dev/null && command -v latexmk >/dev/null || \
+	  { echo 'make pdf needs xelatex and latexmk: run .ci/install-latex (Debian packages) first' >&2; exit 2; }
+	$(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going --builder pdflatex
+	@echo "PDF: _build/latex/book.pdf"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_optimizers.py
