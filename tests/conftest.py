@@ -60,3 +60,78 @@ def built_book(tmp_path_factory) -> Path:
             pytest.fail(f"BOOK_HTML={given} holds no built book")
         return path
     return build_book(ROOT, tmp_path_factory.mktemp("book"))
+
+
+# ---------------------------------------------------------------- glued values of the session build
+# A chapter test at the chapter's default parameters reads the numbers the session build glued,
+# instead of executing the chapter once more through papermill; papermill stays for re-runs with
+# changed parameters.  The reader below is written here, independently of the book's tooling.
+
+#: MIME prefix of the outputs myst_nb.glue writes (the scrapbook convention).
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def executed_notebook(html: Path, chapter: str) -> Path:
+    """The executed notebook of ``chapter`` (e.g. ``"flat"``) in the build whose HTML folder is ``html``.
+
+    The build offers each executed notebook, with its outputs, for download as
+    ``html/_sources/chapters/<chapter>.ipynb``; ``<build>/jupyter_execute/chapters/<chapter>.ipynb``
+    is the fallback (it lacks outputs when the build served the chapter from its cache).
+    """
+    candidates = [html / "_sources" / "chapters" / f"{chapter}.ipynb",
+                  html.parent / "jupyter_execute" / "chapters" / f"{chapter}.ipynb"]
+    for path in candidates:
+        if path.is_file() and read_glued(path):
+            return path
+    raise FileNotFoundError(f"no executed notebook with glued values for chapter {chapter!r} in "
+                            f"{[str(p) for p in candidates]}")
+
+
+def read_glued(path: Path) -> dict:
+    """Map each name a notebook glued to its value, decoded as ``adamdyn``'s ``glued()`` decodes it.
+
+    A glue output carries ``metadata.scrapbook.name`` and the value's plain-text repr under
+    ``<mime_prefix>text/plain``; a repr that is a Python literal becomes that literal (float, int,
+    bool, str, list, dict ...), any other repr stays a string.
+    """
+    import ast
+    import json
+
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    out = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("scrapbook")
+            if not meta:
+                continue
+            data = output.get("data", {})
+            text = data.get(meta.get("mime_prefix", "") + "text/plain")
+            if text is None:
+                text = data.get(GLUE_PREFIX + "text/plain", data.get("text/plain"))
+            if isinstance(text, list):          # nbformat may store multi-line strings as lists of lines
+                text = "".join(text)
+            try:
+                out[meta["name"]] = ast.literal_eval(text)
+            except (ValueError, SyntaxError, TypeError):
+                out[meta["name"]] = text
+    return out
+
+
+@pytest.fixture(scope="session")
+def book_glue(built_book):
+    """``book_glue("flat")``: the values chapter ``flat`` glued in the session's build (read once)."""
+    cache: dict[str, dict] = {}
+
+    def read(chapter: str) -> dict:
+        if chapter not in cache:
+            cache[chapter] = read_glued(executed_notebook(built_book, chapter))
+        return cache[chapter]
+
+    return read
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark every test that needs the session build (directly or through a fixture) ``book``."""
+    for item in items:
+        if "built_book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)

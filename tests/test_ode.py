@@ -45,9 +45,18 @@ def test_conditions_are_vectorized_and_named():
 
 def test_eventual_lyapunov_condition_is_the_posters():
     lyap = O.lyapunov_derivative()
-    poster = (3 + O.beta2 - 4 * O.beta1) / (4 * (1 - O.beta1))
-    assert sp.simplify(lyap["adam_c_inf"] - poster) == 0
-    assert O.lyapunov_condition_expr(uniform=False) == sp.StrictLessThan(4 * O.beta1, O.beta2 + 3)
+    # the derived limit tau -> oo, by hand: 1 - (1 - beta2) / (4 (1 - beta1)) = (3 + beta2 - 4 beta1) / (4 (1 - beta1))
+    by_hand = 1 - (1 - O.beta2) / (4 * (1 - O.beta1))
+    assert sp.simplify(lyap["adam_c_inf"] - by_hand) == 0
+    # the stated condition holds exactly where that derived limit is positive (exact rationals on a grid,
+    # the boundary 3 + beta2 = 4 beta1 included: (3/4, 0), (4/5, 1/5), (7/8, 1/2) lie on it)
+    cond = O.lyapunov_condition_expr(uniform=False)
+    grid = [sp.Rational(k, 40) for k in range(1, 40)]
+    for x1 in grid:
+        for x2 in grid:
+            at = {O.beta1: x1, O.beta2: x2}
+            assert bool(cond.subs(at)) == bool(lyap["adam_c_inf"].subs(at) > 0)
+    assert not bool(cond.subs({O.beta1: sp.Rational(4, 5), O.beta2: sp.Rational(1, 5)}))   # 3.2 > 3.2 is false
     # hand values of c(inf) = 1 - (1 - beta2) / (4 (1 - beta1)) (not the code's own inequality):
     # (0.9, 0.999): 1 - 0.001/0.4 = 0.9975; (0.9, 0.5): 1 - 0.5/0.4 = -0.25; (0.5, 0.1): 1 - 0.9/2 = 0.55
     for (b1, b2), c in [((0.9, 0.999), 0.9975), ((0.9, 0.5), -0.25), ((0.5, 0.1), 0.55)]:

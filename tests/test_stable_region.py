@@ -87,7 +87,11 @@ def test_extremal_history_attains_bound_and_random_ones_do_not_exceed(b1, b2, T)
 
 
 def test_worst_case_bound_is_kaiser_proposition_1():
-    assert S.worst_case_bound(0.9, 0.999)[0] == pytest.approx(0.1 * np.sqrt(0.999) / np.sqrt(0.001 * (0.999 - 0.81)), rel=1e-14)
+    # hand values: (0.9, 0.999): 0.1^2 * 0.999 / (0.001 * 0.189) = 370/7; (0.5, 0.5): 0.5 sqrt(0.5) / sqrt(0.5 * 0.25) = 1;
+    # beta1 = 0 (RMSProp): the step g / sqrt((1 - beta2) g^2) = 1 / sqrt(1 - beta2), 2 at beta2 = 0.75
+    assert S.worst_case_bound(0.9, 0.999)[0] == pytest.approx(np.sqrt(370 / 7), rel=1e-14)
+    assert S.worst_case_bound(0.5, 0.5)[0] == pytest.approx(1.0, rel=1e-14)
+    assert S.worst_case_bound(0.0, 0.75)[0] == pytest.approx(2.0, rel=1e-14)
     assert np.isinf(S.worst_case_bound(0.9, 0.8)[0])
     np.testing.assert_allclose(S.worst_case_ratio(0.9, 0.999, 10**6), S.worst_case_bound(0.9, 0.999), rtol=1e-12)
 
@@ -161,7 +165,9 @@ def test_closed_loop_updates_stay_under_the_open_loop_bound_inside():
     from adamdyn import landscapes as L
     b1 = np.array([0.5, 0.9, 0.9]); b2 = np.array([0.9, 0.99, 0.999])
     umax, burst, div = S.closed_loop_updates(L.quadratic([1.0, 0.1]), [1.0, 2.0], b1, b2, 0.01, 500)
-    bound = (1 - b1) * np.sqrt(b2) / np.sqrt((1 - b2) * (b2 - b1**2))
+    # Proposition 1 at the three pairs, summed as the Cauchy-Schwarz series term by term (not the closed form)
+    q = b1**2 / b2
+    bound = (1 - b1) / np.sqrt(1 - b2) * np.sqrt(np.sum(q[:, None] ** np.arange(20_000), axis=1))
     assert np.all(umax <= bound * (1 + 1e-12)) and not div.any()
     with pytest.raises(ValueError, match="lr"):
         S.closed_loop_updates(L.quadratic([1.0]), [1.0], [0.9], [0.999], 0.0, 10)

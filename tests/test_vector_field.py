@@ -98,7 +98,12 @@ def test_truncation_bound_closed_form():
     K = V.truncation_length(0.9, 0.99, 1e-10)
     assert 0.99**K <= 1e-10 < 0.99 ** (K - 1)
     R = V.cauchy_schwarz_ratio(0.9, 0.99, 10**5)
-    np.testing.assert_allclose(R, 0.1 / np.sqrt(0.01 * (1 - 0.81 / 0.99)), rtol=1e-10)
+    # by hand: R^2 = 0.1^2 / (0.01 (1 - 0.81/0.99)) = 1 / (1 - 9/11) = 11/2
+    np.testing.assert_allclose(R, np.sqrt(11 / 2), rtol=1e-10)
+    # and the finite sum term by term, a_k^2 / b_k = (1 - b1)^2 b1^2k / ((1 - b2) b2^k), for a short K
+    k = np.arange(7)
+    np.testing.assert_allclose(V.cauchy_schwarz_ratio(0.9, 0.99, 7), np.sqrt(np.sum(0.01 * 0.81**k / (0.01 * 0.99**k))),
+                               rtol=1e-12)
 
 
 def test_bad_input():
@@ -224,7 +229,8 @@ def test_chapter_two_methods_agree(g):
     assert g["vf_series_err"] < 1e-5 and g["vf_erg_err"] > 1e-4
     assert g["vf_max_z"] < 4.0                        # within the error estimates
     assert abs(g["vf_rep_zero"] - g["vf_zero"]) < g["vf_rep_zero_half"] + g["vf_zero_band"]
-    assert abs(g["vf_R"] - g["vf_R_sympy"]) < 1e-12   # library and sympy's closed form
+    assert abs(g["vf_R"] - g["vf_R_sympy"]) < 1e-12   # the sum term by term and sympy's closed form
+    assert abs(g["vf_R"] - np.sqrt(11 / 2)) < 1e-9     # by hand at (0.9, 0.99): R^2 = 1 / (1 - 9/11)
 
 
 @pytest.mark.chapter
