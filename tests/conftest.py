@@ -75,8 +75,9 @@ def executed_notebook(html: Path, chapter: str) -> Path:
     """The executed notebook of ``chapter`` (e.g. ``"flat"``) in the build whose HTML folder is ``html``.
 
     The build offers each executed notebook, with its outputs, for download as
-    ``html/_sources/chapters/<chapter>.ipynb``; ``<build>/jupyter_execute/chapters/<chapter>.ipynb``
-    is the fallback (it lacks outputs when the build served the chapter from its cache).
+    ``html/_sources/chapters/<chapter>.ipynb`` (outputs merged from the execution cache);
+    ``<build>/jupyter_execute/chapters/<chapter>.ipynb`` is the fallback (with the cache, myst-nb
+    writes it without outputs, so it only serves builds that executed in place).
     """
     candidates = [html / "_sources" / "chapters" / f"{chapter}.ipynb",
                   html.parent / "jupyter_execute" / "chapters" / f"{chapter}.ipynb"]
@@ -135,3 +136,18 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "built_book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
+
+
+def rerun_glue(chapter: str, parameters: dict) -> dict:
+    """Execute ``chapter`` with changed ``parameters`` through papermill; return the values it glued.
+
+    Only for re-runs: a chapter at its default parameters is read from the session build
+    (:func:`book_glue`), so an empty ``parameters`` is refused.
+    """
+    if not parameters:
+        raise ValueError("parameters: a re-run changes at least one parameter; read the defaults with book_glue")
+    try:
+        from adamdyn_book.rerun import execute_chapter, glued
+    except ImportError:  # before the book's tooling moved out of adamdyn
+        from adamdyn.notebooks import execute_chapter, glued
+    return glued(execute_chapter(ROOT / "chapters" / f"{chapter}.md", parameters))

@@ -1,6 +1,5 @@
 """Tests of adamdyn.kadam and the k-Adam chapter."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +8,7 @@ from hypothesis import given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import kadam as K
 from adamdyn import landscapes as L
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import rerun_glue
 
 
 @settings(max_examples=50, deadline=None)
@@ -109,12 +107,11 @@ def test_bad_input():
 
 
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
-    return glued(execute_chapter(ROOT / "chapters/k_adam.md"))
+def chapter(book_glue):
+    return book_glue("k_adam")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["ka_k1_bitwise"] is True
@@ -132,8 +129,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_with_less_noise_moves_comparison_floor():
-    from adamdyn.notebooks import execute_chapter, glued
-    g = glued(execute_chapter(ROOT / "chapters/k_adam.md", {"cmp_sigma": 0.01, "toy_steps": 2000}))
+    g = rerun_glue("k_adam", {"cmp_sigma": 0.01, "toy_steps": 2000})
     # the noise floor of the quadratic scales like sigma (times the step): 10x less noise, much lower loss
     assert g["ka_best_k1"] < 0.3 * 0.0034
 
@@ -174,7 +170,7 @@ def test_tune_on_rayleigh_shapes_and_claims():
     assert rows["GT-kadam-k1"].status == "verified"
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_derived_two_adam(chapter):
     g = chapter
     assert g["ka_tune_all_interior"] is True and g["ka_cmp_all_interior"] is True

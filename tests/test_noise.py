@@ -4,7 +4,6 @@ Monte Carlo tolerances are in standard errors (estimated from the samples); 4.5 
 check and for the maximum over ~40 correlated checks (two-sided normal tail ~7e-6 each).
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,10 +14,8 @@ from hypothesis import strategies as st
 import adamdyn as ad
 from adamdyn import noise as N
 from adamdyn.ledger import Claim
-from adamdyn.notebooks import execute_chapter, glued
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = ROOT / "chapters/noise.md"
 b1, b2, T = N.beta1, N.beta2, N.T
 
 
@@ -226,11 +223,11 @@ def test_reddi_counterexample_against_a_plain_loop():
 
 
 @pytest.fixture(scope="module")
-def g():
-    return glued(execute_chapter(CHAPTER))
+def g(book_glue):
+    return book_glue("noise")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(g):
     assert abs(g["no_var_limit_ratio"] - 1 / 19) < 1e-12
     assert abs(g["no_ess"] - 19) < 1e-9
@@ -265,8 +262,8 @@ def test_chapter_numbers(g):
 
 @pytest.mark.chapter
 def test_changed_parameter_moves_limit_as_theory_says():
-    g2 = glued(execute_chapter(CHAPTER, {"beta1": 0.5, "n_paths": 4000, "quad_paths": 300, "snr_paths": 500,
-                                         "curvature_steps": 20000}))
+    g2 = rerun_glue("noise", {"beta1": 0.5, "n_paths": 4000, "quad_paths": 300, "snr_paths": 500,
+                              "curvature_steps": 20000})
     assert abs(g2["no_var_limit_ratio"] - 1 / 3) < 1e-12          # (1 - 0.5)/(1 + 0.5)
     assert abs(g2["no_lag_steps"] - 1) < 1e-9
     assert g2["no_max_z"] < 4.5

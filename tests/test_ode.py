@@ -8,7 +8,6 @@ Tolerances and where they come from:
   [0.9, 1.1] (the local slopes approach 1 from below as s shrinks).
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,8 +17,8 @@ from hypothesis import assume, given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn import ode as O
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
 QUARTIC = L.quartic()
 THETA0 = np.array([0.5, -2.5])
 QUAD = L.quadratic([0.5, 2.0])
@@ -287,13 +286,11 @@ def test_bad_inputs_raise_valueerror():
 # ---------------------------------------------------------------- the chapter
 
 @pytest.fixture(scope="module")
-def chapter_glue():
-    from adamdyn.notebooks import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/ode.md"))
+def chapter_glue(book_glue):
+    return book_glue("ode")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_euler_and_kingma(chapter_glue):
     g = chapter_glue
     assert g["eu_gap_shift"] < 1e-12 and g["eu_gap_poster"] > 1e-5
@@ -301,7 +298,7 @@ def test_chapter_euler_and_kingma(chapter_glue):
     assert g["kb_f_inside"] > g["kb_f_outside"]
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_convergence_and_pole(chapter_glue):
     g = chapter_glue
     assert 0.9 <= g["conv_order"] <= 1.1 and 0.9 <= g["conv_order_lam"] <= 1.1
@@ -309,7 +306,7 @@ def test_chapter_convergence_and_pole(chapter_glue):
     assert g["pole_decay_s"] == pytest.approx(g["pole_kappa_s"], abs=1e-3)
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_theorem(chapter_glue):
     g = chapter_glue
     assert g["lyap_cinf_minus_poster"] == 0 or g["lyap_cinf_minus_poster"] == "0"
@@ -321,7 +318,7 @@ def test_chapter_theorem(chapter_glue):
     assert g["p3_factor_slope"] == pytest.approx(-1.0, abs=1e-9) and g["p3_plateau_slope"] > 0
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_figures(chapter_glue):
     g = chapter_glue
     assert g["f2_gd_1000"] < g["f2_adam_1000"] and g["f2_overtake"] > 1000
@@ -333,9 +330,7 @@ def test_chapter_figures(chapter_glue):
 def test_chapter_rerun_small_beta1_leaves_uniform_region():
     """Theory: at beta1 = 0.3 the pole margin c(0) is negative (outside the uniform region), while
     the poster's condition still holds; the Euler identity and the order do not depend on beta."""
-    from adamdyn.notebooks import execute_chapter, glued
-
-    g = glued(execute_chapter(ROOT / "chapters/ode.md", parameters={"beta1": 0.3}))
+    g = rerun_glue("ode", {"beta1": 0.3})
     assert g["lyap_c0"] == pytest.approx(float(O.lyapunov_margin(0.3, 0.999, 0.0)), rel=1e-9)
     assert g["lyap_c0"] < 0
     assert g["eu_gap_shift"] < 1e-12 and 0.9 <= g["conv_order"] <= 1.1
@@ -378,7 +373,7 @@ def test_claims_rows():
     assert rows["BG-fig1"].status == "untestable"
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_conclusions(chapter_glue):
     g = chapter_glue
     assert g["cv_interior"] is True and g["cv_n_cases"] == 8

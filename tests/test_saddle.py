@@ -1,7 +1,6 @@
 """Section 5 (saddle): escape times, Proposition 3, ablation, and the chapter's glued numbers."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +9,8 @@ from hypothesis import strategies as st
 
 import adamdyn as ad
 from adamdyn import saddle as S
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
 #: Kaiser's Proposition 1 bound at the defaults (0.9, 0.999), by hand: 0.1^2 * 0.999 / (0.001 * 0.189) = 370/7
 PROP1_DEFAULT = np.sqrt(370 / 7)
 
@@ -184,13 +183,11 @@ def test_bad_inputs_name_the_parameter():
 
 # ------------------------------------------------------------------- chapter
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/saddle.md"))
+def chapter(book_glue):
+    return book_glue("saddle")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["sad_esc_SGD"] == g["sad_sgd_exact"] == S.sgd_escape_time(1e-3)
@@ -209,9 +206,6 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_rerun_with_other_offset_moves_only_sgd():
-    from adamdyn.notebooks import execute_chapter, glued
-
-    g = glued(execute_chapter(ROOT / "chapters/saddle.md", {"delta": 1e-6,
-                                                            "lr_grid": [1e-4, 1e-1, 4]}))
+    g = rerun_glue("saddle", {"delta": 1e-6, "lr_grid": [1e-4, 1e-1, 4]})
     assert g["sad_esc_SGD"] == S.sgd_escape_time(1e-6)      # ln(R/delta)/eta: longer for a smaller offset
     assert g["sad_esc_Adam"] == _plain_escape(1e-3, 0.9, 0.999, True, x0=(1e-6, 1.0))   # Adam barely cares

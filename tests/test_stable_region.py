@@ -5,7 +5,6 @@ the least-squares slope of log|u_t| misses the asymptotic rate by at most 1/T
 (eps = 0, no bias correction) and 3/T with bias correction.
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,7 @@ from hypothesis import given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn import stability as S
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import rerun_glue
 
 
 def test_symbolic_region_is_beta1_squared_below_beta2():
@@ -130,12 +128,11 @@ def test_bad_input_raises():
 
 
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
-    return glued(execute_chapter(ROOT / "chapters/stable_region.md"))
+def chapter(book_glue):
+    return book_glue("stable_region")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["sr_n_points"] >= 1000
@@ -151,8 +148,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_reacts_to_horizon():
-    from adamdyn.notebooks import execute_chapter, glued
-    g = glued(execute_chapter(ROOT / "chapters/stable_region.md", {"sweep_steps": 250, "grid_side": 32}))
+    g = rerun_glue("stable_region", {"sweep_steps": 250, "grid_side": 32})
     assert g["sr_err_pure"] <= 1 / 250  # the tolerance tightens as 1/T
     assert g["sr_tol_pure"] == pytest.approx(1 / 250)
     assert g["sr_n_points"] == 32**2
@@ -185,7 +181,7 @@ def test_claims_rows():
     assert rows["GT-growth-closed"].where == "sr-closed-loop"
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_closed_loop(chapter):
     g = chapter
     assert g["sr_cl_in_ratio"] <= 1 + 1e-9          # the open-loop bound holds in the closed loop

@@ -1,6 +1,5 @@
 """Section 6 (valleys): counts, periods, the corrected Proposition 4, underflow, and the chapter's glued numbers."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,8 +12,7 @@ import math
 import adamdyn as ad
 from adamdyn import valley_counts as VC
 from adamdyn import valleys as V
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import rerun_glue
 
 
 @pytest.fixture(scope="module")
@@ -313,13 +311,11 @@ def test_bad_inputs_name_the_parameter():
 
 # ------------------------------------------------------------------- chapter
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn.notebooks import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/valleys.md"))
+def chapter(book_glue):
+    return book_glue("valleys")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["val_period_sharp_Adam"] == 12 and g["val_alt_period"] == 2
@@ -349,12 +345,9 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_rerun_other_start_moves_sharp_count(chapter):
-    from adamdyn.notebooks import execute_chapter, glued
-
-    g = glued(execute_chapter(ROOT / "chapters/valleys.md",
-                              {"start_x": 0.5, "start_y": 0.5, "rmsprop_beta2": 0.99, "adam_reading": "bias-corrected",
+    g = rerun_glue("valleys", {"start_x": 0.5, "start_y": 0.5, "rmsprop_beta2": 0.99, "adam_reading": "bias-corrected",
                                "scan_coarse": [0.5, 1.5, 0.5], "scan_window": [[0.8, 0.92, 0.06], [0.89, 0.91, 0.02]],
-                               "period_side": 3}))
+                               "period_side": 3})
     # sharp valley, Adam: (s - tol) / (lr b/(b+eps)) steps, i.e. about half of the run from (1, 1)
     assert abs(g["val_hit_sharp_Adam"] - (0.5 - 1e-3) * 1.0001 / 1e-3) <= 2
     assert g["val_hit_sharp_Adam"] < chapter["val_hit_sharp_Adam"]

@@ -1,6 +1,5 @@
 """Tests of adamdyn.vector_field and the Adam-vector-field chapter."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,8 +7,8 @@ from hypothesis import example, given, settings, strategies as st
 
 import adamdyn as ad
 from adamdyn import vector_field as V
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
 X_ASYM, P_ASYM = np.array([-1.0, 9.0]), np.array([0.9, 0.1])
 
 
@@ -218,13 +217,11 @@ def test_claims_rows_are_well_formed():
 # --- the chapter -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def g():
-    from adamdyn.notebooks import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/vector_field.md"))
+def g(book_glue):
+    return book_glue("vector_field")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_two_methods_agree(g):
     assert g["vf_series_err"] < 1e-5 and g["vf_erg_err"] > 1e-4
     assert g["vf_max_z"] < 4.0                        # within the error estimates
@@ -233,7 +230,7 @@ def test_chapter_two_methods_agree(g):
     assert abs(g["vf_R"] - np.sqrt(11 / 2)) < 1e-9     # by hand at (0.9, 0.99): R^2 = 1 / (1 - 9/11)
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_adam_converges_to_field_zero_not_minimizer(g):
     assert g["vf_diverged"] == 0
     assert g["vf_final_to_zero"] < 1.0                # inside the 95% band of the zero
@@ -241,13 +238,13 @@ def test_chapter_adam_converges_to_field_zero_not_minimizer(g):
     assert g["vf_zero"] < g["vf_mean_x"] - 0.02       # skewness kappa < 0 pushes the zero left
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_symmetric_control(g):
     assert abs(g["vf_sym_zero"]) < 1e-8               # symmetry: h(0) = 0 exactly
     assert abs(g["vf_sym_mean"] - g["vf_sym_zero"]) < g["vf_sym_half"]
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_second_order_gap(g):
     # c kappa / (2 sigma^2) with kappa = -72, sigma^2 = 9 at the minimizer
     assert g["vf_kappa"] == pytest.approx(-72.0, abs=1e-9)
@@ -257,14 +254,14 @@ def test_chapter_second_order_gap(g):
     assert g["vf_adam_vs_field"] < 1.5    # Adam's mean within ~1.5 half-widths of the zero on the whole grid
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_pseudo_trajectory(g):
     assert g["vf_pt_small"] < g["vf_pt_big"] / 3
     assert 0.2 < g["vf_pt_slope"] < 0.8
     assert g["vf_moving_last"] < g["vf_moving_first"]
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_overparametrised(g):
     assert g["vf_op_fmax"] < 1e-6                     # global minimum value is 0
     assert g["vf_scale_inv"] < 1e-8                   # eps = 0: h constant along rays
@@ -287,10 +284,7 @@ def g_default_gap_bound():
 
 @pytest.mark.chapter
 def test_chapter_rerun_smaller_beta2_widens_gap():
-    from adamdyn.notebooks import execute_chapter, glued
-
-    h = glued(execute_chapter(ROOT / "chapters/vector_field.md",
-                              dict(beta2=0.9, steps=400000, runs=16, op_steps=100000, pt_gammas=[0.1, 0.01])))
+    h = rerun_glue("vector_field", dict(beta2=0.9, steps=400000, runs=16, op_steps=100000, pt_gammas=[0.1, 0.01]))
     c = V.delta_method_coefficient(0.9, 0.9)
     assert h["vf_pred_gap"] == pytest.approx(-4 * c, rel=1e-12)
     # the gap widens with c; the second-order prediction is only first order in c,
