@@ -131,11 +131,19 @@ def book_glue(built_book):
     return read
 
 
+#: Test modules of the book's tooling (not of the science package); ``make test-fast`` leaves them out.
+TOOLING_MODULES = {"test_book", "test_browser", "test_explorer", "test_failing_cell", "test_ledger", "test_links",
+                   "test_networks_claims", "test_rebuild", "test_rerun"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """Mark every test that needs the session build (directly or through a fixture) ``book``."""
+    """Mark ``book`` every test that needs the session build (directly or through a fixture), and
+    ``tooling`` every test of the book's tooling."""
     for item in items:
         if "built_book" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.book)
+        if item.path.stem in TOOLING_MODULES:
+            item.add_marker(pytest.mark.tooling)
 
 
 def rerun_glue(chapter: str, parameters: dict) -> dict:

@@ -242,6 +242,7 @@ def test_bad_input_names_the_parameter():
         B.extremal_history(0.9, 0.999, 0)
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = B.claims()
     assert all(isinstance(r, Claim) and r.status in STATUSES and r.section == "4" for r in rows)

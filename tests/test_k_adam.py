@@ -162,6 +162,7 @@ def test_derived_second_level_first_step_by_hand():
     assert alphas[0, 0] == pytest.approx(0.02 / ((1 - 0.01) * 3.0), rel=1e-14)
 
 
+@pytest.mark.slow
 def test_tune_on_rayleigh_shapes_and_claims():
     res = K.tune_on_rayleigh(np.linspace(1.0, 3.0, 5), 0.5, 200, np.array([1e-3, 1e-2, 1e-1]), 3, 0.1)
     assert set(res) == {"AdamW", "derived 2-Adam", "cascade 2-Adam", "fixed angular rate"}

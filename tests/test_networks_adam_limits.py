@@ -17,6 +17,9 @@ import pytest
 from adamdyn import vector_field as V
 from adamdyn.networks import adam_limits as L
 
+# JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
+pytestmark = pytest.mark.slow
+
 
 def test_minimiser_is_the_least_squares_solution():
     A, y, _ = L.regression_problem("skewed", n_images=10)

@@ -116,6 +116,7 @@ def test_bad_input():
         N.monte_carlo_moments(T_values=(0, 5))
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = {r.id: r for r in N.claims()}
     assert all(isinstance(r, Claim) and r.section == "3" for r in rows.values())

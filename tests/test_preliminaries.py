@@ -104,6 +104,7 @@ def test_argument_checks():
         S.eq4_path(L.smooth_valley().grad, [np.nan, 0.0], 3)
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = S.claims()
     assert all(isinstance(r, Claim) and r.status in STATUSES for r in rows)

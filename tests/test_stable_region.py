@@ -175,6 +175,7 @@ def test_reddi_counterexample():
     assert S.reddi_online_adam(3.0, 0.9, 0.999, steps=9000) < -0.95
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = {c.id: c for c in S.claims()}
     assert rows["GT-region"].status == "verified" and rows["GT-growth-open"].status == "verified"

@@ -109,6 +109,7 @@ def study():
     return VC.count_study()
 
 
+@pytest.mark.slow
 def test_joint_match_three_of_four_checked_by_plain_loop(study):
     # the best joint match: 3 of the 4 printed counts at once, bias-corrected Adam and RMSProp decay 0.999
     assert study.window_match.best == 3 and study.coarse_match.best == 3
@@ -123,6 +124,7 @@ def test_joint_match_three_of_four_checked_by_plain_loop(study):
                       ("sharp", "RMSProp"): True}
 
 
+@pytest.mark.slow
 def test_3113_never_with_an_rmsprop_count(study):
     sc = study.coarse
     for a in VC.ADAM_READINGS:

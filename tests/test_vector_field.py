@@ -57,6 +57,7 @@ def test_sign_limit_beta_zero():
     np.testing.assert_allclose(s.value, -(0.9 * np.sign(th + 1) + 0.1 * np.sign(th - 9)), atol=1e-7)
 
 
+@pytest.mark.slow
 def test_two_methods_agree_within_errors():
     th = np.linspace(-0.5, 0.5, 5)
     for b1, b2 in [(0.9, 0.99), (0.5, 0.9)]:
@@ -193,6 +194,7 @@ def test_eps_field_scales_with_rho_over_sqrt_eps_and_is_gradient_descent_near_th
     assert np.all(rate < 0)
 
 
+@pytest.mark.slow
 def test_symmetry_gaps_decide_by_symmetry():
     # the asymmetric law has mean 0 and third moment 0 (by hand: -0.3 - 0.5 + 0.8, -2.7 - 0.5 + 3.2)
     x, p = np.array([-3.0, -1.0, 2.0]), np.array([0.1, 0.5, 0.4])
@@ -208,6 +210,7 @@ def test_symmetry_gaps_decide_by_symmetry():
     assert V.symmetry_verdict(rows) == "verified"
 
 
+@pytest.mark.slow
 def test_claims_rows_are_well_formed():
     rows = V.claims()
     assert {c.id for c in rows} == {"DJK-pseudo-trajectory", "DJK-limit-zero", "DJK-overparametrised", "DDJW-symmetry"}
