@@ -146,6 +146,7 @@ def test_single_impulse_with_bias_correction_scales_by_correction_factor():
     assert with_bc / without == pytest.approx(np.sqrt(1 - 0.999**T) / (1 - 0.9**T), rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("r", [1.001, 1.05, 0.999 / 0.9, 1.3])
 def test_geometric_ratio_closed_form_vs_long_history(r):
     T = 12_000   # truncation: (beta2/r^2)^T <= (0.999/1.001^2)^T < 1e-12

@@ -17,6 +17,7 @@ from conftest import rerun_glue
 
 @pytest.fixture(scope="module")
 def long():
+    """The paper-scale runs (10^6 steps per optimizer); the tests that use them are marked slow."""
     return {k: V.long_runs(V.valley(k)) for k in ("smooth", "sharp")}
 
 
@@ -29,6 +30,7 @@ def test_long_run_pieces_equal_one_uninterrupted_run():
     assert np.array_equal(pieces.path, whole.path) and pieces.hit_step[0] == whole.hit_step[0]
 
 
+@pytest.mark.slow
 def test_sgd_closed_forms_at_paper_scale(long):
     sm, sh = long["smooth"], long["sharp"]
     assert sm.state.x[0, 1] == pytest.approx((1 - 2e-6) ** 10**6, rel=1e-9)   # y_t = (1 - 2b lr)^t
@@ -36,12 +38,14 @@ def test_sgd_closed_forms_at_paper_scale(long):
     assert sm.hit_step[0] == -1 and sh.hit_step[0] == -1
 
 
+@pytest.mark.slow
 def test_sharp_valley_adam_count_closed_form(long):
     # constant gradient sign => bias-corrected m/sqrt(v) = g/|g| exactly; each y step is lr*b/(b+eps)
     pred = (1.0 - V.TOL) / (1e-3 * 1e-4 / (1e-4 + 1e-8))
     assert abs(long["sharp"].hit_step[3] - pred) <= 2
 
 
+@pytest.mark.slow
 def test_adagrad_sharp_arrival_closed_form(long):
     assert long["sharp"].hit_step[1] == V.adagrad_diagonal_arrival(1.0)
     # and the continuum estimate 2 lr sqrt(t) + lr zeta(1/2) = 1 - tol/sqrt(2)
@@ -171,6 +175,7 @@ def test_gradient_flow_path_symmetry_and_endpoints():
     assert np.allclose(q, V.gradient_flow_path("smooth", (0.5, 2.0)) * [-1, 1])
 
 
+@pytest.mark.slow
 def test_sgd_stays_on_the_gradient_flow(long):
     # SGD is the flow's Euler scheme: on the sharp valley it bounces at most lr across the kink;
     # on the smooth one its discretisation error stays below lr
@@ -188,6 +193,7 @@ def test_detect_period_on_constructed_sequences():
     assert V.detect_period(np.random.default_rng(0).normal(size=500)) == 0
 
 
+@pytest.mark.slow
 def test_long_run_periods_and_amplitudes(long):
     sm, sh = long["smooth"], long["sharp"]
     s_adam = V.tail_summary(sh.tail_path[:, 3, 0])
@@ -205,6 +211,7 @@ def test_long_run_periods_and_amplitudes(long):
     assert 3 * V.two_cycle_amplitude() < b["max_abs"] < 1e-3
 
 
+@pytest.mark.slow
 def test_adam_smooth_sqrt_v_hovers_at_the_critical_value(long):
     run = long["smooth"]
     v = V.second_moment_along(run, V.valley("smooth"), 3, 0.999)
@@ -280,6 +287,7 @@ def test_square_wave_ladder():
 
 
 # ------------------------------------------------------------------ subnormals
+@pytest.mark.slow
 def test_sgd_underflow_stall_from_rounding_rule(long):
     x = long["smooth"].state.x[0, 0]
     assert V.subnormal_count([x]) == 1
