@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -133,10 +134,15 @@ def test_single_impulse_formula_matches_update_rule(b1, b2, age):
     assert num == pytest.approx(formula, rel=1e-10, abs=1e-300)
 
 
-def test_single_impulse_symbolic_equals_numeric():
+def test_single_impulse_symbolic_and_numeric_by_hand():
+    # by hand at (0.9, 0.999): age 0 gives 0.1 / sqrt(0.001) = sqrt(10); each year of age multiplies the
+    # update by 0.9 / sqrt(0.999), so age 2 gives sqrt(10) * 0.81 / 0.999 = sqrt(10) * 30/37
     expr, k = S.single_impulse_symbolic()
-    val = float(expr.subs({S._b1: 0.9, S._b2: 0.999, k: 7}))
-    assert val == pytest.approx(S.single_impulse_ratio(0.9, 0.999, 7)[0], rel=1e-14)
+    at = {S._b1: sp.Rational(9, 10), S._b2: sp.Rational(999, 1000)}
+    assert sp.simplify(expr.subs({**at, k: 0}) - sp.sqrt(10)) == 0
+    assert sp.simplify(expr.subs({**at, k: 2}) - sp.sqrt(10) * sp.Rational(30, 37)) == 0
+    np.testing.assert_allclose(S.single_impulse_ratio(0.9, 0.999, [0, 2]), [np.sqrt(10), np.sqrt(10) * 30 / 37],
+                               rtol=1e-14)
 
 
 def test_single_impulse_with_bias_correction_scales_by_correction_factor():
@@ -196,7 +202,7 @@ def test_chapter_numbers(chapter):
     assert g["sad_p3_maxerr"] < 1e-12
     assert g["sad_geo_zero"] is True
     assert g["sad_geo_extremal"] == pytest.approx(PROP1_DEFAULT, rel=1e-9)
-    assert g["sad_p3_recent"] == pytest.approx(0.1 / np.sqrt(0.001), rel=1e-12)
+    assert g["sad_p3_recent"] == pytest.approx(np.sqrt(10), rel=1e-12)        # 0.1 / sqrt(0.001), by hand
     assert g["sad_rev_bad"] == 0
     assert g["sad_esc_Adam"] == _plain_escape(1e-3, 0.9, 0.999, True) < g["sad_esc_RMSProp"] < g["sad_esc_SGD"]
     assert g["sad_n_adam_fastest"] == 2 and g["sad_n_readings"] == 6 and g["sad_lr_monotone"] is True
