@@ -89,7 +89,7 @@ def executed_notebook(html: Path, chapter: str) -> Path:
 
 
 def read_glued(path: Path) -> dict:
-    """Map each name a notebook glued to its value, decoded as ``adamdyn``'s ``glued()`` decodes it.
+    """Map each name a notebook glued to its value, decoded as the rerun command's ``glued()`` decodes it.
 
     A glue output carries ``metadata.scrapbook.name`` and the value's plain-text repr under
     ``<mime_prefix>text/plain``; a repr that is a Python literal becomes that literal (float, int,
