@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 export JUPYTER_PATH := $(abspath $(VENV))/share/jupyter
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: env book test bench clean rerun pdf
+.PHONY: env book test test-fast bench clean rerun pdf
 
 CHAPTER ?=
 PARAMS  ?=
@@ -31,6 +31,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# the library and property tests only: no chapter execution, no book build, no network training
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not chapter and not book and not tooling and not slow"
 
 rerun:
 	@test -n "$(CHAPTER)" || { echo 'usage: make rerun CHAPTER=flat PARAMS="beta1=0.8 beta2=0.99" [OUT=flat.ipynb]' >&2; exit 2; }

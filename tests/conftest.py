@@ -122,3 +122,100 @@ def build_synthetic_book(src: Path, pages=None, *, config=None, files=None, outp
     else:
         assert run.returncode != 0, "the build should have failed:\n" + log[-4000:]
     return types.SimpleNamespace(returncode=run.returncode, log=log, html=output / "_build" / "html")
+
+
+# ---------------------------------------------------------------- glued values of the session build
+# A chapter test at the chapter's default parameters reads the numbers the session build glued,
+# instead of executing the chapter once more through papermill; papermill stays for re-runs with
+# changed parameters.  The reader below is written here, independently of the book's tooling.
+
+#: MIME prefix of the outputs myst_nb.glue writes (the scrapbook convention).
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def executed_notebook(html: Path, chapter: str) -> Path:
+    """The executed notebook of ``chapter`` (e.g. ``"flat"``) in the build whose HTML folder is ``html``.
+
+    The build offers each executed notebook, with its outputs, for download as
+    ``html/_sources/chapters/<chapter>.ipynb`` (outputs merged from the execution cache);
+    ``<build>/jupyter_execute/chapters/<chapter>.ipynb`` is the fallback (with the cache, myst-nb
+    writes it without outputs, so it only serves builds that executed in place).
+    """
+    candidates = [html / "_sources" / "chapters" / f"{chapter}.ipynb",
+                  html.parent / "jupyter_execute" / "chapters" / f"{chapter}.ipynb"]
+    for path in candidates:
+        if path.is_file() and read_glued(path):
+            return path
+    raise FileNotFoundError(f"no executed notebook with glued values for chapter {chapter!r} in "
+                            f"{[str(p) for p in candidates]}")
+
+
+def read_glued(path: Path) -> dict:
+    """Map each name a notebook glued to its value, decoded as the rerun command's ``glued()`` decodes it.
+
+    A glue output carries ``metadata.scrapbook.name`` and the value's plain-text repr under
+    ``<mime_prefix>text/plain``; a repr that is a Python literal becomes that literal (float, int,
+    bool, str, list, dict ...), any other repr stays a string.
+    """
+    import ast
+    import json
+
+    nb = json.loads(Path(path).read_text(encoding="utf-8"))
+    out = {}
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            meta = output.get("metadata", {}).get("scrapbook")
+            if not meta:
+                continue
+            data = output.get("data", {})
+            text = data.get(meta.get("mime_prefix", "") + "text/plain")
+            if text is None:
+                text = data.get(GLUE_PREFIX + "text/plain", data.get("text/plain"))
+            if isinstance(text, list):          # nbformat may store multi-line strings as lists of lines
+                text = "".join(text)
+            try:
+                out[meta["name"]] = ast.literal_eval(text)
+            except (ValueError, SyntaxError, TypeError):
+                out[meta["name"]] = text
+    return out
+
+
+@pytest.fixture(scope="session")
+def book_glue(built_book):
+    """``book_glue("flat")``: the values chapter ``flat`` glued in the session's build (read once)."""
+    cache: dict[str, dict] = {}
+
+    def read(chapter: str) -> dict:
+        if chapter not in cache:
+            cache[chapter] = read_glued(executed_notebook(built_book, chapter))
+        return cache[chapter]
+
+    return read
+
+
+#: Test modules of the book's tooling (not of the science package); ``make test-fast`` leaves them out.
+TOOLING_MODULES = {"test_book", "test_browser", "test_explorer", "test_failing_cell", "test_ledger", "test_links",
+                   "test_networks_claims", "test_rebuild", "test_rerun", "test_status", "test_ledger_data"}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Mark ``book`` every test that needs the session build (directly or through a fixture), and
+    ``tooling`` every test of the book's tooling."""
+    for item in items:
+        if "built_book" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.book)
+        if item.path.stem in TOOLING_MODULES:
+            item.add_marker(pytest.mark.tooling)
+
+
+def rerun_glue(chapter: str, parameters: dict) -> dict:
+    """Execute ``chapter`` with changed ``parameters`` through papermill; return the values it glued.
+
+    Only for re-runs: a chapter at its default parameters is read from the session build
+    (:func:`book_glue`), so an empty ``parameters`` is refused.
+    """
+    if not parameters:
+        raise ValueError("parameters: a re-run changes at least one parameter; read the defaults with book_glue")
+    from adamdyn_book.rerun import execute_chapter, glued
+
+    return glued(execute_chapter(ROOT / "chapters" / f"{chapter}.md", parameters))

@@ -46,12 +46,23 @@ def test_step_bound_expr_is_the_limit_of_the_finite_sup():
     lim = P1.subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)})
     q = 0.81 / 0.999
     assert abs(float(fin) / float(lim) - np.sqrt(1 - q**400)) < 1e-12
+    # by hand at the defaults: 0.1^2 * 0.999 / (0.001 * (0.999 - 0.81)) = 0.00999 / 0.000189 = 370/7
+    assert sp.simplify(lim - sp.sqrt(sp.Rational(370, 7))) == 0
+    # limits: beta1 -> 0 is RMSProp's worst step 1/sqrt(1 - beta2) (v sees the one nonzero gradient);
+    # (0.5, 0.5) by hand: 0.5 sqrt(0.5) / sqrt(0.5 * 0.25) = 1
+    assert sp.simplify(sp.limit(P1, b1, 0) - 1 / sp.sqrt(1 - b2)) == 0
+    assert P1.subs({b1: sp.Rational(1, 2), b2: sp.Rational(1, 2)}) == 1
+    # beta1^2 -> beta2: the bound blows up like 1/sqrt(beta2 - beta1^2), since P1^2 (beta2 - beta1^2) tends to
+    # beta2 (1 - sqrt(beta2))^2 / (1 - beta2) > 0; at beta2 = 0.81 that is 0.81 * 0.01 / 0.19 = 81/1900
+    at = P1.subs(b2, sp.Rational(81, 100))
+    assert sp.limit(at**2 * (sp.Rational(81, 100) - b1**2), b1, sp.Rational(9, 10)) == sp.Rational(81, 1900)
 
 
 def test_defaults_symbolic_numeric_and_paper_agree():
     sym = float(B.step_bound_expr().subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
     num = float(B.step_bound(0.9, 0.999))
     assert abs(sym - num) < 1e-12 and abs(num - series_p1(0.9, 0.999)) < 1e-12
+    assert abs(num - np.sqrt(370 / 7)) < 1e-12        # by hand: 0.00999 / 0.000189 = 370/7
     assert abs(num - 7.3) < 0.05                       # the paper prints "about 7.3 eta" (2 digits)
     D = float(B.flat_distance_bound(0.9, 0.999))
     symD = float(B.flat_distance_bound_expr().subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
@@ -122,10 +133,22 @@ def test_counterexample_satisfies_papers_hypothesis_but_fails_lemma():
 
 def test_am_gm_identity():
     gap, factored = B.am_gm_gap_expr()
-    for x1, x2, n in ((0.9, 0.95, 3), (0.5, 0.3, 7), (0.2, 0.9, 1)):
-        vals = {b1: x1, b2: x2, B.t: n}
-        assert abs(float(gap.subs(vals)) - float(factored.subs(vals))) < 1e-13
-        assert float(factored.subs(vals)) >= 0
+    n = B.t
+    # the gap as defined, typed from the derivation: (1 - b1^n)^2 - (1 - b1^2n / b2^n)(1 - b2^n) ...
+    typed_gap = (1 - b1**n) ** 2 - (1 - b1 ** (2 * n) / b2**n) * (1 - b2**n)
+    assert sp.simplify(gap - typed_gap) == 0
+    # ... and its factored form, by hand: expanding, the gap is b1^2n/b2^n - 2 b1^n + b2^n = (b2^n - b1^n)^2 / b2^n
+    assert sp.simplify(factored - (b2**n - b1**n) ** 2 / b2**n) == 0
+    # exact values at points computed by hand (x = b1^n, y = b2^n; gap = (y - x)^2 / y):
+    # (1/2, 1/4, n=1): (1/4)^2 * 4 = 1/4;  (1/3, 2/3, 1): (1/3)^2 * 3/2 = 1/6;
+    # (1/2, 3/4, 2): x = 1/4, y = 9/16: (5/16)^2 * 16/9 = 25/144;  (1/2, 1/2, 3): x = y, 0
+    R = sp.Rational
+    for x1, x2, k, value in ((R(1, 2), R(1, 4), 1, R(1, 4)), (R(1, 3), R(2, 3), 1, R(1, 6)),
+                             (R(1, 2), R(3, 4), 2, R(25, 144)), (R(1, 2), R(1, 2), 3, 0)):
+        vals = {b1: x1, b2: x2, n: k}
+        assert sp.nsimplify(gap.subs(vals)) == value and sp.nsimplify(factored.subs(vals)) == value
+    for x1, x2, k in ((0.9, 0.95, 3), (0.5, 0.3, 7), (0.2, 0.9, 1)):
+        assert float(factored.subs({b1: x1, b2: x2, n: k})) >= 0
 
 
 # ------------------------------------------------------------------ Adam against the bounds
@@ -220,6 +243,7 @@ def test_bad_input_names_the_parameter():
         B.extremal_history(0.9, 0.999, 0)
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = kaiser_s4.claims()
     assert all(isinstance(r, Claim) and r.status in STATUSES and r.section == "4" for r in rows)

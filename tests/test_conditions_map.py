@@ -1,6 +1,5 @@
 """Tests of the (beta1, beta2) map: the symbolic helpers in adamdyn.stability and the chapter."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -8,8 +7,8 @@ import sympy as sp
 
 from adamdyn import bounds, ode
 from adamdyn import stability as S
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
 b1, b2 = S.beta1, S.beta2
 
 
@@ -54,12 +53,11 @@ def test_relation_margin_and_exact_decisions():
 
 
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn_book.rerun import execute_chapter, glued
-    return glued(execute_chapter(ROOT / "chapters/conditions_map.md"))
+def chapter(book_glue):
+    return book_glue("conditions_map")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["cm_min_agree"] == 1.0
@@ -75,13 +73,12 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_coarser_grid_same_verdicts():
-    from adamdyn_book.rerun import execute_chapter, glued
-    g = glued(execute_chapter(ROOT / "chapters/conditions_map.md", {"n_grid": 150, "n_check": 2000}))
+    g = rerun_glue("conditions_map", {"n_grid": 150, "n_check": 2000})
     assert g["cm_n_grid"] == 150 and g["cm_n_check"] == 2000
     assert g["cm_viol_GT_linear_poster"] == 0 and g["cm_P1_equals_GT"] == 0
     assert abs(g["cm_frac_poster_not_GT"] - 5 / 24) < 0.02
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_reddi(chapter):
     assert chapter["cm_reddi_x"] > 0.9 and chapter["cm_reddi_default_x"] < -0.9

@@ -1,24 +1,21 @@
-"""The chapter "Crossing a flat" (Kaiser, section 4): its glued numbers, executed once per module.
+"""The chapter "Crossing a flat" (Kaiser, section 4): its glued numbers, read from the session build.
 
 Tolerances: the paper prints 2 significant digits (7.3, 73); symbolic and numeric values are
 compared to 1e-12; simulations of the flat to 1e-9 relative (a sum of ~2e4 float64 steps).
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from adamdyn import bounds as B
-from adamdyn_book.rerun import execute_chapter, glued
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = ROOT / "chapters/flat.md"
 
 
 @pytest.fixture(scope="module")
-def g():
-    return glued(execute_chapter(CHAPTER))
+def g(book_glue):
+    return book_glue("flat")
 
 
 def _series_p1(x1, x2):
@@ -32,14 +29,14 @@ def _series_p2(x1, x2):
     return _series_p1(x1, x2) * sum(rho**i for i in range(20000))
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_prop1_symbolic_numeric_paper(g):
     assert abs(g["p1_default"] - 7.3) < 0.05
     assert abs(g["p1_default"] - _series_p1(0.9, 0.999)) < 1e-12
     assert g["p1_sym_minus_num"] < 1e-12
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_extremal_history_attains_prop1(g):
     assert g["fl_ext_gap_finite"] < 1e-12
     # 1 - sqrt(1 - q^200) at the defaults, in 50-digit arithmetic: ~3.0e-19, below float64 resolution
@@ -52,7 +49,7 @@ def test_extremal_history_attains_prop1(g):
     assert abs(g["fl_ext_step"] / g["p1_default"] - 1) < 1e-12
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_no_history_exceeds_prop1(g):
     assert g["fl_worst_random"] <= 1.0
     assert g["fl_opt_worst_ratio"] <= 1.0
@@ -61,7 +58,7 @@ def test_no_history_exceeds_prop1(g):
     assert g["fl_fail_worst"] <= 1 + 1e-12
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_lemma_findings(g):
     assert g["fl_induction_holds"] is False
     assert g["fl_cx_r1"] > 1 and g["fl_cx_b2"] > g["fl_cx_b1"] ** 2
@@ -70,7 +67,7 @@ def test_lemma_findings(g):
     assert g["fl_identity_zero"] is True
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_prop2_symbolic_simulated_paper(g):
     assert abs(g["p2_default"] - 73) < 0.5
     assert abs(g["p2_default"] / _series_p2(0.9, 0.999) - 1) < 1e-12
@@ -82,7 +79,7 @@ def test_prop2_symbolic_simulated_paper(g):
     assert g["fl_map_points"] > 0.6 * g["fl_grid_side"] ** 2
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_ten_steps_and_realistic_arrivals(g):
     rho = 0.9 / np.sqrt(0.999)
     assert abs(g["fl_ten_steps"] - 1 / (1 - rho)) < 1e-9
@@ -108,7 +105,7 @@ def _plain_adam_near_flat(slope, K, steps, b1=0.9, b2=0.999, eps=1e-8):
     return np.array(out)
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_near_flat_against_a_plain_loop(g):
     assert g["fl_nf_K"] == 1001                                   # 1.0005 / 1e-3 slope steps, rounded up
     for tag, s in (("6", 1e-6), ("9", 1e-9)):
@@ -126,8 +123,8 @@ def test_near_flat_against_a_plain_loop(g):
 
 @pytest.mark.chapter
 def test_changed_parameter_moves_bounds_as_theory_says():
-    g2 = glued(execute_chapter(CHAPTER, {"beta1": 0.8, "grid_side": 8, "n_random": 100, "random_length": 100,
-                                         "arrival_steps": 3000, "flat_steps": 3000, "restarts": 1}))
+    g2 = rerun_glue("flat", {"beta1": 0.8, "grid_side": 8, "n_random": 100, "random_length": 100,
+                             "arrival_steps": 3000, "flat_steps": 3000, "restarts": 1})
     assert abs(g2["p1_default"] - _series_p1(0.8, 0.999)) < 1e-12
     assert abs(g2["p2_default"] / _series_p2(0.8, 0.999) - 1) < 1e-12
     assert g2["p2_default"] < 73                 # a smaller beta1 coasts less far

@@ -1,6 +1,5 @@
 """Tests of adamdyn.kadam and the k-Adam chapter."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,8 +9,7 @@ import adamdyn as ad
 from adamdyn import kadam as K
 from adamdyn import landscapes as L
 from adamdyn_book.ledger import gould_tanaka
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import rerun_glue
 
 
 @settings(max_examples=50, deadline=None)
@@ -110,12 +108,11 @@ def test_bad_input():
 
 
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn_book.rerun import execute_chapter, glued
-    return glued(execute_chapter(ROOT / "chapters/k_adam.md"))
+def chapter(book_glue):
+    return book_glue("k_adam")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["ka_k1_bitwise"] is True
@@ -133,8 +130,7 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_with_less_noise_moves_comparison_floor():
-    from adamdyn_book.rerun import execute_chapter, glued
-    g = glued(execute_chapter(ROOT / "chapters/k_adam.md", {"cmp_sigma": 0.01, "toy_steps": 2000}))
+    g = rerun_glue("k_adam", {"cmp_sigma": 0.01, "toy_steps": 2000})
     # the noise floor of the quadratic scales like sigma (times the step): 10x less noise, much lower loss
     assert g["ka_best_k1"] < 0.3 * 0.0034
 
@@ -167,6 +163,7 @@ def test_derived_second_level_first_step_by_hand():
     assert alphas[0, 0] == pytest.approx(0.02 / ((1 - 0.01) * 3.0), rel=1e-14)
 
 
+@pytest.mark.slow
 def test_tune_on_rayleigh_shapes_and_claims():
     res = K.tune_on_rayleigh(np.linspace(1.0, 3.0, 5), 0.5, 200, np.array([1e-3, 1e-2, 1e-1]), 3, 0.1)
     assert set(res) == {"AdamW", "derived 2-Adam", "cascade 2-Adam", "fixed angular rate"}
@@ -175,7 +172,7 @@ def test_tune_on_rayleigh_shapes_and_claims():
     assert rows["GT-kadam-k1"].status == "verified"
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_derived_two_adam(chapter):
     g = chapter
     assert g["ka_tune_all_interior"] is True and g["ka_cmp_all_interior"] is True

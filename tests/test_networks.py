@@ -19,6 +19,9 @@ import jax.numpy as jnp  # noqa: E402
 import optax  # noqa: E402
 from jax.flatten_util import ravel_pytree  # noqa: E402
 
+# JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
+pytestmark = pytest.mark.slow
+
 STEPS = 300
 
 
@@ -195,11 +198,11 @@ def test_sweep_is_deterministic_and_flags_divergence(digits):
 
 
 def test_adam_steps_obey_proposition_1_in_a_sweep(digits):
-    """Kaiser's bound on |update|/eta (about 7.3 at the defaults, adamdyn.bounds), on real gradients."""
-    from adamdyn import bounds
+    """Kaiser's bound on |update|/eta on real gradients: sqrt(370/7) = 7.27 at the defaults, by hand
+    (0.1^2 * 0.999 / (0.001 * 0.189) = 370/7)."""
     r = training.sweep(models.mlp((64, 16, 10)), lambda lr: T.adam(lr), digits, {"lr": [1e-3]}, steps=100,
                        eval_every=50)
-    assert 0.5 < r.max_update_over_lr.max() <= float(bounds.step_bound(0.9, 0.999))
+    assert 0.5 < r.max_update_over_lr.max() <= np.sqrt(370 / 7)
 
 
 def test_sharpness_of_a_quadratic_is_its_largest_eigenvalue():

@@ -18,6 +18,9 @@ from adamdyn import vector_field as V
 from adamdyn.networks import adam_limits as L
 from adamdyn_book.ledger import networks_limits
 
+# JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
+pytestmark = pytest.mark.slow
+
 
 def test_minimiser_is_the_least_squares_solution():
     A, y, _ = L.regression_problem("skewed", n_images=10)
@@ -51,6 +54,9 @@ def test_skewed_zero_agrees_with_the_ergodic_field_and_leaves_the_minimiser():
 def test_step_size_is_the_library_schedule():
     n = np.arange(1, 50)
     np.testing.assert_allclose(L.step_size(n, 0.02, 30.0, 0.75), V.step_sizes(n, 0.02, 0.75, 30.0), rtol=1e-14)
+    # by hand: gamma_n = 0.02 (1 + n/30)^-0.75 is 0.02 at n = 0, 0.02 / 2^0.75 at n = 30, 0.02 / 4^0.75 = 0.02 / 2^1.5 at n = 90
+    np.testing.assert_allclose(L.step_size([0, 30, 90], 0.02, 30.0, 0.75), [0.02, 0.02 * 2**-0.75, 0.02 / 8**0.5],
+                               rtol=1e-14)
 
 
 @pytest.mark.parametrize("inside", [False, True])

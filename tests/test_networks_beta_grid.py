@@ -11,6 +11,9 @@ import adamdyn as ad
 from adamdyn import stability as S
 from adamdyn.networks import beta_grid as B
 
+# JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("b1, b2, eps", [(0.95, 0.5, 1e-8), (0.9, 0.999, 1e-8), (0.99, 0.3, 1e-3)])
 def test_silent_coordinate_matches_the_library_kernel(b1, b2, eps):

@@ -10,6 +10,9 @@ import jax  # noqa: E402  (after adamdyn.networks: float64)
 import jax.numpy as jnp  # noqa: E402
 from jax.flatten_util import ravel_pytree  # noqa: E402
 
+# JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
+pytestmark = pytest.mark.slow
+
 
 def test_threshold_symbolic_equals_the_hand_value():
     _, crit = eos.threshold_symbolic()

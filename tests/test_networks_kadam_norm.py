@@ -16,6 +16,9 @@ from adamdyn.networks import transforms as T
 import jax  # noqa: E402  (after adamdyn.networks: CPU and float64)
 import jax.numpy as jnp  # noqa: E402
 
+# JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("lr, wd", [(0.01, 0.1), (0.05, 0.5), (0.003, 1.0)])
 def test_two_adam_on_the_sphere_is_the_k_adam_chapters_2adam(lr, wd):

@@ -7,6 +7,9 @@ from adamdyn.networks import models, saddles
 
 import jax  # noqa: E402  (after adamdyn.networks: float64)
 
+# JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
+pytestmark = pytest.mark.slow
+
 
 def plain_balanced_gd(s, a0, lr, depth):
     """Gradient descent on one aligned mode of a balanced depth-L product (a plain loop): first step at s/2."""

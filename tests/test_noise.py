@@ -4,7 +4,6 @@ Monte Carlo tolerances are in standard errors (estimated from the samples); 4.5 
 check and for the maximum over ~40 correlated checks (two-sided normal tail ~7e-6 each).
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,11 +14,9 @@ from hypothesis import strategies as st
 import adamdyn as ad
 from adamdyn import noise as N
 from adamdyn_book.ledger import Claim
-from adamdyn_book.rerun import execute_chapter, glued
 from adamdyn_book.ledger import kaiser_s3
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
-CHAPTER = ROOT / "chapters/noise.md"
 b1, b2, T = N.beta1, N.beta2, N.T
 
 
@@ -120,6 +117,7 @@ def test_bad_input():
         N.monte_carlo_moments(T_values=(0, 5))
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = {r.id: r for r in kaiser_s3.claims()}
     assert all(isinstance(r, Claim) and r.section == "3" for r in rows.values())
@@ -227,11 +225,11 @@ def test_reddi_counterexample_against_a_plain_loop():
 
 
 @pytest.fixture(scope="module")
-def g():
-    return glued(execute_chapter(CHAPTER))
+def g(book_glue):
+    return book_glue("noise")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(g):
     assert abs(g["no_var_limit_ratio"] - 1 / 19) < 1e-12
     assert abs(g["no_ess"] - 19) < 1e-9
@@ -266,8 +264,8 @@ def test_chapter_numbers(g):
 
 @pytest.mark.chapter
 def test_changed_parameter_moves_limit_as_theory_says():
-    g2 = glued(execute_chapter(CHAPTER, {"beta1": 0.5, "n_paths": 4000, "quad_paths": 300, "snr_paths": 500,
-                                         "curvature_steps": 20000}))
+    g2 = rerun_glue("noise", {"beta1": 0.5, "n_paths": 4000, "quad_paths": 300, "snr_paths": 500,
+                              "curvature_steps": 20000})
     assert abs(g2["no_var_limit_ratio"] - 1 / 3) < 1e-12          # (1 - 0.5)/(1 + 0.5)
     assert abs(g2["no_lag_steps"] - 1) < 1e-9
     assert g2["no_max_z"] < 4.5

@@ -8,7 +8,6 @@ Tolerances and where they come from:
   [0.9, 1.1] (the local slopes approach 1 from below as s shrinks).
 """
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,8 +18,8 @@ import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn import ode as O
 from adamdyn_book.ledger import belotto_gazeau
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
 QUARTIC = L.quartic()
 THETA0 = np.array([0.5, -2.5])
 QUAD = L.quadratic([0.5, 2.0])
@@ -46,9 +45,18 @@ def test_conditions_are_vectorized_and_named():
 
 def test_eventual_lyapunov_condition_is_the_posters():
     lyap = O.lyapunov_derivative()
-    poster = (3 + O.beta2 - 4 * O.beta1) / (4 * (1 - O.beta1))
-    assert sp.simplify(lyap["adam_c_inf"] - poster) == 0
-    assert O.lyapunov_condition_expr(uniform=False) == sp.StrictLessThan(4 * O.beta1, O.beta2 + 3)
+    # the derived limit tau -> oo, by hand: 1 - (1 - beta2) / (4 (1 - beta1)) = (3 + beta2 - 4 beta1) / (4 (1 - beta1))
+    by_hand = 1 - (1 - O.beta2) / (4 * (1 - O.beta1))
+    assert sp.simplify(lyap["adam_c_inf"] - by_hand) == 0
+    # the stated condition holds exactly where that derived limit is positive (exact rationals on a grid,
+    # the boundary 3 + beta2 = 4 beta1 included: (4/5, 1/5), (17/20, 2/5), (9/10, 3/5), (19/20, 4/5) lie on it)
+    cond = O.lyapunov_condition_expr(uniform=False)
+    grid = [sp.Rational(k, 20) for k in range(1, 20)]
+    for x1 in grid:
+        for x2 in grid:
+            at = {O.beta1: x1, O.beta2: x2}
+            assert bool(cond.subs(at)) == bool(lyap["adam_c_inf"].subs(at) > 0)
+    assert not bool(cond.subs({O.beta1: sp.Rational(4, 5), O.beta2: sp.Rational(1, 5)}))   # 3.2 > 3.2 is false
     # hand values of c(inf) = 1 - (1 - beta2) / (4 (1 - beta1)) (not the code's own inequality):
     # (0.9, 0.999): 1 - 0.001/0.4 = 0.9975; (0.9, 0.5): 1 - 0.5/0.4 = -0.25; (0.5, 0.1): 1 - 0.9/2 = 0.55
     for (b1, b2), c in [((0.9, 0.999), 0.9975), ((0.9, 0.5), -0.25), ((0.5, 0.1), 0.55)]:
@@ -113,6 +121,7 @@ def test_general_lyapunov_derivative_matches_finite_differences():
     np.testing.assert_allclose(fd, exact, rtol=1e-5)
 
 
+@pytest.mark.slow
 @settings(max_examples=12, deadline=None)
 @given(st.floats(0.5, 0.99), st.floats(0.5, 0.999))
 def test_lyapunov_nonincreasing_inside_region(b1, b2):
@@ -279,13 +288,11 @@ def test_bad_inputs_raise_valueerror():
 # ---------------------------------------------------------------- the chapter
 
 @pytest.fixture(scope="module")
-def chapter_glue():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/ode.md"))
+def chapter_glue(book_glue):
+    return book_glue("ode")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_euler_and_kingma(chapter_glue):
     g = chapter_glue
     assert g["eu_gap_shift"] < 1e-12 and g["eu_gap_poster"] > 1e-5
@@ -293,7 +300,7 @@ def test_chapter_euler_and_kingma(chapter_glue):
     assert g["kb_f_inside"] > g["kb_f_outside"]
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_convergence_and_pole(chapter_glue):
     g = chapter_glue
     assert 0.9 <= g["conv_order"] <= 1.1 and 0.9 <= g["conv_order_lam"] <= 1.1
@@ -301,7 +308,7 @@ def test_chapter_convergence_and_pole(chapter_glue):
     assert g["pole_decay_s"] == pytest.approx(g["pole_kappa_s"], abs=1e-3)
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_theorem(chapter_glue):
     g = chapter_glue
     assert g["lyap_cinf_minus_poster"] == 0 or g["lyap_cinf_minus_poster"] == "0"
@@ -313,7 +320,7 @@ def test_chapter_theorem(chapter_glue):
     assert g["p3_factor_slope"] == pytest.approx(-1.0, abs=1e-9) and g["p3_plateau_slope"] > 0
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_figures(chapter_glue):
     g = chapter_glue
     assert g["f2_gd_1000"] < g["f2_adam_1000"] and g["f2_overtake"] > 1000
@@ -325,9 +332,7 @@ def test_chapter_figures(chapter_glue):
 def test_chapter_rerun_small_beta1_leaves_uniform_region():
     """Theory: at beta1 = 0.3 the pole margin c(0) is negative (outside the uniform region), while
     the poster's condition still holds; the Euler identity and the order do not depend on beta."""
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    g = glued(execute_chapter(ROOT / "chapters/ode.md", parameters={"beta1": 0.3}))
+    g = rerun_glue("ode", {"beta1": 0.3})
     assert g["lyap_c0"] == pytest.approx(float(O.lyapunov_margin(0.3, 0.999, 0.0)), rel=1e-9)
     assert g["lyap_c0"] < 0
     assert g["eu_gap_shift"] < 1e-12 and 0.9 <= g["conv_order"] <= 1.1
@@ -363,6 +368,7 @@ def test_conclusion_verdict_vocabulary():
         O.conclusion_verdict([])
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = {c.id: c for c in belotto_gazeau.claims()}
     assert rows["BG-euler-identity"].status == "verified" and rows["BG-euler-recovers"].status == "corrected"
@@ -370,7 +376,7 @@ def test_claims_rows():
     assert rows["BG-fig1"].status == "untestable"
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_conclusions(chapter_glue):
     g = chapter_glue
     assert g["cv_interior"] is True and g["cv_n_cases"] == 8

@@ -17,6 +17,7 @@ from adamdyn import landscapes as L
 from adamdyn import symbolic as S
 from adamdyn_book.ledger import STATUSES, Claim
 from adamdyn_book.ledger import kaiser_s2
+from conftest import rerun_glue
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=50, deadline=None)
@@ -104,6 +105,7 @@ def test_argument_checks():
         S.eq4_path(L.smooth_valley().grad, [np.nan, 0.0], 3)
 
 
+@pytest.mark.slow
 def test_claims_rows():
     rows = kaiser_s2.claims()
     assert all(isinstance(r, Claim) and r.status in STATUSES for r in rows)
@@ -122,13 +124,11 @@ def test_claims_rows():
 # ---------------------------------------------------------------- the chapter
 
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters" / "preliminaries.md"))
+def chapter(book_glue):
+    return book_glue("preliminaries")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_glued_numbers(chapter):
     g = chapter
     assert g["pre_exact_a"] == 3916 and g["pre_exact_b"] == 6213   # scanned by hand at the defaults
@@ -161,9 +161,7 @@ def test_chapter_glued_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_with_other_beta2_moves_as_theory_says():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    g = glued(execute_chapter(ROOT / "chapters" / "preliminaries.md", {"beta2": 0.99}))
+    g = rerun_glue("preliminaries", {"beta2": 0.99})
 
     def first_negligible(tol, b1=0.9, b2=0.99, horizon=20_000):   # a scan written here, not the library's
         last_bad = 0

@@ -1,18 +1,35 @@
 """Section 5 (saddle): escape times, Proposition 3, ablation, and the chapter's glued numbers."""
 
 import math
-from pathlib import Path
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adamdyn as ad
 from adamdyn import saddle as S
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
-PROP1 = lambda b1, b2: np.sqrt(b2) * (1 - b1) / np.sqrt((1 - b2) * (b2 - b1**2))
+#: Kaiser's Proposition 1 bound at the defaults (0.9, 0.999), by hand: 0.1^2 * 0.999 / (0.001 * 0.189) = 370/7
+PROP1_DEFAULT = np.sqrt(370 / 7)
+
+
+def _brute_force_sup(b1, b2, T=400):
+    """Largest long-run Adam step (eps = 0, no bias correction) over geometric histories g_{T-i} = r^-i.
+
+    A scan over r with the sums m_T, v_T done term by term, not the library's closed forms; Cauchy-Schwarz
+    says the maximiser over all histories is of this form (r = beta2 / beta1), so the scan reaches the sup.
+    """
+    i = np.arange(T)
+    best = 0.0
+    for r in np.linspace(1.0001, 1.5, 5001):
+        g = r ** -i.astype(float)
+        m = (1 - b1) * np.sum(b1**i * g)
+        v = (1 - b2) * np.sum(b2**i * g * g)
+        best = max(best, m / np.sqrt(v))
+    return best
 
 
 # ------------------------------------------------------------------ escape times
@@ -34,7 +51,7 @@ def test_four_optimizers_escape_times_and_bounds():
     esc = dict(zip(tr.names, tr.exit_step))
     assert esc["SGD"] == S.sgd_escape_time(S.START[0])
     # Adam moves each coordinate by at most the Prop. 1 bound (~7.3 lr) per step, and starts at distance ~1
-    min_steps = (S.RADIUS - np.hypot(*S.START)) / (np.sqrt(2) * PROP1(0.9, 0.999) * 1e-3)
+    min_steps = (S.RADIUS - np.hypot(*S.START)) / (np.sqrt(2) * PROP1_DEFAULT * 1e-3)
     assert esc["Adam"] > min_steps
     assert esc["Adam"] == _plain_escape(1e-3, 0.9, 0.999, True) and esc["RMSProp"] == _plain_escape(1e-3, 0.0, 0.99, False)
     assert esc["AdaGrad"] > 100 * esc["Adam"]
@@ -117,10 +134,15 @@ def test_single_impulse_formula_matches_update_rule(b1, b2, age):
     assert num == pytest.approx(formula, rel=1e-10, abs=1e-300)
 
 
-def test_single_impulse_symbolic_equals_numeric():
+def test_single_impulse_symbolic_and_numeric_by_hand():
+    # by hand at (0.9, 0.999): age 0 gives 0.1 / sqrt(0.001) = sqrt(10); each year of age multiplies the
+    # update by 0.9 / sqrt(0.999), so age 2 gives sqrt(10) * 0.81 / 0.999 = sqrt(10) * 30/37
     expr, k = S.single_impulse_symbolic()
-    val = float(expr.subs({S._b1: 0.9, S._b2: 0.999, k: 7}))
-    assert val == pytest.approx(S.single_impulse_ratio(0.9, 0.999, 7)[0], rel=1e-14)
+    at = {S._b1: sp.Rational(9, 10), S._b2: sp.Rational(999, 1000)}
+    assert sp.simplify(expr.subs({**at, k: 0}) - sp.sqrt(10)) == 0
+    assert sp.simplify(expr.subs({**at, k: 2}) - sp.sqrt(10) * sp.Rational(30, 37)) == 0
+    np.testing.assert_allclose(S.single_impulse_ratio(0.9, 0.999, [0, 2]), [np.sqrt(10), np.sqrt(10) * 30 / 37],
+                               rtol=1e-14)
 
 
 def test_single_impulse_with_bias_correction_scales_by_correction_factor():
@@ -130,6 +152,7 @@ def test_single_impulse_with_bias_correction_scales_by_correction_factor():
     assert with_bc / without == pytest.approx(np.sqrt(1 - 0.999**T) / (1 - 0.9**T), rel=1e-12)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("r", [1.001, 1.05, 0.999 / 0.9, 1.3])
 def test_geometric_ratio_closed_form_vs_long_history(r):
     T = 12_000   # truncation: (beta2/r^2)^T <= (0.999/1.001^2)^T < 1e-12
@@ -142,7 +165,9 @@ def test_geometric_ratio_closed_form_vs_long_history(r):
 def test_geometric_ratio_max_is_prop1_bound():
     rr = np.linspace(1.0001, 1.5, 20001)
     vals = S.geometric_history_ratio(0.9, 0.999, rr)
-    assert vals.max() == pytest.approx(PROP1(0.9, 0.999), rel=1e-6)
+    assert vals.max() == pytest.approx(PROP1_DEFAULT, rel=1e-6)
+    # a second route: the same maximisation with the sums done term by term (no closed form)
+    assert _brute_force_sup(0.9, 0.999) == pytest.approx(PROP1_DEFAULT, rel=1e-6)
     assert rr[vals.argmax()] == pytest.approx(0.999 / 0.9, abs=1e-4)
 
 
@@ -165,21 +190,19 @@ def test_bad_inputs_name_the_parameter():
 
 # ------------------------------------------------------------------- chapter
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/saddle.md"))
+def chapter(book_glue):
+    return book_glue("saddle")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["sad_esc_SGD"] == g["sad_sgd_exact"] == S.sgd_escape_time(1e-3)
     assert g["sad_scan_sgd_match"] is True
     assert g["sad_p3_maxerr"] < 1e-12
     assert g["sad_geo_zero"] is True
-    assert g["sad_geo_extremal"] == pytest.approx(PROP1(0.9, 0.999), rel=1e-9)
-    assert g["sad_p3_recent"] == pytest.approx(0.1 / np.sqrt(0.001), rel=1e-12)
+    assert g["sad_geo_extremal"] == pytest.approx(PROP1_DEFAULT, rel=1e-9)
+    assert g["sad_p3_recent"] == pytest.approx(np.sqrt(10), rel=1e-12)        # 0.1 / sqrt(0.001), by hand
     assert g["sad_rev_bad"] == 0
     assert g["sad_esc_Adam"] == _plain_escape(1e-3, 0.9, 0.999, True) < g["sad_esc_RMSProp"] < g["sad_esc_SGD"]
     assert g["sad_n_adam_fastest"] == 2 and g["sad_n_readings"] == 6 and g["sad_lr_monotone"] is True
@@ -190,9 +213,6 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_rerun_with_other_offset_moves_only_sgd():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    g = glued(execute_chapter(ROOT / "chapters/saddle.md", {"delta": 1e-6,
-                                                            "lr_grid": [1e-4, 1e-1, 4]}))
+    g = rerun_glue("saddle", {"delta": 1e-6, "lr_grid": [1e-4, 1e-1, 4]})
     assert g["sad_esc_SGD"] == S.sgd_escape_time(1e-6)      # ln(R/delta)/eta: longer for a smaller offset
     assert g["sad_esc_Adam"] == _plain_escape(1e-3, 0.9, 0.999, True, x0=(1e-6, 1.0))   # Adam barely cares

@@ -1,6 +1,5 @@
 """Section 6 (valleys): counts, periods, the corrected Proposition 4, underflow, and the chapter's glued numbers."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,12 +12,12 @@ import math
 import adamdyn as ad
 from adamdyn import valley_counts as VC
 from adamdyn import valleys as V
-
-ROOT = Path(__file__).resolve().parents[1]
+from conftest import rerun_glue
 
 
 @pytest.fixture(scope="module")
 def long():
+    """The paper-scale runs (10^6 steps per optimizer); the tests that use them are marked slow."""
     return {k: V.long_runs(V.valley(k)) for k in ("smooth", "sharp")}
 
 
@@ -31,6 +30,7 @@ def test_long_run_pieces_equal_one_uninterrupted_run():
     assert np.array_equal(pieces.path, whole.path) and pieces.hit_step[0] == whole.hit_step[0]
 
 
+@pytest.mark.slow
 def test_sgd_closed_forms_at_paper_scale(long):
     sm, sh = long["smooth"], long["sharp"]
     assert sm.state.x[0, 1] == pytest.approx((1 - 2e-6) ** 10**6, rel=1e-9)   # y_t = (1 - 2b lr)^t
@@ -38,12 +38,14 @@ def test_sgd_closed_forms_at_paper_scale(long):
     assert sm.hit_step[0] == -1 and sh.hit_step[0] == -1
 
 
+@pytest.mark.slow
 def test_sharp_valley_adam_count_closed_form(long):
     # constant gradient sign => bias-corrected m/sqrt(v) = g/|g| exactly; each y step is lr*b/(b+eps)
     pred = (1.0 - V.TOL) / (1e-3 * 1e-4 / (1e-4 + 1e-8))
     assert abs(long["sharp"].hit_step[3] - pred) <= 2
 
 
+@pytest.mark.slow
 def test_adagrad_sharp_arrival_closed_form(long):
     assert long["sharp"].hit_step[1] == V.adagrad_diagonal_arrival(1.0)
     # and the continuum estimate 2 lr sqrt(t) + lr zeta(1/2) = 1 - tol/sqrt(2)
@@ -111,6 +113,7 @@ def study():
     return VC.count_study()
 
 
+@pytest.mark.slow
 def test_joint_match_three_of_four_checked_by_plain_loop(study):
     # the best joint match: 3 of the 4 printed counts at once, bias-corrected Adam and RMSProp decay 0.999
     assert study.window_match.best == 3 and study.coarse_match.best == 3
@@ -125,6 +128,7 @@ def test_joint_match_three_of_four_checked_by_plain_loop(study):
                       ("sharp", "RMSProp"): True}
 
 
+@pytest.mark.slow
 def test_3113_never_with_an_rmsprop_count(study):
     sc = study.coarse
     for a in VC.ADAM_READINGS:
@@ -171,6 +175,7 @@ def test_gradient_flow_path_symmetry_and_endpoints():
     assert np.allclose(q, V.gradient_flow_path("smooth", (0.5, 2.0)) * [-1, 1])
 
 
+@pytest.mark.slow
 def test_sgd_stays_on_the_gradient_flow(long):
     # SGD is the flow's Euler scheme: on the sharp valley it bounces at most lr across the kink;
     # on the smooth one its discretisation error stays below lr
@@ -188,6 +193,7 @@ def test_detect_period_on_constructed_sequences():
     assert V.detect_period(np.random.default_rng(0).normal(size=500)) == 0
 
 
+@pytest.mark.slow
 def test_long_run_periods_and_amplitudes(long):
     sm, sh = long["smooth"], long["sharp"]
     s_adam = V.tail_summary(sh.tail_path[:, 3, 0])
@@ -205,6 +211,7 @@ def test_long_run_periods_and_amplitudes(long):
     assert 3 * V.two_cycle_amplitude() < b["max_abs"] < 1e-3
 
 
+@pytest.mark.slow
 def test_adam_smooth_sqrt_v_hovers_at_the_critical_value(long):
     run = long["smooth"]
     v = V.second_moment_along(run, V.valley("smooth"), 3, 0.999)
@@ -280,6 +287,7 @@ def test_square_wave_ladder():
 
 
 # ------------------------------------------------------------------ subnormals
+@pytest.mark.slow
 def test_sgd_underflow_stall_from_rounding_rule(long):
     x = long["smooth"].state.x[0, 0]
     assert V.subnormal_count([x]) == 1
@@ -313,13 +321,11 @@ def test_bad_inputs_name_the_parameter():
 
 # ------------------------------------------------------------------- chapter
 @pytest.fixture(scope="module")
-def chapter():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/valleys.md"))
+def chapter(book_glue):
+    return book_glue("valleys")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_numbers(chapter):
     g = chapter
     assert g["val_period_sharp_Adam"] == 12 and g["val_alt_period"] == 2
@@ -349,12 +355,9 @@ def test_chapter_numbers(chapter):
 
 @pytest.mark.chapter
 def test_chapter_rerun_other_start_moves_sharp_count(chapter):
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    g = glued(execute_chapter(ROOT / "chapters/valleys.md",
-                              {"start_x": 0.5, "start_y": 0.5, "rmsprop_beta2": 0.99, "adam_reading": "bias-corrected",
+    g = rerun_glue("valleys", {"start_x": 0.5, "start_y": 0.5, "rmsprop_beta2": 0.99, "adam_reading": "bias-corrected",
                                "scan_coarse": [0.5, 1.5, 0.5], "scan_window": [[0.8, 0.92, 0.06], [0.89, 0.91, 0.02]],
-                               "period_side": 3}))
+                               "period_side": 3})
     # sharp valley, Adam: (s - tol) / (lr b/(b+eps)) steps, i.e. about half of the run from (1, 1)
     assert abs(g["val_hit_sharp_Adam"] - (0.5 - 1e-3) * 1.0001 / 1e-3) <= 2
     assert g["val_hit_sharp_Adam"] < chapter["val_hit_sharp_Adam"]

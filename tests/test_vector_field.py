@@ -1,6 +1,5 @@
 """Tests of adamdyn.vector_field and the Adam-vector-field chapter."""
 
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +8,8 @@ from hypothesis import example, given, settings, strategies as st
 import adamdyn as ad
 from adamdyn import vector_field as V
 from adamdyn_book.ledger import dereich_jentzen_kassing
+from conftest import rerun_glue
 
-ROOT = Path(__file__).resolve().parents[1]
 X_ASYM, P_ASYM = np.array([-1.0, 9.0]), np.array([0.9, 0.1])
 
 
@@ -59,6 +58,7 @@ def test_sign_limit_beta_zero():
     np.testing.assert_allclose(s.value, -(0.9 * np.sign(th + 1) + 0.1 * np.sign(th - 9)), atol=1e-7)
 
 
+@pytest.mark.slow
 def test_two_methods_agree_within_errors():
     th = np.linspace(-0.5, 0.5, 5)
     for b1, b2 in [(0.9, 0.99), (0.5, 0.9)]:
@@ -99,7 +99,12 @@ def test_truncation_bound_closed_form():
     K = V.truncation_length(0.9, 0.99, 1e-10)
     assert 0.99**K <= 1e-10 < 0.99 ** (K - 1)
     R = V.cauchy_schwarz_ratio(0.9, 0.99, 10**5)
-    np.testing.assert_allclose(R, 0.1 / np.sqrt(0.01 * (1 - 0.81 / 0.99)), rtol=1e-10)
+    # by hand: R^2 = 0.1^2 / (0.01 (1 - 0.81/0.99)) = 1 / (1 - 9/11) = 11/2
+    np.testing.assert_allclose(R, np.sqrt(11 / 2), rtol=1e-10)
+    # and the finite sum term by term, a_k^2 / b_k = (1 - b1)^2 b1^2k / ((1 - b2) b2^k), for a short K
+    k = np.arange(7)
+    np.testing.assert_allclose(V.cauchy_schwarz_ratio(0.9, 0.99, 7), np.sqrt(np.sum(0.01 * 0.81**k / (0.01 * 0.99**k))),
+                               rtol=1e-12)
 
 
 def test_bad_input():
@@ -190,6 +195,7 @@ def test_eps_field_scales_with_rho_over_sqrt_eps_and_is_gradient_descent_near_th
     assert np.all(rate < 0)
 
 
+@pytest.mark.slow
 def test_symmetry_gaps_decide_by_symmetry():
     # the asymmetric law has mean 0 and third moment 0 (by hand: -0.3 - 0.5 + 0.8, -2.7 - 0.5 + 3.2)
     x, p = np.array([-3.0, -1.0, 2.0]), np.array([0.1, 0.5, 0.4])
@@ -205,6 +211,7 @@ def test_symmetry_gaps_decide_by_symmetry():
     assert V.symmetry_verdict(rows) == "verified"
 
 
+@pytest.mark.slow
 def test_claims_rows_are_well_formed():
     rows = dereich_jentzen_kassing.claims()
     assert {c.id for c in rows} == {"DJK-pseudo-trajectory", "DJK-limit-zero", "DJK-overparametrised", "DDJW-symmetry"}
@@ -214,21 +221,20 @@ def test_claims_rows_are_well_formed():
 # --- the chapter -------------------------------------------------------------
 
 @pytest.fixture(scope="module")
-def g():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    return glued(execute_chapter(ROOT / "chapters/vector_field.md"))
+def g(book_glue):
+    return book_glue("vector_field")
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_two_methods_agree(g):
     assert g["vf_series_err"] < 1e-5 and g["vf_erg_err"] > 1e-4
     assert g["vf_max_z"] < 4.0                        # within the error estimates
     assert abs(g["vf_rep_zero"] - g["vf_zero"]) < g["vf_rep_zero_half"] + g["vf_zero_band"]
-    assert abs(g["vf_R"] - g["vf_R_sympy"]) < 1e-12   # library and sympy's closed form
+    assert abs(g["vf_R"] - g["vf_R_sympy"]) < 1e-12   # the sum term by term and sympy's closed form
+    assert abs(g["vf_R"] - np.sqrt(11 / 2)) < 1e-9     # by hand at (0.9, 0.99): R^2 = 1 / (1 - 9/11)
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_adam_converges_to_field_zero_not_minimizer(g):
     assert g["vf_diverged"] == 0
     assert g["vf_final_to_zero"] < 1.0                # inside the 95% band of the zero
@@ -236,13 +242,13 @@ def test_chapter_adam_converges_to_field_zero_not_minimizer(g):
     assert g["vf_zero"] < g["vf_mean_x"] - 0.02       # skewness kappa < 0 pushes the zero left
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_symmetric_control(g):
     assert abs(g["vf_sym_zero"]) < 1e-8               # symmetry: h(0) = 0 exactly
     assert abs(g["vf_sym_mean"] - g["vf_sym_zero"]) < g["vf_sym_half"]
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_second_order_gap(g):
     # c kappa / (2 sigma^2) with kappa = -72, sigma^2 = 9 at the minimizer
     assert g["vf_kappa"] == pytest.approx(-72.0, abs=1e-9)
@@ -252,14 +258,14 @@ def test_chapter_second_order_gap(g):
     assert g["vf_adam_vs_field"] < 1.5    # Adam's mean within ~1.5 half-widths of the zero on the whole grid
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_pseudo_trajectory(g):
     assert g["vf_pt_small"] < g["vf_pt_big"] / 3
     assert 0.2 < g["vf_pt_slope"] < 0.8
     assert g["vf_moving_last"] < g["vf_moving_first"]
 
 
-@pytest.mark.chapter
+@pytest.mark.book
 def test_chapter_overparametrised(g):
     assert g["vf_op_fmax"] < 1e-6                     # global minimum value is 0
     assert g["vf_scale_inv"] < 1e-8                   # eps = 0: h constant along rays
@@ -282,10 +288,7 @@ def g_default_gap_bound():
 
 @pytest.mark.chapter
 def test_chapter_rerun_smaller_beta2_widens_gap():
-    from adamdyn_book.rerun import execute_chapter, glued
-
-    h = glued(execute_chapter(ROOT / "chapters/vector_field.md",
-                              dict(beta2=0.9, steps=400000, runs=16, op_steps=100000, pt_gammas=[0.1, 0.01])))
+    h = rerun_glue("vector_field", dict(beta2=0.9, steps=400000, runs=16, op_steps=100000, pt_gammas=[0.1, 0.01]))
     c = V.delta_method_coefficient(0.9, 0.9)
     assert h["vf_pred_gap"] == pytest.approx(-4 * c, rel=1e-12)
     # the gap widens with c; the second-order prediction is only first order in c,
