@@ -30,6 +30,8 @@ from __future__ import annotations
 
 import numba
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from .update_rule import (
     ADAPTIVE, B1, B2, BIAS1, BIAS2, C1, C2, EPS, EPS_INSIDE, LR, WD,
@@ -48,7 +50,7 @@ BLOCK_COORDINATES = 512
 
 # ---------------------------------------------------------------- gradients of the built-in landscapes
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _gradient(kind, p, x, g):
     """Gradient of built-in landscape ``kind`` (see adamdyn.landscapes) at one point ``x``."""
     D = x.shape[0]
@@ -74,7 +76,7 @@ def _gradient(kind, p, x, g):
         g[1] = u - w
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _gradient_block(kind, p, X, G):
     """The same gradients for a block held coordinate-major, ``X[i, b]`` (runs inner)."""
     D, B = X.shape
@@ -108,7 +110,7 @@ def _gradient_block(kind, p, X, G):
 
 # ---------------------------------------------------------------- one run, one step (trajectory, user_step)
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _step_run(H, r, x, m, v, g, pw, t, target, center, watch, marks, limit, xn, mn, vn):
     """Advance run ``r`` by one step with gradient ``g``, unless it has diverged."""
     if marks[DIVERGED_AT, r] >= 0:
@@ -149,7 +151,7 @@ def _step_run(H, r, x, m, v, g, pw, t, target, center, watch, marks, limit, xn, 
             marks[EXIT, r] = t
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def trajectory(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
     """Runs one after another, steps inner; records every ``record_every``-th iterate into ``path[1:]``."""
     R, D = x.shape
@@ -172,7 +174,7 @@ def trajectory(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, 
                 k += 1
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def user_step(H, x, m, v, g, pw, t, target, center, watch, marks, limit):
     """One step ``t`` of every run given the gradients ``g`` (shape of ``x``), for user landscapes."""
     R, D = x.shape
@@ -185,19 +187,75 @@ def user_step(H, x, m, v, g, pw, t, target, center, watch, marks, limit):
 
 # ---------------------------------------------------------------- blocked sweep
 
-@numba.njit(cache=True)
+def _flag(f, b):
+    """Run ``b``'s flag: ``f[b]`` for a per-run array, ``f`` itself for one flag for all runs."""
+
+
+@overload(_flag, jit_options={"cache": True})
+def _flag_impl(f, b):
+    if isinstance(f, types.Array):
+        return lambda f, b: f[b]
+    return lambda f, b: f
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _update_uniform(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside, adaptive, den1, den2, limit):
+    """:func:`_update_mixed` for a block whose runs share ``inside`` and ``adaptive``: each combination is a
+    call with constant flags, which the compiler folds, so only one denominator is computed."""
+    if adaptive and not inside:
+        _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, False, True, den1, den2, limit)
+    elif adaptive:
+        _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, True, True, den1, den2, limit)
+    else:
+        _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, False, False, den1, den2, limit)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside, adaptive, den1, den2, limit):
+    """The block's new state into ``Xn, Mn, Vn`` and ``ok[b]``: is run ``b``'s new state within ``limit``?
+
+    ``inside`` and ``adaptive`` are per-run arrays or one bool for the whole block.
+    """
+    D, B = X.shape
+    for b in range(B):
+        ok[b] = True
+    for i in range(D):
+        for b in range(B):
+            xi, mi, vi, _ = coordinate_update(X[i, b], M[i, b], V[i, b], G[i, b], lr[b], b1[b], c1[b], b2[b], c2[b],
+                                              eps[b], wd[b], _flag(inside, b), _flag(adaptive, b), den1[b], den2[b])
+            Xn[i, b] = xi
+            Mn[i, b] = mi
+            Vn[i, b] = vi
+            ok[b] = ok[b] & (abs(xi) <= limit) & (abs(mi) <= limit) & (vi <= limit)
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _first_within(X, point, radius2, inside, live, step, marks_row):
+    """Mark ``step`` for live, unmarked runs whose squared distance to ``point`` is within (or beyond) ``radius2``."""
+    D, B = X.shape
+    acc = np.zeros(B)
+    for i in range(D):
+        for b in range(B):
+            acc[b] += (X[i, b] - point[i]) ** 2
+    for b in range(B):
+        hit = acc[b] <= radius2 if inside else acc[b] > radius2
+        if live[b] and marks_row[b] < 0 and hit:
+            marks_row[b] = step
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks,
                  limit, r0, r1):
-    """Advance runs ``r0:r1`` by ``steps`` steps, the state held coordinate-major in the block."""
+    """Advance runs ``r0:r1`` by ``steps`` steps, the state held coordinate-major in the block.
+
+    Two buffers per state array: a step writes the new state beside the old one,
+    frozen (diverged) runs copy their old state across, and the buffers swap.
+    """
     D = x.shape[1]
     B = r1 - r0
-    X = np.empty((D, B))
-    M = np.empty((D, B))
-    V = np.empty((D, B))
+    X, M, V = np.empty((D, B)), np.empty((D, B)), np.empty((D, B))
+    Xn, Mn, Vn = np.empty((D, B)), np.empty((D, B)), np.empty((D, B))
     G = np.empty((D, B))
-    Xn = np.empty((D, B))
-    Mn = np.empty((D, B))
-    Vn = np.empty((D, B))
     for i in range(D):
         for b in range(B):
             X[i, b] = x[r0 + b, i]
@@ -207,14 +265,14 @@ def _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target
     b2, c2, eps = H[B2, r0:r1].copy(), H[C2, r0:r1].copy(), H[EPS, r0:r1].copy()
     wd, inside, adaptive = H[WD, r0:r1].copy(), H[EPS_INSIDE, r0:r1].copy(), H[ADAPTIVE, r0:r1].copy()
     bias1, bias2 = H[BIAS1, r0:r1].copy(), H[BIAS2, r0:r1].copy()
+    uniform = inside.min() == inside.max() and adaptive.min() == adaptive.max()
     p1, p2 = pw[0, r0:r1].copy(), pw[1, r0:r1].copy()
     hit, exit_ = marks[HIT, r0:r1].copy(), marks[EXIT, r0:r1].copy()
     div = marks[DIVERGED_AT, r0:r1].copy()
     live = div < 0
+    n_frozen = B - live.sum()
     ok = np.empty(B, dtype=np.bool_)
-    den1 = np.empty(B)
-    den2 = np.empty(B)
-    acc = np.empty(B)
+    den1, den2 = np.empty(B), np.empty(B)
     has_target, tol2 = watch[HAS_TARGET] != 0.0, watch[TOL] * watch[TOL]
     has_center, radius2 = watch[HAS_CENTER] != 0.0, watch[RADIUS] * watch[RADIUS]
     k = 1
@@ -228,41 +286,31 @@ def _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target
             p2[b] = advance_power(p2[b], b2[b]) if live[b] else p2[b]
             den1[b] = bias_denominator(p1[b], bias1[b])
             den2[b] = bias_denominator(p2[b], bias2[b])
-            ok[b] = True
-        for i in range(D):
-            for b in range(B):
-                xi, mi, vi, _ = coordinate_update(X[i, b], M[i, b], V[i, b], G[i, b], lr[b], b1[b], c1[b],
-                                                  b2[b], c2[b], eps[b], wd[b], inside[b], adaptive[b],
-                                                  den1[b], den2[b])
-                Xn[i, b] = xi
-                Mn[i, b] = mi
-                Vn[i, b] = vi
-                ok[b] = ok[b] and (abs(xi) <= limit and abs(mi) <= limit and vi <= limit)
+        if uniform:
+            _update_uniform(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside[0], adaptive[0],
+                            den1, den2, limit)
+        else:
+            _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside, adaptive,
+                          den1, den2, limit)
         for b in range(B):
             if live[b] and not ok[b]:
                 live[b] = False
                 div[b] = t
-        for i in range(D):
-            for b in range(B):
-                X[i, b] = Xn[i, b] if live[b] else X[i, b]
-                M[i, b] = Mn[i, b] if live[b] else M[i, b]
-                V[i, b] = Vn[i, b] if live[b] else V[i, b]
+                n_frozen += 1
+        if n_frozen > 0:
+            for i in range(D):
+                for b in range(B):
+                    if not live[b]:
+                        Xn[i, b] = X[i, b]
+                        Mn[i, b] = M[i, b]
+                        Vn[i, b] = V[i, b]
+        X, Xn = Xn, X
+        M, Mn = Mn, M
+        V, Vn = Vn, V
         if has_target:
-            acc[:] = 0.0
-            for i in range(D):
-                for b in range(B):
-                    acc[b] += (X[i, b] - target[i]) ** 2
-            for b in range(B):
-                if live[b] and hit[b] < 0 and acc[b] <= tol2:
-                    hit[b] = t
+            _first_within(X, target, tol2, True, live, t, hit)
         if has_center:
-            acc[:] = 0.0
-            for i in range(D):
-                for b in range(B):
-                    acc[b] += (X[i, b] - center[i]) ** 2
-            for b in range(B):
-                if live[b] and exit_[b] < 0 and acc[b] > radius2:
-                    exit_[b] = t
+            _first_within(X, center, radius2, False, live, t, exit_)
         countdown -= 1
         if countdown == 0:
             countdown = record_every
@@ -282,7 +330,7 @@ def _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target
     marks[DIVERGED_AT, r0:r1] = div
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, error_model="numpy")
 def sweep(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
     """Blocked, parallel :func:`trajectory`: the same results, bit for bit, for many runs."""
     R, D = x.shape
@@ -296,7 +344,7 @@ def sweep(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, cente
 
 # ---------------------------------------------------------------- gradient histories
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def gradient_updates(H, G, x, out):
     r"""``out[t-1] = w_t - w_{t-1}`` (as :math:`-\eta\lambda w_{t-1} - \eta u_t`) for the gradient history ``G``.
 
@@ -324,7 +372,7 @@ def gradient_updates(H, G, x, out):
 
 # ---------------------------------------------------------------- the bare kernel (benchmark only)
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, r0, r1):
     D = x.shape[1]
     B = r1 - r0
@@ -357,7 +405,7 @@ def _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, r0, r1):
             v[r0 + b, i] = V[i, b]
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True, parallel=True, error_model="numpy")
 def bare_adam_sweep(x, m, v, coeffs, lr, b1, b2, eps, steps):
     """Bias-corrected Adam from the start on :math:`\\sum_i a_i w_i^2`, shared hyperparameters, no diagnostics.
 

@@ -66,56 +66,56 @@ LR, B1, C1, B2, C2, EPS, WD, EPS_INSIDE, BIAS1, BIAS2, ADAPTIVE = range(len(FIEL
 N_HYPER = len(FIELDS)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def first_moment(m, g, b1, c1):
     r""":math:`m_t = b_1 m_{t-1} + c_1 g_t` (Adam: :math:`c_1 = 1 - \beta_1`; momentum: :math:`c_1 = 1`)."""
     return b1 * m + c1 * g
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def second_moment(v, g, b2, c2):
     r""":math:`v_t = b_2 v_{t-1} + c_2 g_t^2`, evaluated as ``b2*v + (c2*g)*g``."""
     return b2 * v + c2 * g * g
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def advance_power(power, b):
     r"""One step of the running power: :math:`b^t = b^{t-1} \cdot b`."""
     return power * b
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def bias_denominator(power, corrected):
     r""":math:`1 - b^t` if bias correction is on (``corrected`` nonzero), else 1."""
     return 1.0 - power if corrected else 1.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def debias(moment, denominator):
     r"""The bias-corrected moment :math:`\hat m_t = m_t / (1 - b^t)`."""
     return moment / denominator
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def denominator(v_hat, eps, inside):
     r""":math:`\sqrt{\hat v_t + \epsilon}` if ``inside`` (the ODE papers' convention),
     else :math:`\sqrt{\hat v_t} + \epsilon` (Kingma & Ba's Algorithm 1)."""
     return np.sqrt(v_hat + eps) if inside else np.sqrt(v_hat) + eps
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def direction(m_hat, d):
     r"""The normalised step :math:`\hat m_t / d_t`; a zero denominator (all gradients zero so far) gives 0."""
     return m_hat / d if d > 0.0 else 0.0
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def decayed_step(w, lr, weight_decay, u):
     r"""Decoupled weight decay and the step: :math:`w_t = (1 - \eta\lambda) w_{t-1} - \eta u_t`."""
     return w * (1.0 - lr * weight_decay) - lr * u
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def coordinate_update(w, m, v, g, lr, b1, c1, b2, c2, eps, weight_decay, eps_inside, adaptive, den1, den2):
     r"""One coordinate's step of the generic update; returns :math:`(w_t, m_t, v_t, u_t)`.
 
