@@ -112,78 +112,110 @@ def _gradient_block(kind, p, X, G):
 # ---------------------------------------------------------------- one run, one step (trajectory, user_step)
 
 @numba.njit(cache=True, error_model="numpy")
-def _step_run(H, r, x, m, v, g, pw, t, target, center, watch, marks, limit, xn, mn, vn):
-    """Advance run ``r`` by one step with gradient ``g``, unless it has diverged."""
-    if marks[DIVERGED_AT, r] >= 0:
-        return
-    D = x.shape[1]
-    pw[0, r] = advance_power(pw[0, r], H[B1, r])
-    pw[1, r] = advance_power(pw[1, r], H[B2, r])
-    den1 = bias_denominator(pw[0, r], H[BIAS1, r])
-    den2 = bias_denominator(pw[1, r], H[BIAS2, r])
+def _step_one(h, x, m, v, g, pw, t, target, center, watch, mark, limit, xn, mn, vn):
+    """Advance one live run by step ``t`` with gradient ``g``; all arrays are the run's own (1-D).
+
+    ``h`` is the run's column of the packed hyperparameters, ``pw`` its two powers,
+    ``mark`` its [hit, exit, diverged-at] steps.
+    """
+    D = x.shape[0]
+    pw[0] = advance_power(pw[0], h[B1])
+    pw[1] = advance_power(pw[1], h[B2])
+    den1 = bias_denominator(pw[0], h[BIAS1])
+    den2 = bias_denominator(pw[1], h[BIAS2])
     ok = True
     for i in range(D):
-        xi, mi, vi, _ = coordinate_update(x[r, i], m[r, i], v[r, i], g[i], H[LR, r], H[B1, r], H[C1, r],
-                                          H[B2, r], H[C2, r], H[EPS, r], H[WD, r], H[EPS_INSIDE, r],
-                                          H[ADAPTIVE, r], den1, den2)
+        xi, mi, vi, _ = coordinate_update(x[i], m[i], v[i], g[i], h[LR], h[B1], h[C1], h[B2], h[C2], h[EPS],
+                                          h[WD], h[EPS_INSIDE], h[ADAPTIVE], den1, den2)
         if not (abs(xi) <= limit and abs(mi) <= limit and vi <= limit):
             ok = False
         xn[i] = xi
         mn[i] = mi
         vn[i] = vi
     if not ok:
-        marks[DIVERGED_AT, r] = t
+        mark[DIVERGED_AT] = t
         return
     for i in range(D):
-        x[r, i] = xn[i]
-        m[r, i] = mn[i]
-        v[r, i] = vn[i]
-    if watch[HAS_TARGET] and marks[HIT, r] < 0:
+        x[i] = xn[i]
+        m[i] = mn[i]
+        v[i] = vn[i]
+    if watch[HAS_TARGET] and mark[HIT] < 0:
         acc = 0.0
         for i in range(D):
-            acc += (x[r, i] - target[i]) ** 2
+            acc += (x[i] - target[i]) ** 2
         if acc <= watch[TOL] * watch[TOL]:
-            marks[HIT, r] = t
-    if watch[HAS_CENTER] and marks[EXIT, r] < 0:
+            mark[HIT] = t
+    if watch[HAS_CENTER] and mark[EXIT] < 0:
         acc = 0.0
         for i in range(D):
-            acc += (x[r, i] - center[i]) ** 2
+            acc += (x[i] - center[i]) ** 2
         if acc > watch[RADIUS] * watch[RADIUS]:
-            marks[EXIT, r] = t
+            mark[EXIT] = t
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _load_run(H, x, m, v, pw, marks, r, h, xr, mr, vr, pr, mark):
+    for j in range(H.shape[0]):
+        h[j] = H[j, r]
+    for i in range(x.shape[1]):
+        xr[i] = x[r, i]
+        mr[i] = m[r, i]
+        vr[i] = v[r, i]
+    pr[0], pr[1] = pw[0, r], pw[1, r]
+    for j in range(3):
+        mark[j] = marks[j, r]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _store_run(x, m, v, pw, marks, r, xr, mr, vr, pr, mark):
+    for i in range(x.shape[1]):
+        x[r, i] = xr[i]
+        m[r, i] = mr[i]
+        v[r, i] = vr[i]
+    pw[0, r], pw[1, r] = pr[0], pr[1]
+    for j in range(3):
+        marks[j, r] = mark[j]
 
 
 @numba.njit(cache=True, error_model="numpy")
 def trajectory(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
     """Runs one after another, steps inner; records every ``record_every``-th iterate into ``path[1:]``."""
     R, D = x.shape
-    g = np.empty(D)
-    xn = np.empty(D)
-    mn = np.empty(D)
-    vn = np.empty(D)
+    h, pr, mark = np.empty(H.shape[0]), np.empty(2), np.empty(3, dtype=np.int64)
+    xr, mr, vr, g = np.empty(D), np.empty(D), np.empty(D), np.empty(D)
+    xn, mn, vn = np.empty(D), np.empty(D), np.empty(D)
     for r in range(R):
+        _load_run(H, x, m, v, pw, marks, r, h, xr, mr, vr, pr, mark)
         k = 1
         countdown = record_every
         for s in range(1, steps + 1):
-            if marks[DIVERGED_AT, r] < 0:
-                _gradient(kind, lp, x[r], g)
-                _step_run(H, r, x, m, v, g, pw, t0 + s, target, center, watch, marks, limit, xn, mn, vn)
+            if mark[DIVERGED_AT] < 0:
+                _gradient(kind, lp, xr, g)
+                _step_one(h, xr, mr, vr, g, pr, t0 + s, target, center, watch, mark, limit, xn, mn, vn)
             countdown -= 1
             if countdown == 0:
                 countdown = record_every
                 for i in range(D):
-                    path[k, r, i] = x[r, i]
+                    path[k, r, i] = xr[i]
                 k += 1
+        _store_run(x, m, v, pw, marks, r, xr, mr, vr, pr, mark)
 
 
 @numba.njit(cache=True, error_model="numpy")
 def user_step(H, x, m, v, g, pw, t, target, center, watch, marks, limit):
     """One step ``t`` of every run given the gradients ``g`` (shape of ``x``), for user landscapes."""
     R, D = x.shape
-    xn = np.empty(D)
-    mn = np.empty(D)
-    vn = np.empty(D)
+    h, pr, mark = np.empty(H.shape[0]), np.empty(2), np.empty(3, dtype=np.int64)
+    xr, mr, vr, gr = np.empty(D), np.empty(D), np.empty(D), np.empty(D)
+    xn, mn, vn = np.empty(D), np.empty(D), np.empty(D)
     for r in range(R):
-        _step_run(H, r, x, m, v, g[r], pw, t, target, center, watch, marks, limit, xn, mn, vn)
+        if marks[DIVERGED_AT, r] >= 0:
+            continue
+        _load_run(H, x, m, v, pw, marks, r, h, xr, mr, vr, pr, mark)
+        for i in range(D):
+            gr[i] = g[r, i]
+        _step_one(h, xr, mr, vr, gr, pr, t, target, center, watch, mark, limit, xn, mn, vn)
+        _store_run(x, m, v, pw, marks, r, xr, mr, vr, pr, mark)
 
 
 # ---------------------------------------------------------------- blocked sweep
@@ -282,7 +314,7 @@ def _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target
         t = t0 + s
         _gradient_block(kind, lp, X, G)
         for b in range(B):
-            # frozen runs keep their powers (as in _step_run)
+            # frozen runs keep their powers (as in _step_one)
             p1[b] = advance_power(p1[b], b1[b]) if live[b] else p1[b]
             p2[b] = advance_power(p2[b], b2[b]) if live[b] else p2[b]
             den1[b] = bias_denominator(p1[b], bias1[b])
