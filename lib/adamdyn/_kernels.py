@@ -7,7 +7,8 @@ else, in the same order, so that all of them give the same bits:
   into blocks of about ``BLOCK_COORDINATES`` coordinates, a block's state is
   held transposed (coordinate-major, so that the inner loop runs over runs
   with unit stride and vectorizes), steps are the outer loop and the block the
-  inner one; blocks run in parallel on all of numba's threads.
+  inner one; blocks run in parallel on numba's thread count (Python threads, the
+  compiled code releasing the GIL).
 - :func:`trajectory`: a few runs, one after another (steps inner); the
   fastest layout for a single long trajectory.
 - :func:`user_step`: one step of all runs given their gradients, for
@@ -27,6 +28,8 @@ radii at the indices ``HAS_TARGET``, ``TOL``, ``HAS_CENTER``, ``RADIUS``).
 """
 
 from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
@@ -363,16 +366,44 @@ def _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target
     marks[DIVERGED_AT, r0:r1] = div
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
-def sweep(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
-    """Blocked, parallel :func:`trajectory`: the same results, bit for bit, for many runs."""
-    R, D = x.shape
-    B = max(1, BLOCK_COORDINATES // D)
-    nblocks = (R + B - 1) // B
-    for j in numba.prange(nblocks):
-        r0 = j * B
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit,
+                r0, r1):
+    """The blocks of runs ``r0:r1``, one after another (one thread's share of :func:`sweep`)."""
+    B = _block_runs(x.shape[1])
+    for b0 in range(r0, r1, B):
         _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks,
-                     limit, r0, min(R, r0 + B))
+                     limit, b0, min(r1, b0 + B))
+
+
+def sweep(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
+    """Blocked :func:`trajectory`, the blocks shared among numba's threads: the same results, bit for bit."""
+    _in_parallel(_sweep_runs, (kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch,
+                               marks, limit), x.shape[0], x.shape[1])
+
+
+@numba.njit(cache=True)
+def _block_runs(D):
+    return max(1, BLOCK_COORDINATES // D)
+
+
+def _in_parallel(kernel, args, R, D):
+    """Call ``kernel(*args, r0, r1)`` on contiguous shares of whole blocks, one per thread.
+
+    The kernels release the GIL (``nogil``) and write disjoint rows, so Python threads
+    run them in parallel; ``numba.set_num_threads`` sets their number.  (numba's own
+    ``parallel=True`` would do the same but costs about half a minute of extra compilation.)
+    """
+    B = _block_runs(D)
+    nblocks = -(-R // B)
+    n = max(1, min(numba.get_num_threads(), nblocks))
+    if n == 1:
+        kernel(*args, 0, R)
+        return
+    edges = [min(R, (nblocks * j // n) * B) for j in range(n + 1)]
+    with ThreadPoolExecutor(n) as pool:
+        for f in [pool.submit(kernel, *args, edges[j], edges[j + 1]) for j in range(n)]:
+            f.result()
 
 
 # ---------------------------------------------------------------- gradient histories
@@ -438,16 +469,18 @@ def _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, r0, r1):
             v[r0 + b, i] = V[i, b]
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _bare_runs(x, m, v, a2, lr, b1, b2, eps, steps, r0, r1):
+    B = _block_runs(x.shape[1])
+    for b0 in range(r0, r1, B):
+        _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, b0, min(r1, b0 + B))
+
+
 def bare_adam_sweep(x, m, v, coeffs, lr, b1, b2, eps, steps):
     """Bias-corrected Adam from the start on :math:`\\sum_i a_i w_i^2`, shared hyperparameters, no diagnostics.
 
-    Benchmark only: no divergence check, no hit or exit steps, no recording.
+    Benchmark only: no divergence check, no hit or exit steps, no recording; blocked
+    and shared among threads as :func:`sweep`.
     """
-    R, D = x.shape
-    a2 = 2.0 * coeffs
-    B = max(1, BLOCK_COORDINATES // D)
-    nblocks = (R + B - 1) // B
-    for j in numba.prange(nblocks):
-        r0 = j * B
-        _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, r0, min(R, r0 + B))
+    _in_parallel(_bare_runs, (x, m, v, 2.0 * np.asarray(coeffs, dtype=np.float64), lr, b1, b2, eps, steps),
+                 x.shape[0], x.shape[1])
