@@ -73,9 +73,9 @@ def _gradient(kind, p, x, g):
             else:
                 g[i] = 0.0
     else:
-        # cubes by pow, as NumPy evaluates landscapes.quartic().grad, so both paths give the same bits
-        u = 4.0 * (x[0] + x[1]) ** 3.0
-        w = 2.0 * (0.5 * x[0] - 0.5 * x[1]) ** 3.0
+        # cubes as products (numba's integer power); NumPy's ``** 3`` in landscapes.quartic().grad calls pow
+        u = 4.0 * (x[0] + x[1]) ** 3
+        w = 2.0 * (0.5 * x[0] - 0.5 * x[1]) ** 3
         g[0] = u + w
         g[1] = u - w
 
@@ -106,8 +106,8 @@ def _gradient_block(kind, p, X, G):
                     G[i, b] = 0.0
     else:
         for b in range(B):
-            u = 4.0 * (X[0, b] + X[1, b]) ** 3.0
-            w = 2.0 * (0.5 * X[0, b] - 0.5 * X[1, b]) ** 3.0
+            u = 4.0 * (X[0, b] + X[1, b]) ** 3
+            w = 2.0 * (0.5 * X[0, b] - 0.5 * X[1, b]) ** 3
             G[0, b] = u + w
             G[1, b] = u - w
 
