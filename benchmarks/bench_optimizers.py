@@ -149,7 +149,7 @@ def main(argv=None):
 
     single, batched, bare = single_steps / times[0], elems / times[1], elems / times[2]
     print(f"adamdyn {ad.__version__}: numba {numba.__version__}, {numba.get_num_threads()} thread(s) "
-          f"(layer {numba.threading_layer()}); machine: {os.cpu_count()} cores, "
+          f"(blocks shared by Python threads over nogil kernels); machine: {os.cpu_count()} cores, "
           f"1-min load average {os.getloadavg()[0]:.1f}; best of {repeats}, sides alternating")
     print(f"  batched sweep {runs:.0e} runs x 2 dims x {batch_steps:.0e} steps (adamdyn.run): "
           f"{batched:.3g} element-steps/s")
