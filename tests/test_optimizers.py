@@ -6,6 +6,7 @@ closed forms are asserted to 1e-12 relative for T <= 10^4; "bitwise" means
 the same floating-point operations in the same order.
 """
 
+import math
 import tracemalloc
 import warnings
 
@@ -171,18 +172,48 @@ BUILTINS = {
 }
 
 
+def _quartic_grad_by_products(X):
+    # quartic().grad with its cubes written as products, the arithmetic of the compiled gradient
+    # (NumPy's ``** 3`` calls pow, whose last bit can differ from two multiplications)
+    X = np.asarray(X, dtype=float)
+    s, d = X[..., 0] + X[..., 1], X[..., 0] / 2 - X[..., 1] / 2
+    u, w = 4 * (s * s * s), 2 * (d * d * d)
+    return np.stack([u + w, u - w], axis=-1)
+
+
+def _user_copy(land):
+    grad = _quartic_grad_by_products if land.kind == L.KIND_QUARTIC else land.grad
+    return L.from_function(land.value, grad, dim=land.dim)
+
+
 @pytest.mark.parametrize("name", list(BUILTINS))
-def test_compiled_kernel_equals_numpy_path(name):
+def test_compiled_kernel_equals_user_landscape_path_bitwise(name):
+    # the same update rule (adamdyn.update_rule) on both paths and the same gradient arithmetic:
+    # every bit agrees, state and events included
     land, x0 = BUILTINS[name]
     opt = _all_optimizers()
-    user = L.from_function(land.value, land.grad, dim=land.dim)
-    kw = dict(x0=x0, steps=400, target=np.zeros(len(x0)), tol=0.05, center=np.zeros(len(x0)), radius=1.5)
+    user = _user_copy(land)
+    kw = dict(x0=x0, steps=400, record_every=3, target=np.zeros(len(x0)), tol=0.05,
+              center=np.zeros(len(x0)), radius=1.5)
     a, b = ad.run(opt, land, **kw), ad.run(opt, user, **kw)
-    scale = max(1.0, np.abs(a.path).max())
-    assert np.abs(a.path - b.path).max() <= 1e-12 * scale
-    np.testing.assert_array_equal(a.hit_step, b.hit_step)
-    np.testing.assert_array_equal(a.exit_step, b.exit_step)
-    np.testing.assert_array_equal(a.diverged, b.diverged)
+    np.testing.assert_array_equal(a.path, b.path)
+    for f in ("x", "m", "v", "pow1", "pow2"):
+        np.testing.assert_array_equal(getattr(a.state, f), getattr(b.state, f))
+    for f in ("hit_step", "exit_step", "diverged", "diverged_step"):
+        np.testing.assert_array_equal(getattr(a, f), getattr(b, f))
+
+
+def test_quartic_and_its_user_copy_never_separate():
+    # Before the update rule was shared, the compiled path took b^t as a running product and the NumPy
+    # path as a power, and Adam on quartic() and on its user copy parted within tens of steps; now they
+    # agree bitwise over 20000 steps, with and without bias correction.
+    q = L.quartic()
+    user = _user_copy(q)
+    opt = ad.combine(ad.adam(lr=1e-2), ad.adam(lr=1e-3, eps_inside=True), ad.adam(lr=1e-2, bias_correction=False))
+    a = ad.run(opt, q, [0.6, -0.2], 20_000, record_every=100)
+    b = ad.run(opt, user, [0.6, -0.2], 20_000, record_every=100)
+    np.testing.assert_array_equal(a.path, b.path)
+    assert np.abs(a.path[-1] - a.path[0]).min() > 1e-3  # the runs did move
 
 
 def test_batched_runs_equal_separate_runs_bitwise():
@@ -316,16 +347,73 @@ def test_state_continuation_equals_one_long_run_bitwise(numpy_path):
 
 # ---------------------------------------------------------------- updates_from_gradients
 
-def test_updates_from_gradients_equals_run_on_linear_landscape():
-    c = np.array([0.3, -2.0])
+def _reference_updates(name, lr, grads, w0=0.0, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0,
+                       bias_correction=True, eps_inside=False):
+    """INDEPENDENT REFERENCE for tests only: one coordinate, plain Python floats, powers by ``**``.
+
+    Written from the textbook statements (Kingma & Ba's Algorithm 1; torch's SGD-momentum, AdaGrad and
+    RMSprop pages; Loshchilov & Hutter's AdamW), not from adamdyn.update_rule.  Returns w_t - w_{t-1}.
+    """
+    w, m, v, out = w0, 0.0, 0.0, []
+    for t, g in enumerate(grads, start=1):
+        if name == "sgd":
+            step = lr * g
+        elif name == "momentum":
+            m = b1 * m + g
+            step = lr * m
+        elif name == "adagrad":
+            v = v + g * g
+            step = lr * g / (math.sqrt(v) + eps)
+        elif name == "rmsprop":
+            v = b2 * v + (1 - b2) * g * g
+            step = lr * g / (math.sqrt(v) + eps)
+        else:  # adam / adamw
+            m = b1 * m + (1 - b1) * g
+            v = b2 * v + (1 - b2) * g * g
+            mh, vh = (m / (1 - b1**t), v / (1 - b2**t)) if bias_correction else (m, v)
+            d = math.sqrt(vh + eps) if eps_inside else math.sqrt(vh) + eps
+            step = lr * weight_decay * w + lr * mh / d
+        out.append(-step)
+        w = w - step
+    return np.array(out)
+
+
+REFERENCE_CASES = [
+    (ad.sgd(lr=0.1), dict(name="sgd", lr=0.1)),
+    (ad.momentum(lr=0.05, beta=0.8), dict(name="momentum", lr=0.05, b1=0.8)),
+    (ad.adagrad(lr=0.1, eps=1e-10), dict(name="adagrad", lr=0.1, eps=1e-10)),
+    (ad.rmsprop(lr=1e-2, beta2=0.9, eps=1e-8), dict(name="rmsprop", lr=1e-2, b2=0.9, eps=1e-8)),
+    (ad.adam(lr=1e-2), dict(name="adam", lr=1e-2)),
+    (ad.adam(lr=1e-2, beta1=0.5, beta2=0.7, eps=1e-3, bias_correction=False),
+     dict(name="adam", lr=1e-2, b1=0.5, b2=0.7, eps=1e-3, bias_correction=False)),
+    (ad.adam(lr=1e-2, eps=1e-4, eps_inside=True), dict(name="adam", lr=1e-2, eps=1e-4, eps_inside=True)),
+    (ad.adamw(lr=1e-2, weight_decay=0.3), dict(name="adam", lr=1e-2, weight_decay=0.3)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(REFERENCE_CASES)))
+def test_run_and_updates_from_gradients_match_the_independent_reference(k):
+    # a linear landscape w -> c . w has the constant gradient c, so its updates are known without
+    # running the library; the reference above computes them coordinate by coordinate
+    opt, ref = REFERENCE_CASES[k]
+    c, w0, T = np.array([0.3, -2.0]), np.array([1.5, -0.5]), 300
     linear = L.from_function(lambda X: np.asarray(X) @ c, lambda X: np.broadcast_to(c, np.shape(X)).copy(), dim=2)
-    opt = _all_optimizers()
-    T = 500
-    tr = ad.run(opt, linear, x0=[0.0, 0.0], steps=T)
-    G = np.broadcast_to(c, (T, len(opt), 2))
-    u = ad.updates_from_gradients(opt, G)
-    # AdamW's decay acts on w; updates_from_gradients starts from w_0 = 0 as this run does
-    np.testing.assert_allclose(np.diff(tr.path, axis=0), u, rtol=0, atol=1e-13 * np.abs(tr.path).max())
+    tr = ad.run(opt, linear, x0=w0, steps=T)
+    u = ad.updates_from_gradients(opt, np.broadcast_to(c, (T, 1, 2)), x0=w0)
+    expect = np.stack([_reference_updates(grads=[ci] * T, w0=wi, **ref) for ci, wi in zip(c, w0)], axis=-1)
+    scale = np.abs(expect).max()
+    np.testing.assert_allclose(np.diff(tr.path[:, 0], axis=0), expect, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(u[:, 0], expect, rtol=0, atol=1e-12 * scale)
+
+
+def test_first_two_adam_steps_by_hand():
+    # g = 1 twice, lr = 0.1, b1 = 0.5, b2 = 0.75, eps = 0: m = 1/2, 3/4; v = 1/4, 7/16.
+    # Bias-corrected: m/(1-b1^t) = 1, 1 and v/(1-b2^t) = 1, 1, so both steps are -0.1.
+    # Uncorrected: -0.1 * (1/2)/(1/2) = -0.1, then -0.1 * (3/4)/sqrt(7/16) = -0.3/sqrt(7).
+    u = ad.updates_from_gradients(ad.adam(lr=0.1, beta1=0.5, beta2=0.75, eps=0.0), [1.0, 1.0])
+    np.testing.assert_array_equal(u, [-0.1, -0.1])
+    u = ad.updates_from_gradients(ad.adam(lr=0.1, beta1=0.5, beta2=0.75, eps=0.0, bias_correction=False), [1.0, 1.0])
+    np.testing.assert_allclose(u, [-0.1, -0.3 / np.sqrt(7.0)], rtol=1e-15)
 
 
 def test_updates_from_gradients_reproduce_a_run_from_its_gradient_history():
@@ -369,3 +457,76 @@ def test_benchmark_script_runs_at_small_size():
     out = bench.bench_adamdyn(single_steps=10_000, runs=100, batch_steps=10, repeats=1)
     assert out["path_bytes"] == 10_001 * 2 * 8 and out["times_bytes"] == 10_001 * 8
     assert out["single_steps_per_s"] > 0 and out["batched_elem_steps_per_s"] > 0
+
+
+# ---------------------------------------------------------------- the blocked kernel and the update rule's pieces
+
+def test_blocked_sweep_equals_one_run_at_a_time_bitwise_across_blocks_threads_and_events():
+    # more runs than one block (BLOCK_COORDINATES // 2 = 256 runs), blocks with one and with mixed epsilon
+    # placements, runs that diverge mid-way, targets, exits and a strided path: the parallel blocked sweep
+    # and the sequential kernel (one run per call) agree in every bit, whatever numba's thread count
+    import numba
+
+    from adamdyn import _kernels
+
+    rng = np.random.default_rng(5)
+    n = 700
+    lr = 10.0 ** rng.uniform(-3, 0.7, n)  # the largest rates diverge on the saddle's expanding side
+    opt = ad.combine(ad.adam(lr=lr[:300]), ad.adam(lr=lr[300:500], eps_inside=True, bias_correction=False),
+                     ad.sgd(lr=lr[500:600]), ad.momentum(lr=lr[600:650]), ad.adamw(lr=lr[650:], weight_decay=0.2))
+    x0 = rng.uniform(-1, 1, size=(n, 2))
+    kw = dict(record_every=7, target=[0, 0], tol=1e-2, center=[0, 0], radius=50.0)
+    assert n > 2 * (_kernels.BLOCK_COORDINATES // 2)
+    threads = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = ad.run(opt, L.saddle(), x0, 400, **kw)
+        numba.set_num_threads(threads)
+        many = ad.run(opt, L.saddle(), x0, 400, **kw)
+    finally:
+        numba.set_num_threads(threads)
+    assert 0 < many.diverged.sum() < n and (many.exit_step >= 0).sum() > many.diverged.sum()
+    np.testing.assert_array_equal(one.path, many.path)
+    for r in rng.choice(n, 40, replace=False):
+        single = ad.run(opt.take([r]), L.saddle(), x0[r], 400, **kw)
+        np.testing.assert_array_equal(single.path[:, 0], many.path[:, r])
+        for f in ("hit_step", "exit_step", "diverged_step"):
+            assert getattr(single, f)[0] == getattr(many, f)[r]
+        assert single.state.pow1[0] == many.state.pow1[r] and single.state.pow2[0] == many.state.pow2[r]
+
+
+def test_bare_benchmark_kernel_does_the_same_arithmetic_as_run():
+    from adamdyn import _kernels
+
+    x0 = np.random.default_rng(2).uniform(-1, 1, size=(600, 2))
+    tr = ad.run(ad.adam(lr=1e-3), L.smooth_valley(), x0, 300, record_every=300)
+    x, m, v = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
+    _kernels.bare_adam_sweep(x, m, v, np.array([1.0, 1e-3]), 1e-3, 0.9, 0.999, 1e-8, 300)
+    np.testing.assert_array_equal(x, tr.final)
+    np.testing.assert_array_equal(v, tr.state.v)
+
+
+def test_update_rule_pieces_by_hand():
+    from adamdyn import update_rule as U
+
+    assert U.first_moment(2.0, 4.0, 0.5, 0.25) == 2.0
+    assert U.second_moment(1.0, 2.0, 0.5, 0.25) == 1.5
+    assert U.bias_denominator(0.25, True) == 0.75 and U.bias_denominator(0.25, False) == 1.0
+    assert U.debias(3.0, 0.75) == 4.0
+    assert U.denominator(16.0, 9.0, True) == 5.0 and U.denominator(16.0, 9.0, False) == 13.0
+    assert U.direction(0.0, 0.0) == 0.0 and U.direction(3.0, 2.0) == 1.5
+    assert U.decayed_step(2.0, 0.5, 0.5, 1.0) == 1.0  # 2 (1 - 1/4) - 1/2
+    assert U.advance_power(0.5, 0.5) == 0.25
+    w, m, v, u = U.coordinate_update(1.0, 0.0, 0.0, 2.0, 0.1, 0.5, 0.5, 0.75, 0.25, 0.0, 0.0, False, True, 0.5, 0.25)
+    assert (m, v, u) == (1.0, 1.0, 1.0) and w == pytest.approx(0.9, abs=1e-16)
+    H = ad.combine(ad.sgd(0.1), ad.adam(0.2, eps_inside=True)).packed()
+    assert H.shape == (U.N_HYPER, 2) and H.flags.c_contiguous
+    assert H[U.LR].tolist() == [0.1, 0.2] and H[U.ADAPTIVE].tolist() == [0.0, 1.0]
+    assert H[U.EPS_INSIDE].tolist() == [0.0, 1.0] and H[U.BIAS1].tolist() == [0.0, 1.0]
+
+
+def test_tol_without_target_and_radius_without_center_are_refused():
+    with pytest.raises(ValueError, match="tol"):
+        ad.run(ad.adam(), L.smooth_valley(), [1.0, 1.0], 3, tol=0.1)
+    with pytest.raises(ValueError, match="radius"):
+        ad.run(ad.adam(), L.smooth_valley(), [1.0, 1.0], 3, radius=0.1)

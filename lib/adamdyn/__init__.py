@@ -5,7 +5,7 @@ chapters, or a chapter and a test, both need: optimizers, landscapes,
 symbolic derivations, continuous-time models and plotting helpers.
 """
 
-from . import landscapes
+from . import landscapes, update_rule
 from .optimizers import (
     Optimizer,
     State,
@@ -23,6 +23,7 @@ from .optimizers import (
 
 __all__ = [
     "landscapes",
+    "update_rule",
     "Optimizer",
     "State",
     "Trajectory",

@@ -30,7 +30,11 @@ gradient so far was zero) is taken as a zero step.
 
 Runs are independent rows of a ``(runs, dim)`` state, and every
 hyperparameter is a per-run vector, so that different optimizers and a whole
-hyperparameter grid advance together in one compiled call.
+hyperparameter grid advance together in one compiled call.  The update itself
+is written once, in :mod:`adamdyn.update_rule`; the compiled drivers that
+apply it (a blocked, parallel sweep over many runs, a sequential kernel for
+single trajectories, one step for user landscapes) are private, in
+``adamdyn._kernels``.
 
 References
 ----------
@@ -42,10 +46,12 @@ regularization", ICLR 2019 (AdamW).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
-import numba
 import numpy as np
 
+from . import _kernels as _K
+from . import update_rule as _rule
 from .landscapes import KIND_USER, Landscape
 from .validation import (
     as_param,
@@ -103,6 +109,10 @@ class Optimizer:
     def __len__(self) -> int:
         return len(self.names)
 
+    def packed(self) -> np.ndarray:
+        """The hyperparameters as one float64 array, shape ``(N_HYPER, runs)``; see :func:`adamdyn.update_rule.pack`."""
+        return _rule.pack(self)
+
     def take(self, index) -> "Optimizer":
         """The runs selected by ``index`` (an integer array or slice)."""
         idx = np.arange(len(self))[index]
@@ -113,7 +123,7 @@ class Optimizer:
         )
 
 
-_ARRAY_FIELDS = ("lr", "b1", "c1", "b2", "c2", "eps", "weight_decay", "eps_inside", "bias1", "bias2", "adaptive")
+_ARRAY_FIELDS = _rule.FIELDS
 
 
 def _make(name, lr, b1, c1, b2, c2, eps, weight_decay=0.0, eps_inside=False, bias1=False, bias2=False, adaptive=True):
@@ -240,8 +250,9 @@ class State:
     """Where a batch of runs stands: parameters, moments, and steps taken so far.
 
     ``pow1`` and ``pow2`` hold :math:`b_1^t` and :math:`b_2^t` per run as the
-    compiled kernel accumulates them (a running product, cheaper than a power
-    each step); if omitted they are recomputed as powers.
+    update rule accumulates them (a running product, one multiplication a step,
+    on every path); if omitted they are recomputed as powers.  A diverged run's
+    powers stay at its divergence step.
     """
 
     x: np.ndarray
@@ -290,117 +301,25 @@ class Trajectory:
         return self.state.x
 
 
-@numba.njit(cache=True)
-def _grad(kind, p, x, g):
-    D = x.shape[0]
-    if kind == 0:
-        for i in range(D):
-            g[i] = 2.0 * p[i] * x[i]
-    elif kind == 1:
-        for i in range(D):
-            xi = x[i]
-            g[i] = p[i] if xi > 0.0 else (-p[i] if xi < 0.0 else 0.0)
-    elif kind == 2:
-        e, c, pw = p[0], p[1], p[2]
-        for i in range(D):
-            d = e - x[i]
-            if d > 0.0:
-                g[i] = -c if pw == 1.0 else -c * d ** (pw - 1.0)
-            else:
-                g[i] = 0.0
-    else:
-        u = 4.0 * (x[0] + x[1]) ** 3
-        w = 2.0 * (0.5 * x[0] - 0.5 * x[1]) ** 3
-        g[0] = u + w
-        g[1] = u - w
+#: Below this many runs :func:`run` advances them one after another (the fastest
+#: layout for single trajectories); from it on, in parallel blocks.
+SWEEP_MIN_RUNS = 8
 
 
-@numba.njit(cache=True)
-def _kernel(kind, lp, x, m, v, pow1, pow2, t0, steps, lr, b1, c1, b2, c2, eps, wd, eps_inside, bias1, bias2,
-            adaptive, record_every, path, target, tol, has_target, center, radius, has_center,
-            hit, exit_, div, divstep, limit):
-    R, D = x.shape
-    g = np.empty(D)
-    xn = np.empty(D)
-    mn = np.empty(D)
-    vn = np.empty(D)
-    for r in range(R):
-        k = 1
-        countdown = record_every
-        p1 = pow1[r]
-        p2 = pow2[r]
-        for s in range(1, steps + 1):
-            if not div[r]:
-                t = t0 + s
-                _grad(kind, lp, x[r], g)
-                p1 *= b1[r]
-                p2 *= b2[r]
-                den1 = 1.0 - p1 if bias1[r] else 1.0
-                den2 = 1.0 - p2 if bias2[r] else 1.0
-                ok = True
-                for i in range(D):
-                    gi = g[i]
-                    mi = b1[r] * m[r, i] + c1[r] * gi
-                    vi = b2[r] * v[r, i] + c2[r] * gi * gi
-                    mh = mi / den1
-                    if adaptive[r]:
-                        vh = vi / den2
-                        d = np.sqrt(vh + eps[r]) if eps_inside[r] else np.sqrt(vh) + eps[r]
-                        u = mh / d if d > 0.0 else 0.0
-                    else:
-                        u = mh
-                    xi = x[r, i] * (1.0 - lr[r] * wd[r]) - lr[r] * u
-                    if not (abs(xi) <= limit and abs(mi) <= limit and vi <= limit):
-                        ok = False
-                    xn[i] = xi
-                    mn[i] = mi
-                    vn[i] = vi
-                if ok:
-                    for i in range(D):
-                        x[r, i] = xn[i]
-                        m[r, i] = mn[i]
-                        v[r, i] = vn[i]
-                    if has_target and hit[r] < 0:
-                        acc = 0.0
-                        for i in range(D):
-                            acc += (x[r, i] - target[i]) ** 2
-                        if acc <= tol * tol:
-                            hit[r] = t
-                    if has_center and exit_[r] < 0:
-                        acc = 0.0
-                        for i in range(D):
-                            acc += (x[r, i] - center[i]) ** 2
-                        if acc > radius * radius:
-                            exit_[r] = t
-                else:
-                    div[r] = True
-                    divstep[r] = t
-            countdown -= 1
-            if countdown == 0:
-                countdown = record_every
-                for i in range(D):
-                    path[k, r, i] = x[r, i]
-                k += 1
-        pow1[r] = p1
-        pow2[r] = p2
+class _Watch(NamedTuple):
+    """The events :func:`run` records: arrival within ``tol`` of ``target``, exit beyond ``radius`` of ``center``."""
 
+    target: np.ndarray
+    center: np.ndarray
+    switches: np.ndarray  # [has_target, tol, has_center, radius], indexed by _kernels.HAS_TARGET, ...
 
-def _step_numpy(opt: Optimizer, x, m, v, g, t):
-    """One generic update for all runs at once; returns new (x, m, v) and the update x_new - x."""
-    lr, wd = opt.lr[:, None], opt.weight_decay[:, None]
-    with np.errstate(all="ignore"):
-        mn = opt.b1[:, None] * m + opt.c1[:, None] * g
-        vn = opt.b2[:, None] * v + opt.c2[:, None] * g * g
-        den1 = np.where(opt.bias1, 1.0 - opt.b1**t, 1.0)[:, None]
-        den2 = np.where(opt.bias2, 1.0 - opt.b2**t, 1.0)[:, None]
-        mh, vh = mn / den1, vn / den2
-        eps = opt.eps[:, None]
-        d = np.where(opt.eps_inside[:, None], np.sqrt(vh + eps), np.sqrt(vh) + eps)
-        d = np.where(opt.adaptive[:, None], d, 1.0)
-        u = np.where(d > 0.0, mh / np.where(d > 0.0, d, 1.0), 0.0)
-        delta = -lr * wd * x - lr * u
-        xn = x * (1.0 - lr * wd) - lr * u
-    return xn, mn, vn, delta
+    @property
+    def has_target(self) -> bool:
+        return bool(self.switches[_K.HAS_TARGET])
+
+    @property
+    def has_center(self) -> bool:
+        return bool(self.switches[_K.HAS_CENTER])
 
 
 def _pair(opt: Optimizer, x0: np.ndarray, name: str = "x0"):
@@ -415,6 +334,91 @@ def _pair(opt: Optimizer, x0: np.ndarray, name: str = "x0"):
     raise ValueError(f"{name} has {R_x} runs but the optimizer has {R_opt}; they must match or one must be 1")
 
 
+def _fresh_start(optimizer: Optimizer, landscape: Landscape, x0):
+    """Runs paired with starting points, zero moments, step 0, powers b^0 = 1."""
+    x = check_points("x0", x0, landscape.dim)
+    optimizer, x = _pair(optimizer, x)
+    x = x.copy()
+    return optimizer, x, np.zeros_like(x), np.zeros_like(x), 0, np.ones((2, x.shape[0]))
+
+
+def _continued_start(optimizer: Optimizer, landscape: Landscape, state: State):
+    """The same from a previous run's final :class:`State` (powers recomputed as b^t if absent)."""
+    x = check_points("state.x", state.x, landscape.dim).copy()
+    optimizer, x = _pair(optimizer, x, "state.x")
+    for name, arr in (("state.m", state.m), ("state.v", state.v)):
+        if np.shape(arr) != x.shape:
+            raise ValueError(f"{name} must have the shape of state.x, {x.shape}, got {np.shape(arr)}")
+    m = np.array(state.m, dtype=np.float64)
+    v = np.array(state.v, dtype=np.float64)
+    t0 = check_int("state.t", state.t, 0)
+    pow1 = optimizer.b1**t0 if state.pow1 is None else np.array(state.pow1, dtype=np.float64)
+    pow2 = optimizer.b2**t0 if state.pow2 is None else np.array(state.pow2, dtype=np.float64)
+    if pow1.shape != (x.shape[0],) or pow2.shape != (x.shape[0],):
+        raise ValueError(f"state.pow1 and state.pow2 must have shape ({x.shape[0]},)")
+    return optimizer, x, m, v, t0, np.stack([pow1, pow2])
+
+
+def _watch(dim: int, target, tol, center, radius) -> _Watch:
+    """Check the optional target/tol and center/radius; absent events are switched off."""
+    switches = np.zeros(4)
+    if target is None:
+        if tol is not None:
+            raise ValueError("tol needs a target (the point to arrive at, with dim coordinates)")
+        target = np.zeros(dim)
+    else:
+        target = as_param("target", target)
+        if target.size != dim:
+            raise ValueError(f"target must have {dim} coordinates, got {target.size}")
+        switches[_K.HAS_TARGET] = 1.0
+        switches[_K.TOL] = float(check_nonnegative("tol", 0.0 if tol is None else tol)[0])
+    if center is None:
+        if radius is not None:
+            raise ValueError("radius needs a center (the point to leave, with dim coordinates)")
+        center = np.zeros(dim)
+    else:
+        center = as_param("center", center)
+        if center.size != dim:
+            raise ValueError(f"center must have {dim} coordinates, got {center.size}")
+        if radius is None:
+            raise ValueError("radius must be given with center (a distance > 0)")
+        switches[_K.HAS_CENTER] = 1.0
+        switches[_K.RADIUS] = float(check_positive("radius", radius)[0])
+    return _Watch(target, center, switches)
+
+
+def _initial_marks(x: np.ndarray, t0: int, watch: _Watch) -> np.ndarray:
+    """Rows HIT, EXIT, DIVERGED_AT of int64 step numbers, -1 for "not yet"; a start may already hit or exit."""
+    marks = np.full((3, x.shape[0]), -1, dtype=np.int64)
+    if watch.has_target:
+        marks[_K.HIT, np.linalg.norm(x - watch.target, axis=1) <= watch.switches[_K.TOL]] = t0
+    if watch.has_center:
+        marks[_K.EXIT, np.linalg.norm(x - watch.center, axis=1) > watch.switches[_K.RADIUS]] = t0
+    return marks
+
+
+def _advance_compiled(landscape, H, x, m, v, powers, t0, steps, record_every, path, watch, marks):
+    """Built-in landscapes: the whole run in one compiled call (few runs in sequence, many in parallel blocks)."""
+    kernel = _K.trajectory if x.shape[0] < SWEEP_MIN_RUNS else _K.sweep
+    kernel(landscape.kind, np.asarray(landscape.params, dtype=np.float64), H, x, m, v, powers, t0, steps,
+           record_every, path, watch.target, watch.center, watch.switches, marks, DIVERGENCE_LIMIT)
+
+
+def _advance_user(grad, H, x, m, v, powers, t0, steps, record_every, path, watch, marks):
+    """User landscapes: the gradient in Python, then the same compiled step as the kernels, once per step."""
+    k = 1
+    for s in range(1, steps + 1):
+        with np.errstate(all="ignore"):
+            g = np.array(grad(x), dtype=np.float64)  # a copy: the step writes x in place
+        if g.shape != x.shape:
+            raise ValueError(f"grad must return shape {x.shape}, got {g.shape}")
+        _K.user_step(H, x, m, v, g, powers, t0 + s, watch.target, watch.center, watch.switches, marks,
+                     DIVERGENCE_LIMIT)
+        if s % record_every == 0:
+            path[k] = x
+            k += 1
+
+
 def run(optimizer: Optimizer, landscape: Landscape, x0, steps: int, *, record_every: int = 1,
         target=None, tol: float | None = None, center=None, radius: float | None = None,
         state: State | None = None) -> Trajectory:
@@ -426,7 +430,8 @@ def run(optimizer: Optimizer, landscape: Landscape, x0, steps: int, *, record_ev
         One or several runs' hyperparameters (``len(optimizer)`` runs).
     landscape : Landscape
         Built-in landscapes run in a compiled kernel; user ones
-        (:func:`adamdyn.landscapes.from_function`) in vectorized NumPy.
+        (:func:`adamdyn.landscapes.from_function`) call their Python gradient
+        each step and then the same compiled update, so both give the same bits.
     x0 : array_like, shape (dim,) or (runs, dim)
         Starting points; broadcast against the optimizer's runs.
     steps : int
@@ -452,102 +457,23 @@ def run(optimizer: Optimizer, landscape: Landscape, x0, steps: int, *, record_ev
     steps = check_int("steps", steps, 0)
     record_every = check_int("record_every", record_every, 1)
     if state is None:
-        x = check_points("x0", x0, landscape.dim)
-        optimizer, x = _pair(optimizer, x)
-        x = x.copy()
-        m = np.zeros_like(x)
-        v = np.zeros_like(x)
-        t0 = 0
-        pow1, pow2 = np.ones(len(optimizer)), np.ones(len(optimizer))
+        optimizer, x, m, v, t0, powers = _fresh_start(optimizer, landscape, x0)
     else:
-        x = check_points("state.x", state.x, landscape.dim).copy()
-        optimizer, x = _pair(optimizer, x, "state.x")
-        for name, arr in (("state.m", state.m), ("state.v", state.v)):
-            if np.shape(arr) != x.shape:
-                raise ValueError(f"{name} must have the shape of state.x, {x.shape}, got {np.shape(arr)}")
-        m = np.array(state.m, dtype=np.float64)
-        v = np.array(state.v, dtype=np.float64)
-        t0 = check_int("state.t", state.t, 0)
-        pow1 = optimizer.b1**t0 if state.pow1 is None else np.array(state.pow1, dtype=np.float64)
-        pow2 = optimizer.b2**t0 if state.pow2 is None else np.array(state.pow2, dtype=np.float64)
-        if pow1.shape != (x.shape[0],) or pow2.shape != (x.shape[0],):
-            raise ValueError(f"state.pow1 and state.pow2 must have shape ({x.shape[0]},)")
-    R, D = x.shape
-
-    has_target = target is not None
-    if has_target:
-        target = as_param("target", target)
-        if target.size != D:
-            raise ValueError(f"target must have {D} coordinates, got {target.size}")
-        tol = float(check_nonnegative("tol", 0.0 if tol is None else tol)[0])
-    else:
-        target, tol = np.zeros(D), 0.0
-    has_center = center is not None
-    if has_center:
-        center = as_param("center", center)
-        if center.size != D:
-            raise ValueError(f"center must have {D} coordinates, got {center.size}")
-        if radius is None:
-            raise ValueError("radius must be given with center (a distance > 0)")
-        radius = float(check_positive("radius", radius)[0])
-    else:
-        center, radius = np.zeros(D), 0.0
-
+        optimizer, x, m, v, t0, powers = _continued_start(optimizer, landscape, state)
+    watch = _watch(x.shape[1], target, tol, center, radius)
     K = steps // record_every + 1
-    path = np.empty((K, R, D))
+    path = np.empty((K,) + x.shape)
     path[0] = x
     times = np.arange(K, dtype=np.int64) * record_every + t0
-    hit = np.full(R, -1, dtype=np.int64)
-    exit_ = np.full(R, -1, dtype=np.int64)
-    if has_target:
-        hit[np.linalg.norm(x - target, axis=1) <= tol] = t0
-    if has_center:
-        exit_[np.linalg.norm(x - center, axis=1) > radius] = t0
-    div = np.zeros(R, dtype=np.bool_)
-    divstep = np.full(R, -1, dtype=np.int64)
-
-    o = optimizer
+    marks = _initial_marks(x, t0, watch)
+    H = optimizer.packed()
     if landscape.kind != KIND_USER:
-        _kernel(landscape.kind, np.asarray(landscape.params, float), x, m, v, pow1, pow2, t0, steps,
-                o.lr, o.b1, o.c1, o.b2, o.c2, o.eps, o.weight_decay, o.eps_inside, o.bias1, o.bias2,
-                o.adaptive, record_every, path, target, tol, has_target, center, radius, has_center,
-                hit, exit_, div, divstep, DIVERGENCE_LIMIT)
+        _advance_compiled(landscape, H, x, m, v, powers, t0, steps, record_every, path, watch, marks)
     else:
-        _run_numpy(o, landscape.grad, x, m, v, t0, steps, record_every, path,
-                   target if has_target else None, tol, center if has_center else None, radius,
-                   hit, exit_, div, divstep)
-        pow1, pow2 = o.b1 ** (t0 + steps), o.b2 ** (t0 + steps)
-    return Trajectory(times, path, State(x, m, v, t0 + steps, pow1, pow2), hit, exit_, div, divstep, o.names)
-
-
-def _run_numpy(o, grad, x, m, v, t0, steps, record_every, path, target, tol, center, radius,
-               hit, exit_, div, divstep):
-    k = 1
-    for s in range(1, steps + 1):
-        t = t0 + s
-        live = ~div
-        with np.errstate(all="ignore"):
-            g = np.asarray(grad(x), dtype=float)
-            if g.shape != x.shape:
-                raise ValueError(f"grad must return shape {x.shape}, got {g.shape}")
-            xn, mn, vn, _ = _step_numpy(o, x, m, v, g, t)
-            bad = ~(np.all(np.abs(xn) <= DIVERGENCE_LIMIT, axis=1)
-                    & np.all(np.abs(mn) <= DIVERGENCE_LIMIT, axis=1)
-                    & np.all(vn <= DIVERGENCE_LIMIT, axis=1))
-        newly = live & bad
-        div[newly] = True
-        divstep[newly] = t
-        ok = live & ~bad
-        x[ok], m[ok], v[ok] = xn[ok], mn[ok], vn[ok]
-        if target is not None:
-            h = ok & (hit < 0) & (np.linalg.norm(x - target, axis=1) <= tol)
-            hit[h] = t
-        if center is not None:
-            e = ok & (exit_ < 0) & (np.linalg.norm(x - center, axis=1) > radius)
-            exit_[e] = t
-        if s % record_every == 0:
-            path[k] = x
-            k += 1
+        _advance_user(landscape.grad, H, x, m, v, powers, t0, steps, record_every, path, watch, marks)
+    diverged_step = marks[_K.DIVERGED_AT]
+    return Trajectory(times, path, State(x, m, v, t0 + steps, powers[0], powers[1]),
+                      marks[_K.HIT], marks[_K.EXIT], diverged_step >= 0, diverged_step, optimizer.names)
 
 
 def gradient_history(grads):
@@ -597,9 +523,6 @@ def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
         x = np.zeros((R, D))
     else:
         x = np.broadcast_to(check_points("x0", x0, D), (R, D)).copy()
-    m = np.zeros((R, D))
-    v = np.zeros((R, D))
     out = np.empty_like(G)
-    for t in range(1, T + 1):
-        x, m, v, out[t - 1] = _step_numpy(opt, x, m, v, G[t - 1], t)
+    _K.gradient_updates(opt.packed(), np.ascontiguousarray(G), x, out)
     return out.reshape(shape)
