@@ -52,6 +52,7 @@ from scipy import optimize
 from . import optimizers as _opt
 from . import landscapes as _L
 from .claims import Claim
+from .symbols import beta1, beta2
 from .validation import check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = [
@@ -66,7 +67,6 @@ __all__ = [
     "crossing_distances", "simulate_flat_map", "plateau_arrival", "claims",
 ]
 
-beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
 t = sp.Symbol("t", integer=True, positive=True)
 s = sp.Symbol("s", integer=True, nonnegative=True)
 i = sp.Symbol("i", integer=True, nonnegative=True)

@@ -37,7 +37,7 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from .bounds import beta1
+from .symbols import beta1
 from .validation import check_int, check_positive
 
 __all__ = ["stability_threshold_expr", "curvature_threshold", "curvature_scan", "reddi_counterexample"]

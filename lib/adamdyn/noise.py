@@ -50,7 +50,7 @@ __all__ = [
     "noise_free_phase", "ar1_check", "early_training_check", "claims",
 ]
 
-from .bounds import beta1, beta2  # one set of symbols for the book
+from .symbols import beta1, beta2
 
 beta1_sym = beta1
 

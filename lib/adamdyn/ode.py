@@ -68,6 +68,7 @@ import numpy as np
 import sympy as sp
 from scipy.integrate import solve_ivp
 
+from .symbols import beta1, beta2, eps as _eps
 from .validation import check_int, check_positive, check_nonnegative
 
 __all__ = [
@@ -114,7 +115,6 @@ ODE_RTOL = 1e-10
 #: Absolute tolerance used by :func:`solve` unless told otherwise.
 ODE_ATOL = 1e-12
 
-beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
 
 
 # --------------------------------------------------------------------------- conditions
@@ -238,7 +238,7 @@ def lyapunov_derivative():
     """
     t = sp.Symbol("t", positive=True)
     m, g, F = sp.symbols("m g f", real=True)
-    v, eps = sp.symbols("v varepsilon", positive=True)
+    v, eps = sp.Symbol("v", positive=True), _eps
     h, r, p, q = (sp.Function(n, positive=True)(t) for n in "hrpq")
     S = sp.Symbol("S", positive=True)          # S = sqrt(v + eps), dS/dv = 1/(2S)
     E = F + m**2 / (2 * h * S)

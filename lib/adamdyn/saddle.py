@@ -42,6 +42,7 @@ import sympy as sp
 from . import landscapes as L
 from . import optimizers as _opt
 from .claims import Claim
+from .symbols import beta1 as _b1, beta2 as _b2
 from .validation import check_beta, check_int, check_positive
 
 __all__ = [
@@ -61,7 +62,7 @@ RADIUS = 2.0
 #: The optimizers of Figure 2a, in the order of :func:`four_optimizers`.
 NAMES = ("SGD", "AdaGrad", "RMSProp", "Adam")
 
-_b1, _b2, _k = sp.symbols("beta_1 beta_2 k", positive=True)
+_k = sp.Symbol("k", positive=True)
 _r = sp.symbols("r", positive=True)
 _i = sp.symbols("i", integer=True, nonnegative=True)
 

@@ -55,6 +55,7 @@ from scipy.integrate import solve_ivp
 
 from . import bounds as _bounds
 from . import optimizers as _opt
+from .symbols import beta1, beta2, eta
 from .validation import as_param, check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = [
@@ -72,8 +73,7 @@ __all__ = [
     "claims",
 ]
 
-beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
-rate1, rate2, eta = sp.symbols("a b eta", positive=True)
+rate1, rate2 = sp.symbols("a b", positive=True)
 _i, _t = sp.symbols("i t", integer=True, nonnegative=True)
 _s, _tau = sp.symbols("s tau", positive=True)
 
