@@ -7,6 +7,7 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 import adamdyn as ad
+from adamdyn import bounds as B
 from adamdyn import vector_field as V
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +98,7 @@ def test_field_scale_invariance(c, th):
 def test_truncation_bound_closed_form():
     K = V.truncation_length(0.9, 0.99, 1e-10)
     assert 0.99**K <= 1e-10 < 0.99 ** (K - 1)
-    R = V.cauchy_schwarz_ratio(0.9, 0.99, 10**5)
+    R = B.finite_step_sup(0.9, 0.99, 10**5)
     np.testing.assert_allclose(R, 0.1 / np.sqrt(0.01 * (1 - 0.81 / 0.99)), rtol=1e-10)
 
 

@@ -36,7 +36,7 @@ import sympy as sp
 from . import landscapes as _L
 from . import optimizers as _opt
 from .symbols import beta2, eps
-from .validation import check_int, check_nonnegative, check_positive
+from .validation import check_int, check_positive
 
 __all__ = ["s", "k", "v0", "eps", "half_recovery_steps_expr", "half_recovery_steps", "final_step",
            "edge_steps", "near_flat_steps", "recovery_steps", "near_flat_check"]

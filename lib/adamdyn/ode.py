@@ -69,7 +69,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from .symbols import beta1, beta2, eps as _eps
-from .validation import check_int, check_positive, check_nonnegative
+from .validation import check_betas, check_int, check_positive, check_nonnegative
 
 __all__ = [
     "poster_condition",
@@ -119,15 +119,6 @@ ODE_ATOL = 1e-12
 
 # --------------------------------------------------------------------------- conditions
 
-def _betas(b1, b2):
-    b1 = np.asarray(b1, dtype=float)
-    b2 = np.asarray(b2, dtype=float)
-    for name, b in (("beta1", b1), ("beta2", b2)):
-        if not np.all(np.isfinite(b)) or np.any((b <= 0.0) | (b >= 1.0)):
-            raise ValueError(f"{name} must lie in the open interval (0, 1), got {b!r}")
-    return np.broadcast_arrays(b1, b2)
-
-
 def poster_condition(beta1, beta2):
     r"""The poster's hyperparameter condition of Theorem 1, :math:`3 + \beta_2 > 4\beta_1`.
 
@@ -141,7 +132,7 @@ def poster_condition(beta1, beta2):
     ndarray of bool
         True where :math:`3 + \beta_2 > 4\beta_1` (Belotto da Silva & Gazeau, Theorem 1).
     """
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2, positive=True)
     return 3.0 + b2 > 4.0 * b1
 
 
@@ -158,7 +149,7 @@ def lyapunov_margin(beta1, beta2, tau):
     (our derivation, see :func:`lyapunov_derivative`).  ``tau = np.inf`` gives the limit
     :math:`1 - (1-\beta_2)/(4(1-\beta_1))`; ``tau = 0`` the limit at the pole.
     """
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2, positive=True)
     tau = np.asarray(tau, dtype=float)
     if np.any(tau < 0) or np.any(np.isnan(tau)):
         raise ValueError(f"tau must be >= 0, got {tau!r}")
@@ -197,8 +188,8 @@ def lyapunov_condition(beta1, beta2, *, uniform=True):
     -------
     ndarray of bool
     """
-    b1, b2 = _betas(beta1, beta2)
-    eventual = 3.0 + b2 > 4.0 * b1
+    b1, b2 = check_betas(beta1, beta2, positive=True)
+    eventual = poster_condition(b1, b2)   # c(infinity) > 0 is the poster's condition itself
     if not uniform:
         return eventual
     x1, x2 = -np.log(b1), -np.log(b2)
@@ -374,7 +365,7 @@ def adam_coefficients(lam, alpha1, alpha2):
 
 def adam_alphas(beta1, beta2, s):
     r""":math:`\alpha_i = s/\ln(1/\beta_i)`, i.e. :math:`\beta_i = e^{-s/\alpha_i}` with :math:`\lambda = s`."""
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2, positive=True)
     s = float(check_positive("s", s)[0])
     return float(s / -np.log(b1)), float(s / -np.log(b2))
 
@@ -474,14 +465,14 @@ def solve_adam(grad, theta0, alpha1, alpha2, T, *, lam=0.0, eps=1e-8, t_eval=Non
 # --------------------------------------------------------------------------- discrete algorithms
 
 def _check_run(beta1, beta2, s, eps, steps):
-    b1, b2 = (float(b) for b in _betas(beta1, beta2))
+    b1, b2 = (float(b) for b in check_betas(beta1, beta2, positive=True))
     s = float(check_positive("s", s)[0])
     eps = float(check_positive("eps", eps)[0])
     steps = check_int("steps", steps, minimum=1)
     return b1, b2, s, eps, steps
 
 
-def _diverged(theta, k):
+def _diverged(theta):
     return not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e150
 
 
@@ -518,7 +509,7 @@ def poster_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8):
         g = np.asarray(grad(theta), dtype=float)
         m = mu * m + (1 - mu) * g
         v = nu * v + (1 - nu) * g**2
-        if _diverged(theta, k):
+        if _diverged(theta):
             raise FloatingPointError(f"poster_adam diverged at step {k + 1}")
         TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
     return TH, M, V
@@ -544,7 +535,7 @@ def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=Fa
         mh, vh = m / -np.expm1(t * np.log(b1)), v / -np.expm1(t * np.log(b2))
         den = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
         theta = theta - s * mh / den
-        if _diverged(theta, t):
+        if _diverged(theta):
             raise FloatingPointError(f"kingma_adam diverged at step {t}")
         TH[t] = theta
     return TH
@@ -580,7 +571,7 @@ def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_sta
         if not coeffs.m_is_gradient:
             m = (1 - s * coeffs.r(t)) * m + s * coeffs.h(t) * g
         v = (1 - s * coeffs.q(t)) * v + s * coeffs.p(t) * g**2
-        if _diverged(theta, k):
+        if _diverged(theta):
             raise FloatingPointError(f"forward_euler diverged at step {k + 1}")
         TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
     return TH, M, V

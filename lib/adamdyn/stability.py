@@ -63,7 +63,7 @@ __all__ = [
     "discrete_sup_series", "discrete_stable_condition", "discrete_growth_rate_expr",
     "continuous_sup_integral", "continuous_stable_condition", "continuous_growth_rate_expr",
     "rates_from_betas", "betas_from_rates", "stable_region_expr", "linear_rate_region_expr",
-    "stable_region_holds", "worst_case_ratio", "worst_case_bound", "growth_rate",
+    "stable_region_holds", "worst_case_ratio", "growth_rate",
     "extremal_gradients", "measured_growth_slopes", "predicted_window_slopes",
     "adam_ode", "discrete_adam_path", "extremal_second_moment",
     "relation_margin", "relation_at",
@@ -202,7 +202,9 @@ def worst_case_ratio(beta1, beta2, t):
     .. math:: \frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\frac{1-q^t}{1-q}},\qquad q=\beta_1^2/\beta_2 .
 
     ``t`` may be an array (broadcast against the betas).  This is the flat chapter's
-    :func:`adamdyn.bounds.finite_step_sup`; the stable-region chapter reads it as a growth law.
+    :func:`adamdyn.bounds.finite_step_sup`; the stable-region chapter reads it as a growth law.  Its
+    limit :math:`t\to\infty` is Kaiser's Proposition 1 bound, :func:`adamdyn.bounds.step_bound`
+    (``inf`` outside the region).
     """
     b1, b2 = np.asarray(beta1, float), np.asarray(beta2, float)
     check_beta("beta1", b1.ravel()), check_beta("beta2", b2.ravel())
@@ -210,16 +212,6 @@ def worst_case_ratio(beta1, beta2, t):
     if np.any(t < 1):
         raise ValueError("t must be >= 1")
     return _bounds.finite_step_sup(b1, b2, t)
-
-
-def worst_case_bound(beta1, beta2):
-    r"""Limit :math:`t\to\infty` of :func:`worst_case_ratio`:
-    :math:`(1-\beta_1)\sqrt{\beta_2}/\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}` inside the region, ``inf`` outside.
-    This is Kaiser's Proposition 1 bound."""
-    b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(b1**2 < b2, (1 - b1) * np.sqrt(b2) / np.sqrt(np.abs((1 - b2) * (b2 - b1**2))), np.inf)
-    return out
 
 
 def growth_rate(beta1, beta2):

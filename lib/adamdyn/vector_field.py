@@ -74,12 +74,12 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import erfc, erfcx
 
+from .bounds import finite_step_sup
 from .validation import check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = [
     "truncation_length",
     "stationary_weights",
-    "cauchy_schwarz_ratio",
     "truncation_bound",
     "SeriesField",
     "field_series",
@@ -149,23 +149,6 @@ def stationary_weights(beta1, beta2, K):
     return (1.0 - b1) * b1**k, (1.0 - b2) * b2**k
 
 
-def cauchy_schwarz_ratio(beta1, beta2, K) -> float:
-    r"""Bound :math:`R_K = \sqrt{\sum_{k<K} a_k^2/b_k}` on :math:`|m_K|/\sqrt{v_K}` (Cauchy-Schwarz).
-
-    For :math:`K\to\infty` and :math:`\beta_1^2<\beta_2` this is Kaiser's
-    :math:`(1-\beta_1)/\sqrt{(1-\beta_2)(1-\beta_1^2/\beta_2)}`.
-    """
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    K = check_int("K", K, minimum=1)
-    if b2 == 0.0:  # v sees only the last gradient, m older ones too: unbounded unless beta1 = 0
-        return 1.0 if b1 == 0.0 else float("inf")
-    # a_k^2 / b_k = (1-b1)^2/(1-b2) q^k with q = b1^2/b2, summed in closed form (b_k underflows)
-    q = b1 * b1 / b2
-    total = float(K) if q == 1.0 else -np.expm1(K * np.log(q)) / (1.0 - q) if q > 0 else 1.0
-    return float((1.0 - b1) / np.sqrt(1.0 - b2) * np.sqrt(total))
-
-
 def truncation_bound(beta1, beta2, K, g_max, v_low) -> float:
     r"""Bound on :math:`|\mathbb E[m/\sqrt{v+\epsilon}] - \mathbb E[m_K/\sqrt{v_K+\epsilon}]|`.
 
@@ -179,13 +162,15 @@ def truncation_bound(beta1, beta2, K, g_max, v_low) -> float:
         \le \frac{\beta_1^K g_{\max}}{\sqrt{v_{\rm low}}}
         + R_K\,\frac{\beta_2^K g_{\max}^2}{v_{\rm low}},
 
-    using :math:`1-\sqrt x \le 1-x` and :func:`cauchy_schwarz_ratio`.
+    using :math:`1-\sqrt x \le 1-x` and the Cauchy-Schwarz bound
+    :math:`R_K = \sqrt{\sum_{k<K} a_k^2/b_k} \ge |m_K|/\sqrt{v_K}`, which is
+    :func:`adamdyn.bounds.finite_step_sup` (Kaiser's Proposition 1 before the limit).
     """
     if v_low <= 0.0:
         return float("inf")
     b1 = float(check_beta("beta1", beta1)[0])
     b2 = float(check_beta("beta2", beta2)[0])
-    R = cauchy_schwarz_ratio(b1, b2, K)
+    R = float(finite_step_sup(b1, b2, check_int("K", K, minimum=1)))
     return float(b1**K * g_max / np.sqrt(v_low) + R * b2**K * g_max**2 / v_low)
 
 

@@ -35,7 +35,7 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from .. import stability as S
+from .. import bounds as B
 from ..validation import check_beta, check_int, check_nonnegative, check_positive
 from . import data as D
 from . import models as M
@@ -87,8 +87,8 @@ class BetaGrid:
 
     @property
     def open_loop_bound(self) -> np.ndarray:
-        """Kaiser's Proposition 1 bound :func:`adamdyn.stability.worst_case_bound` (inf outside)."""
-        return S.worst_case_bound(self.beta1, self.beta2)
+        """Kaiser's Proposition 1 bound :func:`adamdyn.bounds.step_bound` (inf outside)."""
+        return B.step_bound(self.beta1, self.beta2)
 
 
 def _layer_names(params) -> np.ndarray:
