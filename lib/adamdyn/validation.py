@@ -17,6 +17,7 @@ __all__ = [
     "check_nonnegative",
     "check_int",
     "check_points",
+    "check_vector",
 ]
 
 
@@ -87,3 +88,11 @@ def check_points(name: str, value, dim: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf), got {value!r}")
     return np.ascontiguousarray(arr)
+
+
+def check_vector(name: str, value) -> np.ndarray:
+    """A finite state vector of shape ``(d,)`` (a scalar becomes length 1)."""
+    x = np.atleast_1d(np.asarray(value, dtype=float))
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be a finite vector of shape (d,), got {value!r}")
+    return x
