@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from adamdyn import bounds, ode
+from adamdyn import bounds, ode_lyapunov as OL, symbols as sym
 from adamdyn import stability as S
 
 ROOT = Path(__file__).resolve().parents[1]
-b1, b2 = S.beta1, S.beta2
+b1, b2 = sym.beta1, sym.beta2
 
 
 def test_positivity_condition_of_kaiser_bound_is_stable_region():
@@ -43,12 +43,12 @@ def test_relation_margin_and_exact_decisions():
     assert holds.tolist() == [True, False]
     assert S.relation_at(rel, 0.75, 0.5) is False  # exactly on the line; strict inequality
     assert S.relation_at(sp.GreaterThan(b2, 2 * b1 - b1**2), 0.9, 0.99) is True  # equality holds exactly
-    poster = ode.lyapunov_condition_expr(uniform=False)
+    poster = OL.lyapunov_condition_expr(uniform=False)
     # hand values of 3 + beta2 - 4 beta1: (0.5, 0.1) -> 1.1 > 0; (0.9, 0.5) -> -0.1; (0.8, 0.2) -> 0 (boundary, strict)
     holds, margin = S.relation_margin(poster, np.array([0.5, 0.9]), np.array([0.1, 0.5]))
     assert holds.tolist() == [True, False] and np.abs(np.abs(margin) - [1.1, 0.1]).max() < 1e-12
     assert S.relation_at(poster, 0.8, 0.2) is False
-    assert ode.poster_condition(0.5, 0.1) and not ode.poster_condition(0.9, 0.5)
+    assert OL.poster_condition(0.5, 0.1) and not OL.poster_condition(0.9, 0.5)
     # Zhang et al.'s beta1 < sqrt(beta2) is the stable region's beta1^2 < beta2 (by hand at two points)
     assert bool(S.stable_region_holds(0.9, 0.82)) and not bool(S.stable_region_holds(0.9, 0.80))
 
