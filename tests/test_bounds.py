@@ -12,8 +12,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import adamdyn as ad
-from adamdyn import bounds as B
 from adamdyn import flat_distance as FD
+from adamdyn import bounds as B
 from adamdyn.ledger import STATUSES, Claim
 
 b1, b2 = B.beta1, B.beta2
