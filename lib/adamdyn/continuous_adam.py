@@ -41,11 +41,12 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from . import optimizers as _opt
+from .ode import ODE_ATOL, ODE_RTOL  # the book's one pair of LSODA tolerances
 from .symbols import beta1, beta2, eta
 from .validation import as_param, check_nonnegative, check_positive
 
 __all__ = [
-    "rate1", "rate2", "ODE_RTOL", "ODE_ATOL",
+    "rate1", "rate2",
     "continuous_sup_integral", "continuous_stable_condition", "continuous_growth_rate_expr",
     "rates_from_betas", "betas_from_rates", "stable_region_expr", "linear_rate_region_expr",
     "continuous_worst_case_ratio", "continuous_extremal_ratio", "adam_ode", "discrete_adam_path",
@@ -55,8 +56,6 @@ __all__ = [
 rate1, rate2 = sp.symbols("a b", positive=True)
 _s, _tau = sp.symbols("s tau", positive=True)
 
-#: Tolerances of :func:`adam_ode` and :func:`continuous_extremal_ratio` (LSODA) unless told otherwise.
-ODE_RTOL, ODE_ATOL = 1e-10, 1e-12
 
 
 def continuous_sup_integral(tau=None):
