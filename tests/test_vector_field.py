@@ -8,6 +8,7 @@ from hypothesis import example, given, settings, strategies as st
 
 import adamdyn as ad
 from adamdyn import bounds as B
+from adamdyn import field_flow as FF
 from adamdyn import vector_field as V
 from adamdyn import field_symmetry as FS
 from adamdyn import stochastic_adam as SA
@@ -187,7 +188,7 @@ def test_eps_field_scales_with_rho_over_sqrt_eps_and_is_gradient_descent_near_th
     grad = rho * g.mean(axis=-1)
     np.testing.assert_allclose(V.sign_field(rho * g, p3, eps, "inside"), -grad / np.sqrt(eps), rtol=1e-6)
     # below the second-order radius every direction has a negative rate
-    rc = V.lyapunov_crossover_radius(g, p3, 0.0, 0.0, eps, g.mean(axis=-1))
+    rc = FF.lyapunov_crossover_radius(g, p3, 0.0, 0.0, eps, g.mean(axis=-1))
     r = 0.5 * rc.min()
     rate = np.sum(r * g.mean(axis=-1) * V.sign_field(r * g, p3, eps, "inside"), -1)
     assert np.all(rate < 0)

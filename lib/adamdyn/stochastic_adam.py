@@ -26,7 +26,7 @@ import numba
 import numpy as np
 
 from .validation import check_beta, check_int, check_nonnegative, check_positive
-from .vector_field import flow
+from .field_flow import flow
 
 __all__ = ["step_sizes", "AdamRun", "adam_least_squares", "mean_confidence", "window_distances"]
 
