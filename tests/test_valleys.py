@@ -54,6 +54,13 @@ def test_adagrad_sharp_arrival_closed_form(long):
     assert abs(V.adagrad_sharp_arrival((1.0, 1.0)) - t) < 2
 
 
+@pytest.mark.parametrize("x0", [(0.3, 0.3004), (0.3, 0.2), (-0.25, 0.3)])
+def test_adagrad_sharp_arrival_off_the_diagonal_matches_a_run(x0):
+    # both coordinates still moving at arrival (|x0| within tol of each other), or one already bouncing
+    run = ad.run(ad.adagrad(lr=1e-3), V.valley("sharp"), x0, 60_000, record_every=60_000, target=[0.0, 0.0], tol=V.TOL)
+    assert abs(int(run.hit_step[0]) - V.adagrad_sharp_arrival(x0)) <= 2
+
+
 @pytest.mark.parametrize("s", [0.5, 1.5])
 def test_sharp_valley_adam_count_scales_with_start(s):
     tr = ad.run(ad.adam(lr=1e-3), V.valley("sharp"), [s, s], 5000, record_every=5000, target=[0, 0], tol=V.TOL)
