@@ -87,10 +87,12 @@ def discrete_growth_rate_expr():
 
 # ---------------------------------------------------------------- numeric
 def stable_region_holds(beta1, beta2):
-    r"""True where :math:`\beta_1^2 < \beta_2` (elementwise): worst-case updates stay bounded."""
-    b1 = check_beta("beta1", beta1)
-    b2 = check_beta("beta2", beta2)
-    out = b1**2 < b2
+    r"""True where :math:`\beta_1^2 < \beta_2` (elementwise): worst-case updates stay bounded.
+
+    The same inequality as the existence of Kaiser's Proposition 1 bound, so it is computed by
+    :func:`adamdyn.bounds.step_bound_exists`; arrays come back flattened to 1-D, scalars as ``bool``.
+    """
+    out = np.asarray(_bounds.step_bound_exists(check_beta("beta1", beta1), check_beta("beta2", beta2)))
     return bool(out[0]) if out.size == 1 and np.ndim(beta1) == 0 and np.ndim(beta2) == 0 else out
 
 
