@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import adamdyn as ad
+from adamdyn import flat_distance as FD
 from adamdyn import bounds as B
 from adamdyn_book.ledger import STATUSES, Claim
 from adamdyn_book.ledger import kaiser_s4
@@ -64,8 +65,8 @@ def test_defaults_symbolic_numeric_and_paper_agree():
     assert abs(sym - num) < 1e-12 and abs(num - series_p1(0.9, 0.999)) < 1e-12
     assert abs(num - np.sqrt(370 / 7)) < 1e-12        # by hand: 0.00999 / 0.000189 = 370/7
     assert abs(num - 7.3) < 0.05                       # the paper prints "about 7.3 eta" (2 digits)
-    D = float(B.flat_distance_bound(0.9, 0.999))
-    symD = float(B.flat_distance_bound_expr().subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
+    D = float(FD.flat_distance_bound(0.9, 0.999))
+    symD = float(FD.flat_distance_bound_expr().subs({b1: sp.Rational(9, 10), b2: sp.Rational(999, 1000)}))
     assert abs(symD - D) < 1e-11
     assert abs(D - 73) < 0.5                           # the paper prints "about 73 eta"
     rho = 0.9 / np.sqrt(0.999)
@@ -75,14 +76,14 @@ def test_defaults_symbolic_numeric_and_paper_agree():
     assert abs(float(B.step_bound(0.9, 0.999, eta=1e-3)) - 1e-3 * num) < 1e-15
 
 
-def test_bounds_are_nan_exactly_where_they_do_not_exist():
+def test_bounds_are_infinite_exactly_where_they_do_not_exist():
     x1, x2 = np.meshgrid(np.linspace(0, 0.99, 50), np.linspace(0, 0.999, 50))
     ex = B.step_bound_exists(x1, x2)
     np.testing.assert_array_equal(ex, x1**2 < x2)
-    np.testing.assert_array_equal(np.isnan(B.step_bound(x1, x2)), ~ex)
-    np.testing.assert_array_equal(np.isnan(B.flat_distance_bound(x1, x2)), ~ex)
-    np.testing.assert_array_equal(B.flat_distance_bound_exists(x1, x2), ex)
-    assert np.isnan(B.step_bound(0.9, 0.81)) and np.isfinite(B.step_bound(0.9, 0.8101))
+    np.testing.assert_array_equal(np.isposinf(B.step_bound(x1, x2)), ~ex)
+    np.testing.assert_array_equal(np.isposinf(FD.flat_distance_bound(x1, x2)), ~ex)
+    np.testing.assert_array_equal(FD.flat_distance_bound_exists(x1, x2), ex)
+    assert np.isposinf(B.step_bound(0.9, 0.81)) and np.isfinite(B.step_bound(0.9, 0.8101))
 
 
 def test_lemma_rearrangement_and_the_papers_sign_slip():
@@ -212,13 +213,13 @@ def test_no_history_crosses_farther_than_prop2(x1, x2, eps, bc, hist):
     opt = ad.adam(lr=1.0, beta1=x1, beta2=x2, eps=eps, bias_correction=bc)
     u = ad.updates_from_gradients(opt, g)
     travelled = abs(u[len(hist) - 1:].sum())
-    assert travelled <= B.flat_distance_bound(x1, x2) * (1 + 1e-9)
+    assert travelled <= FD.flat_distance_bound(x1, x2) * (1 + 1e-9)
 
 
 def test_arrival_state_and_map_agree_with_closed_forms():
-    sim, exact, limit, under = B.simulate_flat_map(np.array([0.9, 0.5, 0.95, 0.3]), np.array([0.999, 0.9, 0.9, 0.05]),
+    sim, exact, limit, under = FD.simulate_flat_map(np.array([0.9, 0.5, 0.95, 0.3]), np.array([0.999, 0.9, 0.9, 0.05]),
                                                    5000, 5000)
-    assert np.isnan(sim[2]) and np.isnan(limit[2])           # 0.95^2 > 0.9: no bound
+    assert np.isnan(sim[2]) and np.isposinf(limit[2])        # 0.95^2 > 0.9: no bound, no run
     ok = np.isfinite(limit) & ~under
     assert ok.sum() >= 2
     assert np.all(np.abs(sim[ok] / exact[ok] - 1) < 1e-9)
@@ -227,7 +228,7 @@ def test_arrival_state_and_map_agree_with_closed_forms():
 
 def test_crossing_distances_flags_runs_that_never_arrive():
     path = np.array([[-3.0, -3.0], [-2.0, -1.0], [-1.0, 0.5], [-0.5, 1.0]])[:, :, None]
-    d_slope, d_edge, d_flat = B.crossing_distances(path, 0.0)
+    d_slope, d_edge, d_flat = FD.crossing_distances(path, 0.0)
     assert np.isnan(d_slope[0]) and np.isnan(d_edge[0])
     assert d_slope[1] == 2.0 and d_edge[1] == 1.0 and d_flat[1] == 0.5
 
@@ -236,7 +237,7 @@ def test_bad_input_names_the_parameter():
     with pytest.raises(ValueError, match="beta1"):
         B.step_bound(1.2, 0.9)
     with pytest.raises(ValueError, match="beta2"):
-        B.flat_distance_bound(0.9, -0.1)
+        FD.flat_distance_bound(0.9, -0.1)
     with pytest.raises(ValueError, match="eta"):
         B.step_bound(0.9, 0.999, eta=0.0)
     with pytest.raises(ValueError, match="steps"):
@@ -257,7 +258,7 @@ def test_claims_rows():
 
 def test_plateau_arrival_starts_off_the_eta_grid():
     # from -1.0005 with unit steps of eta = 1e-3 the last slope point is -0.5 eta and the first flat point +0.5 eta
-    (d_slope, d_edge, d_flat), tr = B.plateau_arrival(0.9, 0.999, 1.0)
+    (d_slope, d_edge, d_flat), tr = FD.plateau_arrival(0.9, 0.999, 1.0)
     # (each slope step is eta/(1 + eps): 1000 of them fall short by 1000 eps = 1e-5 eta)
     assert abs((d_slope[0] - d_edge[0]) / 1e-3 - 0.5) < 1e-4
     assert abs((d_edge[0] - d_flat[0]) / 1e-3 - 0.5) < 1e-4

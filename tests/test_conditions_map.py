@@ -5,23 +5,25 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from adamdyn import bounds, ode
+from adamdyn import bounds, ode_lyapunov as OL, symbols as sym
+from adamdyn import continuous_adam as CA
+from adamdyn import relations as RL
 from adamdyn import stability as S
 from conftest import rerun_glue
 
-b1, b2 = S.beta1, S.beta2
+b1, b2 = sym.beta1, sym.beta2
 
 
 def test_positivity_condition_of_kaiser_bound_is_stable_region():
     bound = sp.sqrt(b2) * (1 - b1) / sp.sqrt((1 - b2) * (b2 - b1**2))
-    cond = S.positivity_condition(bound**2)
+    cond = RL.positivity_condition(bound**2)
     assert cond == sp.StrictLessThan(b1**2, b2)
     # a sign-definite negative factor flips the required sign
-    assert S.positivity_condition((b2 - b1) / (b1 - 1)) == sp.StrictLessThan(b2, b1)
+    assert RL.positivity_condition((b2 - b1) / (b1 - 1)) == sp.StrictLessThan(b2, b1)
     with pytest.raises(ValueError, match="expr"):
-        S.positivity_condition(bound)  # square roots must be squared first
+        RL.positivity_condition(bound)  # square roots must be squared first
     with pytest.raises(ValueError, match="sign"):
-        S.positivity_condition((b2 - b1) * (b2 - b1**3))
+        RL.positivity_condition((b2 - b1) * (b2 - b1**3))
 
 
 def test_bias_corrected_sup_never_exceeds_step_bound_on_map_grid():
@@ -36,18 +38,18 @@ def test_bias_corrected_sup_never_exceeds_step_bound_on_map_grid():
 
 
 def test_relation_margin_and_exact_decisions():
-    rel = S.linear_rate_region_expr()  # 2 beta1 - 1 < beta2
-    holds, margin = S.relation_margin(rel, np.array([0.5, 0.9]), np.array([0.2, 0.7]))
+    rel = CA.linear_rate_region_expr()  # 2 beta1 - 1 < beta2
+    holds, margin = RL.relation_margin(rel, np.array([0.5, 0.9]), np.array([0.2, 0.7]))
     np.testing.assert_allclose(margin, [0.2, -0.1], atol=1e-15)
     assert holds.tolist() == [True, False]
-    assert S.relation_at(rel, 0.75, 0.5) is False  # exactly on the line; strict inequality
-    assert S.relation_at(sp.GreaterThan(b2, 2 * b1 - b1**2), 0.9, 0.99) is True  # equality holds exactly
-    poster = ode.lyapunov_condition_expr(uniform=False)
+    assert RL.relation_at(rel, 0.75, 0.5) is False  # exactly on the line; strict inequality
+    assert RL.relation_at(sp.GreaterThan(b2, 2 * b1 - b1**2), 0.9, 0.99) is True  # equality holds exactly
+    poster = OL.lyapunov_condition_expr(uniform=False)
     # hand values of 3 + beta2 - 4 beta1: (0.5, 0.1) -> 1.1 > 0; (0.9, 0.5) -> -0.1; (0.8, 0.2) -> 0 (boundary, strict)
-    holds, margin = S.relation_margin(poster, np.array([0.5, 0.9]), np.array([0.1, 0.5]))
+    holds, margin = RL.relation_margin(poster, np.array([0.5, 0.9]), np.array([0.1, 0.5]))
     assert holds.tolist() == [True, False] and np.abs(np.abs(margin) - [1.1, 0.1]).max() < 1e-12
-    assert S.relation_at(poster, 0.8, 0.2) is False
-    assert ode.poster_condition(0.5, 0.1) and not ode.poster_condition(0.9, 0.5)
+    assert RL.relation_at(poster, 0.8, 0.2) is False
+    assert OL.poster_condition(0.5, 0.1) and not OL.poster_condition(0.9, 0.5)
     # Zhang et al.'s beta1 < sqrt(beta2) is the stable region's beta1^2 < beta2 (by hand at two points)
     assert bool(S.stable_region_holds(0.9, 0.82)) and not bool(S.stable_region_holds(0.9, 0.80))
 

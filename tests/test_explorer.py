@@ -463,7 +463,7 @@ def test_embedded_explorers_keep_their_own_settings(tab, tmp_path):
 @pytest.mark.parametrize("where", [(0.2, 0.8), (0.5, 0.5), (0.7, 0.45), (0.85, 0.3), (0.6, 0.9)])
 def test_hovering_the_map_says_which_conditions_hold(tab, page, where):
     """The map's hover text agrees with the library's predicates at the hovered (beta1, beta2)."""
-    from adamdyn import bounds, ode
+    from adamdyn import bounds, ode_lyapunov
     from adamdyn import stability as St
 
     tab.open(page.as_uri() + "?steps=100")
@@ -476,7 +476,7 @@ def test_hovering_the_map_says_which_conditions_hold(tab, page, where):
     marks = re.findall(r"([✓✗]) ([^;]+)", text)
     assert len(marks) == 4, text
     expected = [bool(bounds.step_bound_exists(b1, b2)), b2 > 2 * b1 - 1,
-                bool(bounds.bias_lemma_holds(b1, b2)), bool(ode.poster_condition(b1, b2))]
+                bool(bounds.bias_lemma_holds(b1, b2)), bool(ode_lyapunov.poster_condition(b1, b2))]
     assert bool(St.stable_region_holds(b1, b2)) == expected[0]
     assert [m == "✓" for m, _ in marks] == expected, (b1, b2, text)
     assert text.startswith("At β₁")

@@ -7,6 +7,7 @@ from hypothesis import given, settings, strategies as st
 
 import adamdyn as ad
 from adamdyn import kadam as K
+from adamdyn import kadam_sphere as KS
 from adamdyn import landscapes as L
 from adamdyn_book.ledger import gould_tanaka
 from conftest import rerun_glue
@@ -64,14 +65,14 @@ def test_global_norm_is_rotation_equivariant_and_coordinate_is_not():
 def test_rayleigh_gradient_is_scale_invariant_and_orthogonal():
     rng = np.random.default_rng(0)
     h, w = np.linspace(1, 3, 5), rng.standard_normal((4, 5))
-    g = K.rayleigh_grad(w, h)
+    g = KS.rayleigh_grad(w, h)
     np.testing.assert_allclose(np.sum(g * w, -1), 0, atol=1e-14)
-    np.testing.assert_allclose(K.rayleigh_grad(3 * w, h), g / 3, rtol=1e-13)
+    np.testing.assert_allclose(KS.rayleigh_grad(3 * w, h), g / 3, rtol=1e-13)
     eps = 1e-6  # central difference, second method
     e = np.eye(5)[2]
-    fd = (K.rayleigh_loss(w + eps * e, h) - K.rayleigh_loss(w - eps * e, h)) / (2 * eps)
+    fd = (KS.rayleigh_loss(w + eps * e, h) - KS.rayleigh_loss(w - eps * e, h)) / (2 * eps)
     np.testing.assert_allclose(fd, g[:, 2], rtol=1e-6, atol=1e-9)
-    noisy = K.noisy_rayleigh(h, np.zeros(1), np.zeros((1, 4, 5)))
+    noisy = KS.noisy_rayleigh(h, np.zeros(1), np.zeros((1, 4, 5)))
     np.testing.assert_allclose(noisy(w), g, rtol=1e-12)
 
 
@@ -85,7 +86,7 @@ def test_norm_recursion_exact_for_orthogonal_updates():
         us.append(u)
         w = (1 - lr * wd) * w - lr * u
         norms.append(np.linalg.norm(w))
-    pred = K.norm_recursion(np.array(us), 1.0, lr, wd)[:, 0]
+    pred = KS.norm_recursion(np.array(us), 1.0, lr, wd)[:, 0]
     np.testing.assert_allclose(pred, norms, rtol=1e-13)
 
 
@@ -138,9 +139,9 @@ def test_chapter_with_less_noise_moves_comparison_floor():
 # ---------------------------------------------------------------- the derived 2-Adam
 
 def test_interior_best_by_hand():
-    assert K.interior_best([3.0, 1.0, 2.0]) == (1, True)
-    assert K.interior_best([1.0, 2.0, 3.0]) == (0, False)
-    assert K.interior_best([np.inf, 2.0, 1.0]) == (2, False)
+    assert KS.interior_best([3.0, 1.0, 2.0]) == (1, True)
+    assert KS.interior_best([1.0, 2.0, 3.0]) == (0, False)
+    assert KS.interior_best([np.inf, 2.0, 1.0]) == (2, False)
 
 
 def test_sphere_two_adam_per_run_rates_equal_separate_runs():
@@ -148,9 +149,9 @@ def test_sphere_two_adam_per_run_rates_equal_separate_runs():
     z0 = np.random.default_rng(1).standard_normal((2, 4))
     noise = np.random.default_rng(2).standard_normal((50, 2, 4))
     sig = np.full(50, 0.5)
-    both, _ = K.sphere_two_adam(K.noisy_rayleigh(h, sig, noise), z0, 50, np.array([0.01, 0.03]), 0.1, 1.0)
+    both, _ = KS.sphere_two_adam(KS.noisy_rayleigh(h, sig, noise), z0, 50, np.array([0.01, 0.03]), 0.1, 1.0)
     for i, lr in enumerate((0.01, 0.03)):
-        one, _ = K.sphere_two_adam(K.noisy_rayleigh(h, sig, noise[:, i:i + 1]), z0[i:i + 1], 50, lr, 0.1, 1.0)
+        one, _ = KS.sphere_two_adam(KS.noisy_rayleigh(h, sig, noise[:, i:i + 1]), z0[i:i + 1], 50, lr, 0.1, 1.0)
         np.testing.assert_allclose(both[:, i], one[:, 0], rtol=0, atol=1e-14)
 
 
@@ -159,13 +160,13 @@ def test_derived_second_level_first_step_by_hand():
     # = eta / ((1 - eta lambda) n0), AdamW's angular rate at |w| = n0
     h = np.linspace(1.0, 3.0, 4)
     z0 = np.ones((1, 4)) / 2.0
-    _, alphas = K.sphere_two_adam(lambda z: K.rayleigh_grad(z, h), z0, 1, 0.02, 0.5, 3.0)
+    _, alphas = KS.sphere_two_adam(lambda z: KS.rayleigh_grad(z, h), z0, 1, 0.02, 0.5, 3.0)
     assert alphas[0, 0] == pytest.approx(0.02 / ((1 - 0.01) * 3.0), rel=1e-14)
 
 
 @pytest.mark.slow
 def test_tune_on_rayleigh_shapes_and_claims():
-    res = K.tune_on_rayleigh(np.linspace(1.0, 3.0, 5), 0.5, 200, np.array([1e-3, 1e-2, 1e-1]), 3, 0.1)
+    res = KS.tune_on_rayleigh(np.linspace(1.0, 3.0, 5), 0.5, 200, np.array([1e-3, 1e-2, 1e-1]), 3, 0.1)
     assert set(res) == {"AdamW", "derived 2-Adam", "cascade 2-Adam", "fixed angular rate"}
     assert all(r["scores"].shape == (3,) and np.all(np.isfinite(r["scores"])) for r in res.values())
     rows = {c.id: c for c in gould_tanaka.claims()}

@@ -15,6 +15,8 @@ import optax
 import pytest
 
 from adamdyn import vector_field as V
+from adamdyn import stochastic_adam as SA
+from adamdyn import vector_field_ergodic as VE
 from adamdyn.networks import adam_limits as L
 from adamdyn_book.ledger import networks_limits
 
@@ -41,7 +43,7 @@ def test_skewed_zero_agrees_with_the_ergodic_field_and_leaves_the_minimiser():
     assert z.residual < 1e-10
     w_star = L.least_squares_minimiser(A, y)
     p = np.full(A.shape[0], 1 / A.shape[0])
-    erg = lambda w: V.field_ergodic(V.least_squares_gradient_values(w, A, y), p, b1, b2, steps=20000,  # noqa: E731
+    erg = lambda w: VE.field_ergodic(V.least_squares_gradient_values(w, A, y), p, b1, b2, steps=20000,  # noqa: E731
                                     replicas=16, seed=3)
     at_zero, at_min = erg(z.zero), erg(w_star)
     assert np.all(np.abs(at_zero.value) < 4 * at_zero.stderr + 1e-12)
@@ -53,7 +55,7 @@ def test_skewed_zero_agrees_with_the_ergodic_field_and_leaves_the_minimiser():
 
 def test_step_size_is_the_library_schedule():
     n = np.arange(1, 50)
-    np.testing.assert_allclose(L.step_size(n, 0.02, 30.0, 0.75), V.step_sizes(n, 0.02, 0.75, 30.0), rtol=1e-14)
+    np.testing.assert_allclose(L.step_size(n, 0.02, 30.0, 0.75), SA.step_sizes(n, 0.02, 0.75, 30.0), rtol=1e-14)
     # by hand: gamma_n = 0.02 (1 + n/30)^-0.75 is 0.02 at n = 0, 0.02 / 2^0.75 at n = 30, 0.02 / 4^0.75 = 0.02 / 2^1.5 at n = 90
     np.testing.assert_allclose(L.step_size([0, 30, 90], 0.02, 30.0, 0.75), [0.02, 0.02 * 2**-0.75, 0.02 / 8**0.5],
                                rtol=1e-14)

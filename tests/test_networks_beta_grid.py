@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import adamdyn as ad
-from adamdyn import stability as S
+from adamdyn import bounds
 from adamdyn.networks import beta_grid as B
 
 # JAX compiles every network and training loop: minutes, not seconds (excluded from `make test-fast`)
@@ -50,7 +50,7 @@ def small_grid():
 def test_inside_the_region_updates_respect_the_open_loop_bound(small_grid):
     g = small_grid
     peak = g.max_update.max(axis=1)
-    bound = S.worst_case_bound(g.beta1, g.beta2)
+    bound = bounds.step_bound(g.beta1, g.beta2)
     assert g.inside.any() and (~g.inside).any()
     # float32 training: the bound holds to float32 rounding
     assert np.all(peak[g.inside] <= bound[g.inside] * (1 + 1e-5))

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def test_threshold_symbolic_equals_the_hand_value():
     _, crit = eos.threshold_symbolic()
-    b1, eta = sp.symbols("beta_1 eta", positive=True)
+    from adamdyn.symbols import beta1 as b1, eta
     assert sp.simplify(crit - 2 * (1 + b1) / ((1 - b1) * eta)) == 0
     assert abs(eos.threshold(1e-2, 0.9) - 3800.0) < 1e-9
     assert abs(eos.threshold(1e-2, 0.0) - 200.0) < 1e-12

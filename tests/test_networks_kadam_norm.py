@@ -8,7 +8,7 @@ sphere (`adamdyn.kadam.sphere_two_adam`), a closed form in the lambda = 0 limit,
 import numpy as np
 import pytest
 
-from adamdyn import kadam as K
+from adamdyn import kadam_sphere as KS
 from adamdyn.networks import kadam_norm as KN
 from adamdyn.networks import models
 from adamdyn.networks import transforms as T
@@ -22,15 +22,15 @@ pytestmark = pytest.mark.slow
 
 @pytest.mark.parametrize("lr, wd", [(0.01, 0.1), (0.05, 0.5), (0.003, 1.0)])
 def test_two_adam_on_the_sphere_is_the_k_adam_chapters_2adam(lr, wd):
-    """Projected back onto the sphere after each step, the optax 2-Adam is K.sphere_two_adam (float64)."""
+    """Projected back onto the sphere after each step, the optax 2-Adam is KS.sphere_two_adam (float64)."""
     rng = np.random.default_rng(1)
     dim, steps = 6, 400
     h = np.linspace(1.0, 3.0, dim)
     z0 = rng.standard_normal((1, dim))
     noise = rng.standard_normal((steps, 1, dim))
     sig = np.full(steps, 0.5)
-    ref_path, ref_alpha = K.sphere_two_adam(K.noisy_rayleigh(h, sig, noise), z0, steps, lr, wd, 1.0)
-    grad = K.noisy_rayleigh(h, sig, noise)
+    ref_path, ref_alpha = KS.sphere_two_adam(KS.noisy_rayleigh(h, sig, noise), z0, steps, lr, wd, 1.0)
+    grad = KS.noisy_rayleigh(h, sig, noise)
     opt = KN.two_adam(lr, wd)
     z = jnp.asarray(z0[0] / np.linalg.norm(z0[0]))
     state = opt.init(z)

@@ -12,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adamdyn as ad
+from adamdyn import constant_gradient as CG
+from adamdyn import correlated_noise as CN
 from adamdyn import noise as N
 from adamdyn_book.ledger import Claim
 from adamdyn_book.ledger import kaiser_s3
@@ -100,12 +102,12 @@ def test_noisy_quadratic_lag_is_deterministic_and_biased():
 
 def test_constant_gradient_steps_closed_forms():
     g = np.array([1e-12, 1e-8, 1e-3, 1.0, 1e5])
-    s = N.constant_gradient_steps(g, steps=50, eps=1e-8)
+    s = CG.constant_gradient_steps(g, steps=50, eps=1e-8)
     np.testing.assert_allclose(s, np.broadcast_to(g / (g + 1e-8), s.shape), rtol=1e-12)
-    s0 = N.constant_gradient_steps([2.0], steps=50, eps=0.0, bias_correction=False)[:, 0]
+    s0 = CG.constant_gradient_steps([2.0], steps=50, eps=0.0, bias_correction=False)[:, 0]
     t = np.arange(1, 51)
     np.testing.assert_allclose(s0, (1 - 0.9**t) / np.sqrt(1 - 0.999**t), rtol=1e-12)
-    assert sp.simplify(N.constant_gradient_step_expr(True) - 1) == 0
+    assert sp.simplify(CG.constant_gradient_step_expr(True) - 1) == 0
 
 
 def test_bad_input():
@@ -134,27 +136,27 @@ def test_claims_rows():
 
 # ---------------------------------------------------------------- correlated noise (AR(1))
 def test_ar1_limit_against_a_brute_force_double_sum():
-    lim = N.ar1_variance_limit_expr()
+    lim = CN.ar1_variance_limit_expr()
     for b, r in ((0.9, 0.0), (0.9, 0.9), (0.5, -0.5), (0.99, 0.7)):
         n = 4000
         w = (1 - b) * b ** np.arange(n)
         total = np.sum(w**2) + 2 * sum(r**d * np.sum(w[:-d] * w[d:]) for d in range(1, 400))
-        assert abs(float(lim.subs({b1: b, N.rho: r, N.sigma: 1})) - total) < 1e-12
+        assert abs(float(lim.subs({b1: b, CN.rho: r, N.sigma: 1})) - total) < 1e-12
 
 
 def test_ar1_curve_and_monte_carlo():
     T = np.arange(1, 41)
-    curve = N.ar1_first_moment_variance(0.9, 0.9, T)
+    curve = CN.ar1_first_moment_variance(0.9, 0.9, T)
     # T = 1: one weight 0.1; T = 2: weights 0.09, 0.1 with correlation 0.9
     assert abs(curve[0] - 0.01) < 1e-15 and abs(curve[1] - (0.01 + 0.0081 + 2 * 0.9 * 0.009)) < 1e-15
-    v, se = N.ar1_monte_carlo(0.9, 0.9, (1, 2, 40), n_paths=20000, seed=4)
+    v, se = CN.ar1_monte_carlo(0.9, 0.9, (1, 2, 40), n_paths=20000, seed=4)
     assert np.all(np.abs(v - curve[[0, 1, 39]]) < 4.5 * se)
     with pytest.raises(ValueError, match="rho"):
-        N.ar1_monte_carlo(0.9, 1.0)
+        CN.ar1_monte_carlo(0.9, 1.0)
 
 
 def test_steps_to_limit_and_noise_free_phase():
-    assert N.steps_to_limit([0.5, 0.9, 0.995, 1.0], 1.0, rel=0.01) == 3
+    assert CN.steps_to_limit([0.5, 0.9, 0.995, 1.0], 1.0, rel=0.01) == 3
     assert N.noise_free_phase([1.0, 0.5, 0.3], [1.0, 0.5, 0.2], sigma=0.1, rel=0.05) == (2, pytest.approx(2.0))
 
 

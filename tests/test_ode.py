@@ -19,6 +19,9 @@ from adamdyn import landscapes as L
 from adamdyn import ode as O
 from adamdyn_book.ledger import belotto_gazeau
 from conftest import rerun_glue
+from adamdyn import ode_discrete as OD
+from adamdyn import ode_lyapunov as OL
+from adamdyn import symbols as sym
 
 QUARTIC = L.quartic()
 THETA0 = np.array([0.5, -2.5])
@@ -31,37 +34,37 @@ betas = st.floats(0.01, 0.999)
 
 def test_conditions_are_vectorized_and_named():
     b1, b2 = np.meshgrid(np.linspace(0.05, 0.95, 7), np.linspace(0.05, 0.95, 5))
-    for fn in (O.poster_condition, O.lyapunov_condition):
+    for fn in (OL.poster_condition, OL.lyapunov_condition):
         out = fn(b1, b2)
         assert out.shape == b1.shape and out.dtype == bool
-    assert O.poster_condition(0.9, 0.999) and not O.poster_condition(0.99, 0.5)
+    assert OL.poster_condition(0.9, 0.999) and not OL.poster_condition(0.99, 0.5)
     # the boundary 3 + beta2 = 4 beta1 is excluded (strict inequality)
-    assert not O.poster_condition(0.8, 0.2) and O.poster_condition(0.8, 0.2 + 1e-9)
+    assert not OL.poster_condition(0.8, 0.2) and OL.poster_condition(0.8, 0.2 + 1e-9)
     with pytest.raises(ValueError, match="beta1"):
-        O.poster_condition(1.0, 0.5)
+        OL.poster_condition(1.0, 0.5)
     with pytest.raises(ValueError, match="beta2"):
-        O.lyapunov_condition(0.5, 0.0)
+        OL.lyapunov_condition(0.5, 0.0)
 
 
 def test_eventual_lyapunov_condition_is_the_posters():
-    lyap = O.lyapunov_derivative()
+    lyap = OL.lyapunov_derivative()
     # the derived limit tau -> oo, by hand: 1 - (1 - beta2) / (4 (1 - beta1)) = (3 + beta2 - 4 beta1) / (4 (1 - beta1))
-    by_hand = 1 - (1 - O.beta2) / (4 * (1 - O.beta1))
+    by_hand = 1 - (1 - sym.beta2) / (4 * (1 - sym.beta1))
     assert sp.simplify(lyap["adam_c_inf"] - by_hand) == 0
     # the stated condition holds exactly where that derived limit is positive (exact rationals on a grid,
     # the boundary 3 + beta2 = 4 beta1 included: (4/5, 1/5), (17/20, 2/5), (9/10, 3/5), (19/20, 4/5) lie on it)
-    cond = O.lyapunov_condition_expr(uniform=False)
+    cond = OL.lyapunov_condition_expr(uniform=False)
     grid = [sp.Rational(k, 20) for k in range(1, 20)]
     for x1 in grid:
         for x2 in grid:
-            at = {O.beta1: x1, O.beta2: x2}
+            at = {sym.beta1: x1, sym.beta2: x2}
             assert bool(cond.subs(at)) == bool(lyap["adam_c_inf"].subs(at) > 0)
-    assert not bool(cond.subs({O.beta1: sp.Rational(4, 5), O.beta2: sp.Rational(1, 5)}))   # 3.2 > 3.2 is false
+    assert not bool(cond.subs({sym.beta1: sp.Rational(4, 5), sym.beta2: sp.Rational(1, 5)}))   # 3.2 > 3.2 is false
     # hand values of c(inf) = 1 - (1 - beta2) / (4 (1 - beta1)) (not the code's own inequality):
     # (0.9, 0.999): 1 - 0.001/0.4 = 0.9975; (0.9, 0.5): 1 - 0.5/0.4 = -0.25; (0.5, 0.1): 1 - 0.9/2 = 0.55
     for (b1, b2), c in [((0.9, 0.999), 0.9975), ((0.9, 0.5), -0.25), ((0.5, 0.1), 0.55)]:
-        assert float(O.lyapunov_margin(b1, b2, np.inf)) == pytest.approx(c, abs=1e-14)
-        assert bool(O.lyapunov_condition(b1, b2, uniform=False)) == (c > 0)
+        assert float(OL.lyapunov_margin(b1, b2, np.inf)) == pytest.approx(c, abs=1e-14)
+        assert bool(OL.lyapunov_condition(b1, b2, uniform=False)) == (c > 0)
     # Barakat & Bianchi: beta1 = 1 - a gamma, beta2 = 1 - b gamma; on b = 4a the poster's margin is exactly 0
     a, gam = 0.7, 0.05
     assert 3 + (1 - 4 * a * gam) - 4 * (1 - a * gam) == pytest.approx(0.0, abs=1e-15)
@@ -70,36 +73,36 @@ def test_eventual_lyapunov_condition_is_the_posters():
 @settings(max_examples=50, deadline=None)
 @given(betas, betas)
 def test_condition_expr_matches_numeric(b1, b2):
-    expr = O.lyapunov_condition_expr()
-    val = bool(expr.subs({O.beta1: b1, O.beta2: b2}))
-    margin = O.lyapunov_margin(b1, b2, 0.0)
+    expr = OL.lyapunov_condition_expr()
+    val = bool(expr.subs({sym.beta1: b1, sym.beta2: b2}))
+    margin = OL.lyapunov_margin(b1, b2, 0.0)
     assume(abs(margin) > 1e-9 and abs(3 + b2 - 4 * b1) > 1e-9)
-    assert val == bool(O.lyapunov_condition(b1, b2))
+    assert val == bool(OL.lyapunov_condition(b1, b2))
 
 
 def test_uniform_condition_is_decided_by_end_points():
     g = np.linspace(0.005, 0.995, 120)
     b1, b2 = np.meshgrid(g, g)
     tau = np.concatenate([[0.0], np.logspace(-5, 5, 300), [np.inf]])[:, None, None]
-    brute = O.lyapunov_margin(b1, b2, tau).min(axis=0) >= 0
-    assert np.array_equal(brute, O.lyapunov_condition(b1, b2))
+    brute = OL.lyapunov_margin(b1, b2, tau).min(axis=0) >= 0
+    assert np.array_equal(brute, OL.lyapunov_condition(b1, b2))
     # a strict subset of the poster's region
-    assert np.all(O.poster_condition(b1, b2)[brute]) and brute.sum() < O.poster_condition(b1, b2).sum()
+    assert np.all(OL.poster_condition(b1, b2)[brute]) and brute.sum() < OL.poster_condition(b1, b2).sum()
 
 
 def test_symbolic_margin_and_limits_match_numeric():
-    lyap = O.lyapunov_derivative()
-    sub = {lyap["x1"]: sp.log(1 / O.beta1), lyap["x2"]: sp.log(1 / O.beta2),
-           lyap["w1"]: O.beta1 ** lyap["tau"], lyap["w2"]: O.beta2 ** lyap["tau"]}
-    f = sp.lambdify((O.beta1, O.beta2, lyap["tau"]), lyap["adam_coeff_v"].subs(sub))
-    f0 = sp.lambdify((O.beta1, O.beta2), lyap["adam_c_0"].subs(sub))
+    lyap = OL.lyapunov_derivative()
+    sub = {lyap["x1"]: sp.log(1 / sym.beta1), lyap["x2"]: sp.log(1 / sym.beta2),
+           lyap["w1"]: sym.beta1 ** lyap["tau"], lyap["w2"]: sym.beta2 ** lyap["tau"]}
+    f = sp.lambdify((sym.beta1, sym.beta2, lyap["tau"]), lyap["adam_coeff_v"].subs(sub))
+    f0 = sp.lambdify((sym.beta1, sym.beta2), lyap["adam_c_0"].subs(sub))
     for b1, b2 in [(0.9, 0.999), (0.3, 0.999), (0.99, 0.5)]:
         taus = np.array([0.01, 1.0, 50.0])
-        np.testing.assert_allclose(f(b1, b2, taus), O.lyapunov_margin(b1, b2, taus), rtol=1e-9)
-        np.testing.assert_allclose(f0(b1, b2), O.lyapunov_margin(b1, b2, 0.0), rtol=1e-9)
+        np.testing.assert_allclose(f(b1, b2, taus), OL.lyapunov_margin(b1, b2, taus), rtol=1e-9)
+        np.testing.assert_allclose(f0(b1, b2), OL.lyapunov_margin(b1, b2, 0.0), rtol=1e-9)
         # continuity at both ends of the closed-form limits
-        np.testing.assert_allclose(O.lyapunov_margin(b1, b2, 1e-7), O.lyapunov_margin(b1, b2, 0.0), atol=1e-5)
-        np.testing.assert_allclose(O.lyapunov_margin(b1, b2, 1e5), O.lyapunov_margin(b1, b2, np.inf), atol=1e-9)
+        np.testing.assert_allclose(OL.lyapunov_margin(b1, b2, 1e-7), OL.lyapunov_margin(b1, b2, 0.0), atol=1e-5)
+        np.testing.assert_allclose(OL.lyapunov_margin(b1, b2, 1e5), OL.lyapunov_margin(b1, b2, np.inf), atol=1e-9)
 
 
 def test_general_lyapunov_derivative_matches_finite_differences():
@@ -110,11 +113,11 @@ def test_general_lyapunov_derivative_matches_finite_differences():
     h = 1e-5
     tt = np.sort(np.concatenate([t - h, t, t + h]))
     sol = O.solve_adam(QUAD.grad, np.ones(2), a1, a2, 1.0, lam=s, eps=eps, t_eval=tt, rtol=1e-12, atol=1e-14)
-    E = O.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+    E = OL.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
     fd = (E[2::3] - E[0::3]) / (2 * h)
     th, m, v = sol.theta[1::3], sol.m[1::3], sol.v[1::3]
     g = QUAD.grad(th)
-    c = O.lyapunov_margin(b1, b2, t / s)[:, None]
+    c = OL.lyapunov_margin(b1, b2, t / s)[:, None]
     g1, g2 = O.g_adam(t, s, a1)[:, None], O.g_adam(t, s, a2)[:, None]
     c_eps = c + g2 / (4 * g1)
     exact = -np.sum(m**2 / (v + eps) ** 1.5 * (c * v + c_eps * eps + g2 / (4 * g1) * g**2), axis=1)
@@ -125,12 +128,12 @@ def test_general_lyapunov_derivative_matches_finite_differences():
 @settings(max_examples=12, deadline=None)
 @given(st.floats(0.5, 0.99), st.floats(0.5, 0.999))
 def test_lyapunov_nonincreasing_inside_region(b1, b2):
-    assume(O.lyapunov_condition(b1, b2) and O.lyapunov_margin(b1, b2, 0.0) > 1e-3)
+    assume(OL.lyapunov_condition(b1, b2) and OL.lyapunov_margin(b1, b2, 0.0) > 1e-3)
     s, eps = 0.01, 1e-8
     a1, a2 = O.adam_alphas(b1, b2, s)
     sol = O.solve_adam(QUAD.grad, np.array([1.0, -0.5]), a1, a2, 3.0, lam=s, eps=eps, t_eval=np.linspace(0, 3, 301))
     assert sol.success
-    E = O.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+    E = OL.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
     assert np.max(np.diff(E)) <= 1e-8 * E[0]
     assert E[-1] < E[0]
 
@@ -138,14 +141,14 @@ def test_lyapunov_nonincreasing_inside_region(b1, b2):
 def test_uniform_condition_is_necessary_from_a_bad_state():
     """At (0.3, 0.999) c(0.1) < 0: from theta = 0 (critical), m = 1, v = 100 at tau = 0.1, E must rise."""
     s, eps = 0.01, 1e-8
-    assert O.lyapunov_margin(0.3, 0.999, 0.1) < 0 < O.lyapunov_margin(0.9, 0.999, 0.1)
+    assert OL.lyapunov_margin(0.3, 0.999, 0.1) < 0 < OL.lyapunov_margin(0.9, 0.999, 0.1)
     f = L.quadratic([0.5])
     rises = []
     for b1 in (0.3, 0.9):
         a1, a2 = O.adam_alphas(b1, 0.999, s)
         t = s * np.linspace(0.1, 0.12, 5)
         sol = O.solve(O.adam_coefficients(s, a1, a2), f.grad, [0.0], [1.0], [100.0], (t[0], t[-1]), eps=eps, t_eval=t)
-        E = O.lyapunov_values(f.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+        E = OL.lyapunov_values(f.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
         rises.append(np.diff(E).max())
     assert rises[0] > 1e-7 and rises[1] < 0
 
@@ -154,14 +157,14 @@ def test_lyapunov_increases_outside_posters_region():
     b1, b2, s, eps = 0.99, 0.5, 0.01, 1e-8
     a1, a2 = O.adam_alphas(b1, b2, s)
     sol = O.solve_adam(QUAD.grad, np.ones(2), a1, a2, 5.0, lam=s, eps=eps, t_eval=np.linspace(0, 5, 501))
-    E = O.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
+    E = OL.lyapunov_values(QUAD.value, sol.t, sol.theta, sol.m, sol.v, lambda x: O.g_adam(x, s, a1), eps)
     assert np.max(np.diff(E)) > 1e-2
 
 
 # ---------------------------------------------------------------- Euler and algorithm (4)
 
 def test_euler_identity_symbolic():
-    ident = O.euler_identity()
+    ident = OD.euler_identity()
     assert ident["difference"] == 0
     b, k = ident["beta"], ident["k"]
     assert sp.simplify(ident["rhs"] - (1 - b) / (1 - b ** (k + 1))) == 0
@@ -179,33 +182,33 @@ def test_euler_identity_numeric(beta, k, s):
 
 def test_forward_euler_reproduces_algorithm_4_on_shifted_grid():
     b1, b2, s, eps, n = 0.9, 0.999, 1e-3, 1e-8, 800
-    th4, m4, v4 = O.poster_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps)
+    th4, m4, v4 = OD.poster_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps)
     coeffs = O.adam_coefficients(s, *O.adam_alphas(b1, b2, s))
     g0 = QUARTIC.grad(THETA0)
-    thE, mE, vE = O.forward_euler(coeffs, QUARTIC.grad, THETA0, g0, g0**2, s, n, t_start=s, eps=eps)
+    thE, mE, vE = OD.forward_euler(coeffs, QUARTIC.grad, THETA0, g0, g0**2, s, n, t_start=s, eps=eps)
     assert np.abs(thE - th4).max() < 1e-12 and np.abs(mE - m4).max() < 1e-11 and np.abs(vE - v4).max() < 1e-9
     # the poster's grid t_k = k s is one step off: first Euler step has mu_1 = 0, (4) has mu_2
-    thP, mP, _ = O.forward_euler(coeffs, QUARTIC.grad, THETA0, g0, g0**2, s, n, t_start=0.0, eps=eps)
+    thP, mP, _ = OD.forward_euler(coeffs, QUARTIC.grad, THETA0, g0, g0**2, s, n, t_start=0.0, eps=eps)
     np.testing.assert_allclose(mP[1], QUARTIC.grad(thP[1]), rtol=1e-13)
     assert np.abs(thP - th4).max() > 1e-5
 
 
 def test_algorithm_4_is_kingma_adam_with_eps_inside():
     b1, b2, s, eps, n = 0.9, 0.999, 1e-2, 1e-8, 500
-    th4, _, _ = O.poster_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps)
-    thK = O.kingma_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps, eps_inside=True)
+    th4, _, _ = OD.poster_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps)
+    thK = OD.kingma_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps, eps_inside=True)
     assert np.abs(th4 - thK).max() < 1e-12
     # and the shared library's Adam, an independent implementation
     tr = ad.run(ad.adam(lr=s, beta1=b1, beta2=b2, eps=eps, eps_inside=True), QUARTIC, x0=THETA0, steps=n)
     assert np.abs(tr.path[:, 0, :] - th4).max() < 1e-12
-    thOut = O.kingma_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps, eps_inside=False)
+    thOut = OD.kingma_adam(QUARTIC.grad, THETA0, b1, b2, s, n, eps=eps, eps_inside=False)
     assert 0 < np.abs(th4 - thOut).max() < 1e-4
 
 
 def test_first_steps_of_algorithm_4_by_hand():
     grad = lambda th: np.array([2.0 * th[0]])
     b1, b2, s, eps = 0.8, 0.9, 0.1, 1e-2
-    th, m, v = O.poster_adam(grad, [1.0], b1, b2, s, 2, eps=eps)
+    th, m, v = OD.poster_adam(grad, [1.0], b1, b2, s, 2, eps=eps)
     th1 = 1.0 - s * 2.0 / np.sqrt(4.0 + eps)
     mu2, nu2 = b1 / (1 + b1), b2 / (1 + b2)
     assert th[1, 0] == pytest.approx(th1, rel=1e-14)
@@ -217,7 +220,7 @@ def test_first_steps_of_algorithm_4_by_hand():
 
 @pytest.mark.parametrize("landscape, x0", [(QUARTIC, THETA0), (QUAD, np.array([1.0, 1.0]))])
 def test_euler_of_other_families_is_the_library_optimizer(landscape, x0):
-    gaps = O.family_gaps(landscape, x0, 0.01, 300)
+    gaps = OD.family_gaps(landscape, x0, 0.01, 300)
     assert set(gaps) == {"heavy ball", "RMSProp", "AdaGrad"}
     assert max(gaps.values()) < 1e-12
 
@@ -226,7 +229,7 @@ def test_pole_is_attracting_with_exponent_kappa():
     t = 0.05 * np.logspace(-5, -3, 7)
     for lam in (0.0, 2e-3):
         gap, kappa = O.pole_deviation(QUARTIC.grad, THETA0, 0.05, 0.5, t, lam=lam)
-        assert -O.loglog_slope(t, gap) == pytest.approx(kappa, abs=1e-3)
+        assert -OD.loglog_slope(t, gap) == pytest.approx(kappa, abs=1e-3)
 
 
 def test_solve_adam_against_second_integrator():
@@ -243,12 +246,12 @@ def test_solve_adam_against_second_integrator():
 
 
 def test_heavy_ball_euler_and_ode_agree_to_first_order():
-    c = O.heavy_ball(2.0)
+    c = O.heavy_ball_coefficients(2.0)
     grad = lambda th: th
     ode = O.solve(c, grad, [1.0], [0.0], [0.0], (0.0, 1.0), eps=1.0, t_eval=[1.0])
     errs = []
     for s in (0.01, 0.005):
-        th, _, _ = O.forward_euler(c, grad, [1.0], [0.0], [0.0], s, int(round(1 / s)), eps=1.0)
+        th, _, _ = OD.forward_euler(c, grad, [1.0], [0.0], [0.0], s, int(round(1 / s)), eps=1.0)
         errs.append(abs(th[-1, 0] - ode.theta[-1, 0]))
     assert errs[0] / errs[1] == pytest.approx(2.0, rel=0.05)
     # theta'' + 2 theta' + theta = 0 with theta(0)=1, theta'(0)=0: (1 + t) e^{-t}
@@ -260,29 +263,29 @@ def test_nesterov_family_matches_bessel_closed_form():
     from scipy.special import j1
 
     t = np.linspace(0.5, 20.0, 40)
-    sol = O.solve(O.nesterov(3.0), lambda th: th, [1.0], [0.0], [0.0], (1e-8, 20.0), eps=1.0, t_eval=t)
+    sol = O.solve(O.nesterov_coefficients(3.0), lambda th: th, [1.0], [0.0], [0.0], (1e-8, 20.0), eps=1.0, t_eval=t)
     assert sol.success and np.abs(sol.theta[:, 0] - 2 * j1(t) / t).max() < 1e-7
 
 
 def test_measured_convergence_order_within_band():
     s_values = 0.01 * 2.0 ** -np.arange(6)
-    err = O.discretization_errors(QUARTIC.grad, THETA0, 0.05, 0.5, 1.0, s_values)
-    assert 0.9 <= O.loglog_slope(s_values, err) <= 1.1
+    err = OD.discretization_errors(QUARTIC.grad, THETA0, 0.05, 0.5, 1.0, s_values)
+    assert 0.9 <= OD.loglog_slope(s_values, err) <= 1.1
     # halving s halves the error, more exactly as s shrinks
     assert err[-2] / err[-1] == pytest.approx(2.0, rel=0.02)
 
 
 def test_bad_inputs_raise_valueerror():
     with pytest.raises(ValueError, match="s"):
-        O.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, -1.0, 10)
+        OD.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, -1.0, 10)
     with pytest.raises(ValueError, match="steps"):
-        O.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, 0.1, 0)
+        OD.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, 0.1, 0)
     with pytest.raises(ValueError, match="t_span"):
         O.solve(O.adam_coefficients(0.1, 1.0, 1.0), QUARTIC.grad, THETA0, THETA0, THETA0**2, (0.0, 1.0))
     with pytest.raises(ValueError, match="alpha1"):
         O.adam_coefficients(0.1, 0.0, 1.0)
     with pytest.raises(ValueError, match="multiples"):
-        O.discretization_errors(QUARTIC.grad, THETA0, 0.05, 0.5, 1.0, [0.01, 0.003])
+        OD.discretization_errors(QUARTIC.grad, THETA0, 0.05, 0.5, 1.0, [0.01, 0.003])
 
 
 # ---------------------------------------------------------------- the chapter
@@ -333,7 +336,7 @@ def test_chapter_rerun_small_beta1_leaves_uniform_region():
     """Theory: at beta1 = 0.3 the pole margin c(0) is negative (outside the uniform region), while
     the poster's condition still holds; the Euler identity and the order do not depend on beta."""
     g = rerun_glue("ode", {"beta1": 0.3})
-    assert g["lyap_c0"] == pytest.approx(float(O.lyapunov_margin(0.3, 0.999, 0.0)), rel=1e-9)
+    assert g["lyap_c0"] == pytest.approx(float(OL.lyapunov_margin(0.3, 0.999, 0.0)), rel=1e-9)
     assert g["lyap_c0"] < 0
     assert g["eu_gap_shift"] < 1e-12 and 0.9 <= g["conv_order"] <= 1.1
 
@@ -344,28 +347,28 @@ def test_forward_euler_gradient_new_and_old_by_hand():
     # heavy ball (h = 1, r = gamma = 2, p = q = 0) with eps = 1 and v = 0 on f = theta^2 / 2, s = 0.1:
     # theta_1 = 1 - 0.1 * 0.5 = 0.95; m_1 = (1 - 0.2) 0.5 + 0.1 g with g = theta_1 (poster) or theta_0 (plain Euler)
     grad = lambda th: np.asarray(th, float)
-    th_new, m_new, _ = O.forward_euler(O.heavy_ball(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, eps=1.0)
-    th_old, m_old, _ = O.forward_euler(O.heavy_ball(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, eps=1.0, gradient_at="old")
+    th_new, m_new, _ = OD.forward_euler(O.heavy_ball_coefficients(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, eps=1.0)
+    th_old, m_old, _ = OD.forward_euler(O.heavy_ball_coefficients(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, eps=1.0, gradient_at="old")
     assert th_new[1, 0] == pytest.approx(0.95) and th_old[1, 0] == pytest.approx(0.95)
     assert m_new[1, 0] == pytest.approx(0.4 + 0.095) and m_old[1, 0] == pytest.approx(0.4 + 0.1)
     with pytest.raises(ValueError, match="gradient_at"):
-        O.forward_euler(O.heavy_ball(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, gradient_at="middle")
+        OD.forward_euler(O.heavy_ball_coefficients(2.0), grad, [1.0], [0.5], [0.0], 0.1, 1, gradient_at="middle")
 
 
 def test_steps_to_tolerance_and_gd_count_by_hand():
     f = np.array([[1.0, 1.0], [0.5, 1.0], [1e-7, 1.0]])
-    assert O.steps_to_tolerance(f, 0.0, 1e-6).tolist() == [2.0, np.inf]
+    assert OD.steps_to_tolerance(f, 0.0, 1e-6).tolist() == [2.0, np.inf]
     # GD on f = x^2/2 with rate 0.1: f_k = 0.81^k f_0 <= 1e-6 f_0 first at k = ceil(ln 1e-6 / ln 0.81) = 66
-    r = O.gd_against_adam(L.quadratic([0.5]), [1.0], 0.0, np.array([0.1]), 200)
+    r = OD.gd_against_adam(L.quadratic([0.5]), [1.0], 0.0, np.array([0.1]), 200)
     assert r["gd"][0] == 66 == int(np.ceil(np.log(1e-6) / np.log(0.81)))
 
 
 def test_conclusion_verdict_vocabulary():
-    assert O.conclusion_verdict([True, True]) == "verified"
-    assert O.conclusion_verdict([False]) == "not reproduced"
-    assert O.conclusion_verdict([True, False]) == "depends on an unstated setting"
+    assert OD.conclusion_verdict([True, True]) == "verified"
+    assert OD.conclusion_verdict([False]) == "not reproduced"
+    assert OD.conclusion_verdict([True, False]) == "depends on an unstated setting"
     with pytest.raises(ValueError):
-        O.conclusion_verdict([])
+        OD.conclusion_verdict([])
 
 
 @pytest.mark.slow

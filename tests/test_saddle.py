@@ -9,8 +9,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import adamdyn as ad
+from adamdyn import gradient_memory as GM
 from adamdyn import saddle as S
 from conftest import rerun_glue
+from adamdyn import symbols as sym
 
 #: Kaiser's Proposition 1 bound at the defaults (0.9, 0.999), by hand: 0.1^2 * 0.999 / (0.001 * 0.189) = 370/7
 PROP1_DEFAULT = np.sqrt(370 / 7)
@@ -129,26 +131,26 @@ def test_diagonal_start_of_adaptive_methods():
 @settings(max_examples=50, deadline=None)
 @given(st.floats(0.0, 0.95), st.floats(0.9, 0.9999), st.integers(0, 150))
 def test_single_impulse_formula_matches_update_rule(b1, b2, age):
-    num = S.impulse_updates(b1, b2, T=200, ages=[age])[0]
-    formula = S.single_impulse_ratio(b1, b2, age)[0]
+    num = GM.impulse_updates(b1, b2, T=200, ages=[age])[0]
+    formula = GM.single_impulse_ratio(b1, b2, age)[0]
     assert num == pytest.approx(formula, rel=1e-10, abs=1e-300)
 
 
 def test_single_impulse_symbolic_and_numeric_by_hand():
     # by hand at (0.9, 0.999): age 0 gives 0.1 / sqrt(0.001) = sqrt(10); each year of age multiplies the
     # update by 0.9 / sqrt(0.999), so age 2 gives sqrt(10) * 0.81 / 0.999 = sqrt(10) * 30/37
-    expr, k = S.single_impulse_symbolic()
-    at = {S._b1: sp.Rational(9, 10), S._b2: sp.Rational(999, 1000)}
+    expr, k = GM.single_impulse_symbolic()
+    at = {sym.beta1: sp.Rational(9, 10), sym.beta2: sp.Rational(999, 1000)}
     assert sp.simplify(expr.subs({**at, k: 0}) - sp.sqrt(10)) == 0
     assert sp.simplify(expr.subs({**at, k: 2}) - sp.sqrt(10) * sp.Rational(30, 37)) == 0
-    np.testing.assert_allclose(S.single_impulse_ratio(0.9, 0.999, [0, 2]), [np.sqrt(10), np.sqrt(10) * 30 / 37],
+    np.testing.assert_allclose(GM.single_impulse_ratio(0.9, 0.999, [0, 2]), [np.sqrt(10), np.sqrt(10) * 30 / 37],
                                rtol=1e-14)
 
 
 def test_single_impulse_with_bias_correction_scales_by_correction_factor():
     T, age = 50, 3
-    with_bc = S.impulse_updates(0.9, 0.999, T=T, ages=[age], bias_correction=True)[0]
-    without = S.impulse_updates(0.9, 0.999, T=T, ages=[age])[0]
+    with_bc = GM.impulse_updates(0.9, 0.999, T=T, ages=[age], bias_correction=True)[0]
+    without = GM.impulse_updates(0.9, 0.999, T=T, ages=[age])[0]
     assert with_bc / without == pytest.approx(np.sqrt(1 - 0.999**T) / (1 - 0.9**T), rel=1e-12)
 
 
@@ -159,12 +161,12 @@ def test_geometric_ratio_closed_form_vs_long_history(r):
     G = r ** (np.arange(T) - (T - 1.0))   # the newest gradient is 1; old ones underflow harmlessly
     opt = ad.adam(lr=1.0, beta1=0.9, beta2=0.999, eps=0.0, bias_correction=False)
     num = -ad.updates_from_gradients(opt, G)[-1]
-    assert num == pytest.approx(S.geometric_history_ratio(0.9, 0.999, r), rel=1e-9)
+    assert num == pytest.approx(GM.geometric_history_ratio(0.9, 0.999, r), rel=1e-9)
 
 
 def test_geometric_ratio_max_is_prop1_bound():
     rr = np.linspace(1.0001, 1.5, 20001)
-    vals = S.geometric_history_ratio(0.9, 0.999, rr)
+    vals = GM.geometric_history_ratio(0.9, 0.999, rr)
     assert vals.max() == pytest.approx(PROP1_DEFAULT, rel=1e-6)
     # a second route: the same maximisation with the sums done term by term (no closed form)
     assert _brute_force_sup(0.9, 0.999) == pytest.approx(PROP1_DEFAULT, rel=1e-6)
@@ -172,18 +174,18 @@ def test_geometric_ratio_max_is_prop1_bound():
 
 
 def test_recent_mass_ordering_at_defaults_and_its_failure():
-    assert np.all(S.reversal_gaps(500, 40, 0.9, 0.999, seed=3) > 0)
+    assert np.all(GM.reversal_gaps(500, 40, 0.9, 0.999, seed=3) > 0)
     # beta2 < beta1 < sqrt(beta2): single impulses still favour recency, whole histories do not
-    assert np.mean(S.reversal_gaps(500, 40, 0.95, 0.91, seed=3) < 0) > 0.5
+    assert np.mean(GM.reversal_gaps(500, 40, 0.95, 0.91, seed=3) < 0) > 0.5
 
 
 def test_bad_inputs_name_the_parameter():
     with pytest.raises(ValueError, match="radius"):
         S.escape_runs(ad.sgd(), S.START, 10, radius=0.0)
     with pytest.raises(ValueError, match="ages"):
-        S.impulse_updates(T=10, ages=[10])
+        GM.impulse_updates(T=10, ages=[10])
     with pytest.raises(ValueError, match="r must"):
-        S.geometric_history_ratio(0.9, 0.999, 0.95)
+        GM.geometric_history_ratio(0.9, 0.999, 0.95)
     with pytest.raises(ValueError, match="delta"):
         S.sgd_escape_time(-1.0)
 

@@ -183,3 +183,22 @@ def test_negative_state_step_is_rejected():
     tr = ad.run(ad.adam(), L.smooth_valley(), x0=[1.0, 1.0], steps=5)
     with raises(r"state\.t"):
         ad.run(ad.adam(), L.smooth_valley(), x0=None, steps=5, state=dataclasses.replace(tr.state, t=-4))
+
+
+def test_check_betas_ranges_and_shapes():
+    b1, b2 = V.check_betas(np.zeros((2, 1)), [0.5, 0.9, 0.99])
+    assert b1.shape == b2.shape == (2, 3)                     # broadcast, shape kept
+    with raises(r"^beta1 must lie in \(0, 1\)"):
+        V.check_betas(0.0, 0.9, positive=True)               # logs of beta need beta > 0
+    with raises(r"^beta2 must lie in \[0, 1\)"):
+        V.check_betas(0.9, [0.5, 1.0])
+    with raises(r"^beta1 must lie in"):
+        V.check_betas(np.nan, 0.9)
+
+
+def test_check_vector():
+    assert V.check_vector("theta0", 2.0).shape == (1,)
+    with raises(r"^theta0 must be a finite vector of shape \(d,\)"):
+        V.check_vector("theta0", [[1.0, 2.0]])
+    with raises(r"^m0 must be a finite vector"):
+        V.check_vector("m0", [1.0, np.inf])

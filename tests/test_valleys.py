@@ -13,6 +13,9 @@ import adamdyn as ad
 from adamdyn import valley_counts as VC
 from adamdyn import valleys as V
 from conftest import rerun_glue
+from adamdyn import valley_orbits as VO
+from adamdyn import floating_point as FP
+from adamdyn.symbols import beta1, eps, eta
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +50,17 @@ def test_sharp_valley_adam_count_closed_form(long):
 
 @pytest.mark.slow
 def test_adagrad_sharp_arrival_closed_form(long):
-    assert long["sharp"].hit_step[1] == V.adagrad_diagonal_arrival(1.0)
+    assert long["sharp"].hit_step[1] == V.adagrad_sharp_arrival((1.0, 1.0))
     # and the continuum estimate 2 lr sqrt(t) + lr zeta(1/2) = 1 - tol/sqrt(2)
     t = ((1 - V.TOL / np.sqrt(2)) / 1e-3 + 1.4603545088) ** 2 / 4
-    assert abs(V.adagrad_diagonal_arrival(1.0) - t) < 2
+    assert abs(V.adagrad_sharp_arrival((1.0, 1.0)) - t) < 2
+
+
+@pytest.mark.parametrize("x0", [(0.3, 0.3004), (0.3, 0.2), (-0.25, 0.3)])
+def test_adagrad_sharp_arrival_off_the_diagonal_matches_a_run(x0):
+    # both coordinates still moving at arrival (|x0| within tol of each other), or one already bouncing
+    run = ad.run(ad.adagrad(lr=1e-3), V.valley("sharp"), x0, 60_000, record_every=60_000, target=[0.0, 0.0], tol=V.TOL)
+    assert abs(int(run.hit_step[0]) - V.adagrad_sharp_arrival(x0)) <= 2
 
 
 @pytest.mark.parametrize("s", [0.5, 1.5])
@@ -187,28 +197,28 @@ def test_sgd_stays_on_the_gradient_flow(long):
 # ---------------------------------------------------------------- long-run shape
 def test_detect_period_on_constructed_sequences():
     t = np.arange(500)
-    assert V.detect_period(np.sin(2 * np.pi * t / 12)) == 12
-    assert V.detect_period((-1.0) ** t) == 2
-    assert V.detect_period(np.full(500, 3.0)) == 1
-    assert V.detect_period(np.random.default_rng(0).normal(size=500)) == 0
+    assert VO.detect_period(np.sin(2 * np.pi * t / 12)) == 12
+    assert VO.detect_period((-1.0) ** t) == 2
+    assert VO.detect_period(np.full(500, 3.0)) == 1
+    assert VO.detect_period(np.random.default_rng(0).normal(size=500)) == 0
 
 
 @pytest.mark.slow
 def test_long_run_periods_and_amplitudes(long):
     sm, sh = long["smooth"], long["sharp"]
-    s_adam = V.tail_summary(sh.tail_path[:, 3, 0])
+    s_adam = VO.tail_summary(sh.tail_path[:, 3, 0])
     assert s_adam["period"] == 12
-    amp12 = next(c["amplitude"] for c in V.square_wave_cycles() if c["period"] == 12)
+    amp12 = next(c["amplitude"] for c in VO.square_wave_cycles() if c["period"] == 12)
     assert s_adam["amplitude"] == pytest.approx(amp12, rel=1e-6)     # second method: square-wave orbit
-    s_rms = V.tail_summary(sm.tail_path[:, 2, 0])
+    s_rms = VO.tail_summary(sm.tail_path[:, 2, 0])
     assert s_rms["period"] == 2
     assert s_rms["amplitude"] == pytest.approx(1e-3 / 2 - 1e-8 / 2, rel=1e-6)        # eta/2 - eps/2, by hand
     y = sm.tail_path[:, 2, 1]
     assert (y.max() - y.min()) / 2 == pytest.approx(1e-3 / 2 - 1e-8 / (2 * 1e-3), rel=1e-6)   # eta/2 - eps/(2a)
-    b = V.tail_summary(sm.tail_path[:, 3, 0])
+    b = VO.tail_summary(sm.tail_path[:, 3, 0])
     assert b["kind"] == "bursting" and 400 < b["burst_mean"] < 600
     # bursts peak far above the unstable 2-cycle and stay well inside the lr scale
-    assert 3 * V.two_cycle_amplitude() < b["max_abs"] < 1e-3
+    assert 3 * VO.two_cycle_amplitude() < b["max_abs"] < 1e-3
 
 
 @pytest.mark.slow
@@ -216,24 +226,23 @@ def test_adam_smooth_sqrt_v_hovers_at_the_critical_value(long):
     run = long["smooth"]
     v = V.second_moment_along(run, V.valley("smooth"), 3, 0.999)
     assert np.allclose(v[-1], run.state.v[3], rtol=1e-12)         # rebuilt recursion ends on the true state
-    r = np.sqrt(v[:, 0]) / (2 * V.two_cycle_amplitude())
+    r = np.sqrt(v[:, 0]) / (2 * VO.two_cycle_amplitude())
     assert 0.8 < r.min() < 1.0 < r.max() < 1.5
 
 
 # ---------------------------------------------------------------- Proposition 4
 def test_alternating_moments_and_paper_sigma_typo():
-    mom = V.alternating_moments_symbolic()
-    C, b1 = sp.symbols("C beta_1", positive=True)
+    mom = VO.alternating_moments_symbolic()
+    C, b1 = VO.C, beta1
     assert sp.simplify(mom["m"] - C * (1 - b1) / (1 + b1)) == 0
     assert sp.simplify(mom["v"] - C**2) == 0 and sp.simplify(mom["v_paper"] - C**2) == 0
 
 
 def test_corrected_orbit_closed_form_and_paper_condition():
-    C, w = V.corrected_condition_quadratic()
-    val = float(w.subs({sp.Symbol("a", positive=True): 1, sp.Symbol("eta", positive=True): 1e-3,
-                        sp.Symbol("beta_1", positive=True): 0.9, sp.Symbol("epsilon", positive=True): 1e-8}))
+    C, w = VO.corrected_condition_quadratic()
+    val = float(w.subs({VO.a: 1, eta: 1e-3, beta1: 0.9, eps: 1e-8}))
     assert val == pytest.approx(1e-3 * (0.1 / 1.9) / 2 - 0.5e-8, rel=1e-12)
-    assert V.paper_condition_quadratic() == []
+    assert VO.paper_condition_quadratic() == []
 
 
 @settings(max_examples=30, deadline=None)
@@ -241,57 +250,57 @@ def test_corrected_orbit_closed_form_and_paper_condition():
 def test_orbit_is_a_fixed_point_of_the_two_step_map(b1, b2, a):
     kappa = (1 - b1) / (1 + b1)
     if a * 1e-3 * kappa <= 1e-8:   # the orbit exists iff a eta kappa > eps
-        assert np.isnan(V.two_cycle_amplitude(a, 1e-3, b1, 1e-8))
+        assert np.isnan(VO.two_cycle_amplitude(a, 1e-3, b1, 1e-8))
         return
-    p = V.two_cycle_state(a, 1e-3, b1, b2, 1e-8)
-    q = V.adam_map(V.adam_map(p, a, 1e-3, b1, b2, 1e-8), a, 1e-3, b1, b2, 1e-8)
+    p = VO.two_cycle_state(a, 1e-3, b1, 1e-8)
+    q = VO.adam_map(VO.adam_map(p, a, 1e-3, b1, b2, 1e-8), a, 1e-3, b1, b2, 1e-8)
     assert np.allclose(q, p, rtol=1e-9, atol=0)
 
 
 def test_numerical_orbit_matches_closed_form():
-    assert V.find_two_cycle()[0] == pytest.approx(V.two_cycle_amplitude(), rel=1e-10)
+    assert VO.find_two_cycle()[0] == pytest.approx(VO.two_cycle_amplitude(), rel=1e-10)
 
 
 def test_stability_adam_unstable_rmsprop_stable():
-    assert V.cycle_spectral_radius() > 1.05
-    assert V.cycle_spectral_radius(beta1=0.0, beta2=0.99) < 1.0
+    assert VO.cycle_spectral_radius() > 1.05
+    assert VO.cycle_spectral_radius(beta1=0.0, beta2=0.99) < 1.0
     # a perturbed Adam orbit leaves (instability), a perturbed RMSProp orbit returns
     for b1, b2, grows in ((0.9, 0.999, True), (0.0, 0.99, False)):
-        p = V.two_cycle_state(1.0, 1e-3, b1, b2, 1e-8)
+        p = VO.two_cycle_state(1.0, 1e-3, b1, 1e-8)
         q = p * np.array([1.01, 1.0, 1.0])
         for _ in range(400):
-            q = V.adam_map(q, 1.0, 1e-3, b1, b2, 1e-8)
+            q = VO.adam_map(q, 1.0, 1e-3, b1, b2, 1e-8)
         dev = abs(abs(q[0]) - p[0]) / p[0]
         assert (dev > 0.02) if grows else (dev < 0.01)
 
 
 def test_jacobian_matches_finite_differences():
-    p = V.two_cycle_state()
-    F = lambda q: V.adam_map(V.adam_map(q))
-    J = V.two_step_jacobian(p)
+    p = VO.two_cycle_state()
+    F = lambda q: VO.adam_map(VO.adam_map(q))
+    J = VO.two_step_jacobian(p)
     h = 1e-6 * np.abs(p)
     fd = np.column_stack([(F(p + h[i] * np.eye(3)[i]) - F(p - h[i] * np.eye(3)[i])) / (2 * h[i]) for i in range(3)])
     assert np.allclose(fd, J, rtol=1e-5, atol=1e-6 * np.abs(J).max())
 
 
 def test_frozen_v_threshold_equals_orbit_gradient():
-    _, crit = V.frozen_v_threshold_symbolic()
-    C, _ = V.corrected_condition_quadratic()
+    _, crit = VO.frozen_v_threshold_symbolic()
+    C, _ = VO.corrected_condition_quadratic()
     assert sp.simplify(crit - C) == 0
 
 
 def test_square_wave_ladder():
-    cyc = {c["period"]: c for c in V.square_wave_cycles(0.9, 1e-3, 12)}
+    cyc = {c["period"]: c for c in VO.square_wave_cycles(0.9, 1e-3, 12)}
     assert [p for p, c in cyc.items() if c["width"] > 0] == [2, 4, 6, 8, 10, 12, 14]
-    assert cyc[2]["amplitude"] == pytest.approx(V.two_cycle_amplitude(eps=0.0), rel=1e-12)
+    assert cyc[2]["amplitude"] == pytest.approx(VO.two_cycle_amplitude(eps=0.0), rel=1e-12)
 
 
 # ------------------------------------------------------------------ subnormals
 @pytest.mark.slow
 def test_sgd_underflow_stall_from_rounding_rule(long):
     x = long["smooth"].state.x[0, 0]
-    assert V.subnormal_count([x]) == 1
-    assert x == V.sgd_underflow_stall() == 249 * 2.0**-1074
+    assert FP.subnormal_count([x]) == 1
+    assert x == FP.sgd_underflow_stall() == 249 * 2.0**-1074
     # the same value by iterating the float64 update directly (second method)
     z = np.float64(1e-300)
     while True:
@@ -303,7 +312,7 @@ def test_sgd_underflow_stall_from_rounding_rule(long):
 
 
 def test_subnormal_count():
-    assert V.subnormal_count([0.0, 1e-310, -1e-320, 1e-300, np.finfo(float).tiny]) == 2
+    assert FP.subnormal_count([0.0, 1e-310, -1e-320, 1e-300, np.finfo(float).tiny]) == 2
 
 
 def test_bad_inputs_name_the_parameter():
@@ -312,7 +321,7 @@ def test_bad_inputs_name_the_parameter():
     with pytest.raises(ValueError, match="early"):
         V.long_runs(V.valley("smooth"), steps=10, early=8, tail=8)
     with pytest.raises(ValueError, match="max_period"):
-        V.detect_period(np.zeros(10))
+        VO.detect_period(np.zeros(10))
     with pytest.raises(ValueError, match="rmsprop_decays"):
         VC.reading_optimizers(rmsprop_decays=[1.0])
     with pytest.raises(ValueError, match="horizon"):

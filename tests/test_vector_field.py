@@ -6,9 +6,14 @@ import pytest
 from hypothesis import example, given, settings, strategies as st
 
 import adamdyn as ad
+from adamdyn import bounds as B
+from adamdyn import field_flow as FF
 from adamdyn import vector_field as V
 from adamdyn_book.ledger import dereich_jentzen_kassing
 from conftest import rerun_glue
+from adamdyn import field_symmetry as FS
+from adamdyn import stochastic_adam as SA
+from adamdyn import vector_field_ergodic as VE
 
 X_ASYM, P_ASYM = np.array([-1.0, 9.0]), np.array([0.9, 0.1])
 
@@ -23,13 +28,13 @@ def test_adam_loop_is_ad_adam_at_constant_step(b1, b2, eps, bc, seed):
     # same rule: the gradients our loop saw, fed to the shared library's Adam, give the same updates
     rng = np.random.default_rng(seed)
     A, y = rng.standard_normal((3, 2)), rng.standard_normal(3)
-    r = V.adam_least_squares(A, y, [0.5, -0.5], 200, gamma=0.01, beta1=b1, beta2=b2, eps=eps,
+    r = SA.adam_least_squares(A, y, [0.5, -0.5], 200, gamma=0.01, beta1=b1, beta2=b2, eps=eps,
                              bias_correction=bc, runs=3, seed=seed, record_every=1)
     upd = np.diff(r.path, axis=0)                                      # (T, runs, d)
     # recover the sampled row at each step from the residual structure: recompute through the seed
     cdf = np.cumsum(np.full(3, 1 / 3))
     draws = np.random.default_rng(seed)
-    idx = V._draw_indices(draws, cdf, (200, 3))
+    idx = VE._draw_indices(draws, cdf, (200, 3))
     res = np.einsum("trd,trd->tr", r.path[:-1], A[idx]) - y[idx]
     grads = res[..., None] * A[idx]
     ref = ad.updates_from_gradients(ad.adam(lr=0.01, beta1=b1, beta2=b2, eps=eps, bias_correction=bc), grads)
@@ -44,7 +49,7 @@ def test_adam_loop_matches_ad_run_on_deterministic_quadratic():
     # one sample with A = I: F is the quadratic |theta - y|^2 / 2 and ad.run's landscape is the same
     A, y = np.ones((1, 1)), np.array([1.5])
     quad = ad.landscapes.from_function(lambda x: 0.5 * np.sum((x - 1.5) ** 2, -1), lambda x: x - 1.5, dim=1)
-    ours = V.adam_least_squares(A, y, [0.0], 3000, gamma=0.003, beta1=0.9, beta2=0.999, runs=1, record_every=1)
+    ours = SA.adam_least_squares(A, y, [0.0], 3000, gamma=0.003, beta1=0.9, beta2=0.999, runs=1, record_every=1)
     ref = ad.run(ad.adam(lr=0.003), quad, [0.0], 3000)
     np.testing.assert_allclose(ours.path[:, 0, 0], ref.path[:, 0, 0], rtol=1e-12, atol=1e-14)
 
@@ -64,7 +69,7 @@ def test_two_methods_agree_within_errors():
     for b1, b2 in [(0.9, 0.99), (0.5, 0.9)]:
         g = V.quadratic_gradient_values(th, X_ASYM)
         s = V.field_series(g, P_ASYM, b1, b2)
-        e = V.field_ergodic(g, P_ASYM, b1, b2, steps=20000, replicas=32, seed=3)
+        e = VE.field_ergodic(g, P_ASYM, b1, b2, steps=20000, replicas=32, seed=3)
         assert np.all(s.error < 1e-5)
         assert np.all(np.abs(s.value - e.value) <= 4 * e.stderr + s.error), (b1, b2)
         # and the two are not trivially equal: ergodic error bars are real
@@ -98,12 +103,12 @@ def test_field_scale_invariance(c, th):
 def test_truncation_bound_closed_form():
     K = V.truncation_length(0.9, 0.99, 1e-10)
     assert 0.99**K <= 1e-10 < 0.99 ** (K - 1)
-    R = V.cauchy_schwarz_ratio(0.9, 0.99, 10**5)
+    R = B.finite_step_sup(0.9, 0.99, 10**5)
     # by hand: R^2 = 0.1^2 / (0.01 (1 - 0.81/0.99)) = 1 / (1 - 9/11) = 11/2
     np.testing.assert_allclose(R, np.sqrt(11 / 2), rtol=1e-10)
     # and the finite sum term by term, a_k^2 / b_k = (1 - b1)^2 b1^2k / ((1 - b2) b2^k), for a short K
     k = np.arange(7)
-    np.testing.assert_allclose(V.cauchy_schwarz_ratio(0.9, 0.99, 7), np.sqrt(np.sum(0.01 * 0.81**k / (0.01 * 0.99**k))),
+    np.testing.assert_allclose(B.finite_step_sup(0.9, 0.99, 7), np.sqrt(np.sum(0.01 * 0.81**k / (0.01 * 0.99**k))),
                                rtol=1e-12)
 
 
@@ -113,14 +118,14 @@ def test_bad_input():
     with pytest.raises(ValueError, match="probs"):
         V.field_series([[1.0, 2.0]], [0.6, 0.6])
     with pytest.raises(ValueError, match="gamma0"):
-        V.step_sizes(10, -1.0, 0.5, 10)
+        SA.step_sizes(10, -1.0, 0.5, 10)
     with pytest.raises(ValueError, match="lo, hi"):
         V.field_zero(lambda t: 1.0, 0.0, 1.0)
 
 
 def test_determinism():
-    a = V.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
-    b = V.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
+    a = SA.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
+    b = SA.adam_least_squares(np.ones((2, 1)), X_ASYM, [3.0], 5000, probs=P_ASYM, runs=4, seed=7)
     assert np.array_equal(a.path, b.path)
 
 
@@ -153,7 +158,7 @@ def test_series_with_eps_matches_the_closed_form_at_beta_zero():
 def test_series_outside_placement_agrees_with_the_ergodic_chain():
     g, p = np.array([[0.3, -1.2, 2.0]]), np.array([0.5, 0.3, 0.2])
     s = V.field_series(g, p, 0.9, 0.99, eps=0.05, eps_placement="outside")
-    e = V.field_ergodic(g, p, 0.9, 0.99, eps=0.05, eps_placement="outside", steps=20000, replicas=16)
+    e = VE.field_ergodic(g, p, 0.9, 0.99, eps=0.05, eps_placement="outside", steps=20000, replicas=16)
     assert abs(s.value[0] - e.value[0]) < 4 * e.stderr[0] + s.error[0]
 
 
@@ -189,7 +194,7 @@ def test_eps_field_scales_with_rho_over_sqrt_eps_and_is_gradient_descent_near_th
     grad = rho * g.mean(axis=-1)
     np.testing.assert_allclose(V.sign_field(rho * g, p3, eps, "inside"), -grad / np.sqrt(eps), rtol=1e-6)
     # below the second-order radius every direction has a negative rate
-    rc = V.lyapunov_crossover_radius(g, p3, 0.0, 0.0, eps, g.mean(axis=-1))
+    rc = FF.lyapunov_crossover_radius(g, p3, 0.0, 0.0, eps, g.mean(axis=-1))
     r = 0.5 * rc.min()
     rate = np.sum(r * g.mean(axis=-1) * V.sign_field(r * g, p3, eps, "inside"), -1)
     assert np.all(rate < 0)
@@ -202,13 +207,13 @@ def test_symmetry_gaps_decide_by_symmetry():
     assert p @ x == pytest.approx(0, abs=1e-15) and p @ x**3 == pytest.approx(0, abs=1e-14)
     laws = {"symmetric": ([-2.0, -0.5, 0.5, 2.0], [0.2, 0.3, 0.3, 0.2]), "zero skew": (x, p),
             "skewed": ([-1.0, 9.0], [0.9, 0.1])}
-    rows = V.symmetry_gaps(laws, [(0.9, 0.99)])
+    rows = FS.symmetry_gaps(laws, [(0.9, 0.99)])
     assert rows["symmetric"][0]["symmetric"] and not rows["zero skew"][0]["symmetric"]
     assert abs(rows["symmetric"][0]["gap"]) <= rows["symmetric"][0]["bound"]
     assert rows["zero skew"][0]["z"] > 100
     # the skewed law against the second-order (delta-method) prediction c kappa / (2 sigma^2) = -4 c
     assert rows["skewed"][0]["gap"] == pytest.approx(-4 * V.delta_method_coefficient(0.9, 0.99), rel=0.05)
-    assert V.symmetry_verdict(rows) == "verified"
+    assert FS.symmetry_verdict(rows) == "verified"
 
 
 @pytest.mark.slow
@@ -320,5 +325,5 @@ def test_series_matches_ergodic_random_laws(vals, w, b1, b2):
     p = np.array(w) / np.sum(w)
     g = np.array([vals])
     s = V.field_series(g, p, b1, b2)
-    e = V.field_ergodic(g, p, b1, b2, steps=20000, replicas=16, seed=11)
+    e = VE.field_ergodic(g, p, b1, b2, steps=20000, replicas=16, seed=11)
     assert abs(s.value[0] - e.value[0]) <= 5 * e.stderr[0] + s.error[0] + 1e-12

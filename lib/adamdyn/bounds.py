@@ -1,4 +1,4 @@
-r"""Kaiser's section 4: the largest Adam step (Proposition 1) and the distance crossed on a flat (Proposition 2).
+r"""Kaiser's section 4: the largest Adam step (Proposition 1) and the bias-correction lemma.
 
 Notation
 --------
@@ -30,12 +30,13 @@ Results (each derived in sympy by a function below)
   :math:`\sqrt{(1-q^t)(1-\beta_2^t)}/(1-\beta_1^t) \le 1`, because
   :math:`(1-\beta_1^t)^2 - (1-q^t)(1-\beta_2^t) = (\beta_2^t-\beta_1^t)^2/\beta_2^t \ge 0` (AM-GM).
   The lemma is not needed.  :math:`\epsilon \ge 0` only shrinks the step.
-* Proposition 2: on a flat (zero gradient) the moments decay as :math:`\beta_1^s, \beta_2^s`, each step is the
-  previous one times :math:`\rho = \beta_1/\sqrt{\beta_2}`, and the distance from the point where the last
-  step with a nonzero gradient *starts* (the last point on the slope) is at most
-  :math:`\eta\,\frac{\beta_2(1-\beta_1)}{(\sqrt{\beta_2}-\beta_1)\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}}`;
-  from the first point on the flat it is at most :math:`\rho` times that.  Both are suprema (approached by the
-  extremal history) and hold with bias correction and any :math:`\epsilon \ge 0`.
+* Proposition 2 (the distance crossed on a flat) is in :mod:`adamdyn.flat_distance`.
+
+Outside the region
+------------------
+Where :math:`\beta_1^2 \ge \beta_2` the suprema of Propositions 1 and 2 are infinite, and
+:func:`step_bound` and :func:`adamdyn.flat_distance.flat_distance_bound` return ``inf`` there (not NaN: the value is
+known, and it is :math:`+\infty`).  Functions that *simulate* return NaN for runs they did not make.
 
 References
 ----------
@@ -50,22 +51,13 @@ import sympy as sp
 from scipy import optimize
 
 from . import optimizers as _opt
-from . import landscapes as _L
-from .validation import check_beta, check_int, check_nonnegative, check_positive
+from .symbols import beta1, beta2
+from .validation import check_beta, check_betas, check_int, check_nonnegative, check_positive
 
 __all__ = [
-    "beta1", "beta2", "t", "s", "i",
-    "bias_factor_expr", "lemma_rearranged", "lemma_paper_rearranged", "bias_lemma_condition_expr",
-    "bias_lemma_holds", "bias_lemma_first_failure", "bias_factor",
-    "finite_step_sup_expr", "step_bound_expr", "step_bound", "step_bound_exists",
-    "bias_corrected_sup_expr", "am_gm_gap_expr", "finite_step_sup",
-    "flat_distance_bound_expr", "flat_distance_bound", "flat_distance_bound_exists",
-    "flat_distance_from_flat_expr", "flat_distance_finite",
-    "extremal_history", "extremal_moments", "max_step_history", "arrival_state",
-    "crossing_distances", "simulate_flat_map", "plateau_arrival", "claims",
+    "beta1", "beta2", "t", "s", "i", "bias_factor_expr", "lemma_rearranged", "lemma_paper_rearranged", "bias_lemma_condition_expr", "bias_lemma_holds", "bias_lemma_first_failure", "bias_factor", "finite_step_sup_expr", "step_bound_expr", "step_bound", "step_bound_exists", "bias_corrected_sup_expr", "am_gm_gap_expr", "finite_step_sup", "extremal_history", "extremal_moments", "max_step_history",
 ]
 
-beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
 t = sp.Symbol("t", integer=True, positive=True)
 s = sp.Symbol("s", integer=True, nonnegative=True)
 i = sp.Symbol("i", integer=True, nonnegative=True)
@@ -75,15 +67,8 @@ DEFAULTS = (0.9, 0.999)
 
 
 # ----------------------------------------------------------------------------- inputs
-def _betas(beta1_, beta2_):
-    b1 = np.asarray(beta1_, dtype=float)
-    b2 = np.asarray(beta2_, dtype=float)
-    check_beta("beta1", b1.ravel())
-    check_beta("beta2", b2.ravel())
-    return np.broadcast_arrays(b1, b2)
-
-
-def _out(x, like):
+def _out(x):
+    """A 0-d result as a scalar, anything else unchanged."""
     x = np.asarray(x)
     return x[()] if x.ndim == 0 else x
 
@@ -102,7 +87,7 @@ def lemma_rearranged(n=t):
     this.  The paper prints :math:`\beta_2^n \ge \beta_1^{2n} - 2\beta_1^n` (see :func:`lemma_paper_rearranged`),
     whose right side is negative, so the paper's induction proves a statement that is always true.
     """
-    lhs, rhs = 1 - beta2**n, sp.expand((1 - beta1**n) ** 2)
+    rhs = sp.expand((1 - beta1**n) ** 2)
     # 1 - b2^n <= rhs  <=>  b2^n >= 1 - rhs
     return sp.Ge(beta2**n, sp.expand(1 - rhs))
 
@@ -132,13 +117,13 @@ def bias_lemma_holds(beta1, beta2):
     Exactly when :math:`1-\beta_2 \le (1-\beta_1)^2` (:func:`bias_lemma_condition_expr`).
     At the defaults (0.9, 0.999): :math:`10^{-3} \le 10^{-2}`, true.  At (0.9, 0.9): false.
     """
-    b1, b2 = _betas(beta1, beta2)
-    return _out((1.0 - b2) <= (1.0 - b1) ** 2, b1)
+    b1, b2 = check_betas(beta1, beta2)
+    return _out((1.0 - b2) <= (1.0 - b1) ** 2)
 
 
 def bias_factor(beta1, beta2, n):
     r"""Numeric :math:`r_n = \sqrt{1-\beta_2^n}/(1-\beta_1^n)`, broadcast over betas and ``n`` (>= 1)."""
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2)
     n = np.asarray(n, dtype=float)
     if np.any(n < 1):
         raise ValueError("n must be >= 1")
@@ -152,11 +137,11 @@ def bias_lemma_first_failure(beta1, beta2, horizon=10_000):
     An independent check of :func:`bias_lemma_holds` (used in the tests).
     """
     horizon = check_int("horizon", horizon, 1)
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2)
     n = np.arange(1, horizon + 1, dtype=float).reshape((-1,) + (1,) * b1.ndim)
     bad = bias_factor(b1, b2, n) > 1.0 + 1e-13
     first = np.where(bad.any(axis=0), bad.argmax(axis=0) + 1, 0)
-    return _out(first, b1)
+    return _out(first)
 
 
 # ----------------------------------------------------------------------------- Proposition 1
@@ -189,7 +174,8 @@ def step_bound_expr():
     expr = (1 - beta1) / sp.sqrt(1 - beta2) * sp.sqrt(series.subs(_q, beta1**2 / beta2))
     # (1-b1)/sqrt(1-b2) * sqrt(b2/(b2-b1^2)) is the paper's form; write it the paper's way
     paper = sp.sqrt(beta2) * (1 - beta1) / sp.sqrt((1 - beta2) * (beta2 - beta1**2))
-    assert sp.simplify((expr**2 - paper**2)) == 0
+    if sp.simplify(expr**2 - paper**2) != 0:
+        raise ArithmeticError("the summed series does not simplify to the paper's form of Proposition 1")
     return paper
 
 
@@ -199,23 +185,23 @@ def step_bound_exists(beta1, beta2):
     Outside, the extremal history :math:`\delta_{t-i}\propto(\beta_1/\beta_2)^i` makes the step grow like
     :math:`q^{t/2}` without bound.
     """
-    b1, b2 = _betas(beta1, beta2)
-    return _out(b1**2 < b2, b1)
+    b1, b2 = check_betas(beta1, beta2)
+    return _out(b1**2 < b2)
 
 
 def step_bound(beta1, beta2, eta=1.0):
     r"""Numeric Proposition 1 bound :math:`\eta\sqrt{\beta_2}(1-\beta_1)/\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}`.
 
-    Vectorized; NaN where :math:`\beta_1^2 \ge \beta_2` (no bound).  At the defaults it is
+    Vectorized; ``inf`` where :math:`\beta_1^2 \ge \beta_2` (the supremum is infinite).  At the defaults it is
     :math:`7.2703\,\eta` (the paper: "about 7.3 eta").
     """
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2)
     eta = np.asarray(eta, dtype=float)
     check_positive("eta", eta.ravel())
     ok = b1**2 < b2
     gap = np.where(ok, b2 - b1**2, 1.0)
-    out = np.where(ok, eta * np.sqrt(b2) * (1 - b1) / np.sqrt((1 - b2) * gap), np.nan)
-    return _out(out, b1)
+    out = np.where(ok, eta * np.sqrt(b2) * (1 - b1) / np.sqrt((1 - b2) * gap), np.inf)
+    return _out(out)
 
 
 def bias_corrected_sup_expr(n=t):
@@ -237,92 +223,34 @@ def am_gm_gap_expr(n=t):
     x, y = sp.symbols("x y", positive=True)  # x = beta1^n, y = beta2^n
     gap = (1 - x) ** 2 - (1 - x**2 / y) * (1 - y)
     factored = sp.factor(gap)
-    assert sp.simplify(factored - (y - x) ** 2 / y) == 0
+    if sp.simplify(factored - (y - x) ** 2 / y) != 0:
+        raise ArithmeticError("the AM-GM gap does not factor as (beta2^n - beta1^n)^2 / beta2^n")
     return gap.subs({x: beta1**n, y: beta2**n}), factored.subs({x: beta1**n, y: beta2**n})
 
 
 def finite_step_sup(beta1, beta2, n, bias_correction=False):
     r"""Numeric supremum of :math:`|w_n - w_{n-1}|/\eta` over histories of length ``n`` (:math:`\epsilon = 0`).
 
-    Without bias correction: :math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\sum_{i<n}q^i}`; with it, times
-    :math:`r_n`.  Finite for every :math:`\beta` (the sum is finite); attained by :func:`extremal_history`.
+    Without bias correction: :math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\sum_{i<n}q^i}`, the Cauchy-Schwarz
+    bound :math:`\sqrt{\sum_{i<n} a_i^2/b_i}` with :math:`a_i = (1-\beta_1)\beta_1^i`, :math:`b_i = (1-\beta_2)\beta_2^i`;
+    with it, times :math:`r_n`.  Finite for every :math:`\beta_2 > 0` (the sum is finite); attained by
+    :func:`extremal_history`.  For :math:`\beta_2 = 0` the second moment sees only the last gradient, and the
+    supremum is ``inf`` from :math:`n = 2` on unless :math:`\beta_1 = 0`.  The stable-region chapter reads it as a
+    growth law in :math:`n` (:func:`adamdyn.stability.worst_case_ratio`), the vector-field chapter as the
+    truncation constant :math:`R_K`.
     """
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2)
     n = np.asarray(n, dtype=float)
-    q = b1**2 / b2
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # q > 1: the sum is huge, inf is right
+        q = b1**2 / b2
         geo = np.where(np.abs(q - 1) < 1e-15, n, np.expm1(n * np.log(np.where(q > 0, q, 1e-300))) / (q - 1))
     geo = np.where(q > 0, geo, 1.0)
+    # beta2 = 0: v is the last squared gradient alone, m remembers older ones: unbounded once n >= 2
+    geo = np.where(b2 == 0.0, np.where((n < 2) | (b1 == 0.0), 1.0, np.inf), geo)
     out = (1 - b1) / np.sqrt(1 - b2) * np.sqrt(geo)
     if bias_correction:
         out = out * bias_factor(b1, b2, n)
-    return _out(out, b1)
-
-
-# ----------------------------------------------------------------------------- Proposition 2
-def flat_distance_bound_expr():
-    r"""Proposition 2's bound divided by :math:`\eta`, derived in sympy.
-
-    On the flat :math:`m_s = \beta_1^s m_0`, :math:`v_s = \beta_2^s v_0`, so the steps are
-    :math:`(m_0/\sqrt{v_0})\rho^s`, :math:`\rho = \beta_1/\sqrt{\beta_2}`; summing :math:`s = 0..\infty`
-    (the series converges iff :math:`\rho < 1 \iff \beta_1^2 < \beta_2`) and bounding :math:`m_0/\sqrt{v_0}`
-    by :func:`step_bound_expr`:
-
-    .. math:: \frac{\beta_2(1-\beta_1)}{(\sqrt{\beta_2}-\beta_1)\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}} .
-
-    The distance is measured from the point where the last step with a nonzero gradient starts.
-    """
-    rho = sp.Symbol("rho", positive=True)
-    series = sp.summation(rho**s, (s, 0, sp.oo))
-    if isinstance(series, sp.Piecewise):
-        series = series.args[0][0]
-    expr = step_bound_expr() * series.subs(rho, beta1 / sp.sqrt(beta2))
-    paper = beta2 * (1 - beta1) / ((sp.sqrt(beta2) - beta1) * sp.sqrt((1 - beta2) * (beta2 - beta1**2)))
-    assert sp.simplify(expr - paper) == 0
-    return paper
-
-
-def flat_distance_from_flat_expr():
-    r"""The tight bound measured from the first point *on* the flat: :math:`\rho` times
-    :func:`flat_distance_bound_expr` (equivalently that bound minus Proposition 1's)."""
-    return beta1 / sp.sqrt(beta2) * flat_distance_bound_expr()
-
-
-def flat_distance_bound_exists(beta1, beta2):
-    r"""Elementwise: :math:`\rho = \beta_1/\sqrt{\beta_2} < 1` (equivalently :math:`\beta_1^2 < \beta_2`)."""
-    return step_bound_exists(beta1, beta2)
-
-
-def flat_distance_bound(beta1, beta2, eta=1.0):
-    r"""Numeric Proposition 2 bound
-    :math:`\eta\,\beta_2(1-\beta_1)/((\sqrt{\beta_2}-\beta_1)\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)})`.
-
-    Vectorized; NaN where :math:`\beta_1^2 \ge \beta_2`.  At the defaults :math:`73.03\,\eta`
-    (the paper: "about 73 eta").
-    """
-    b1, b2 = _betas(beta1, beta2)
-    ok = b1**2 < b2
-    rho = np.divide(b1, np.sqrt(b2), out=np.zeros_like(b1), where=ok)
-    return _out(np.where(ok, step_bound(b1, b2, eta) / (1 - rho), np.nan), b1)
-
-
-def flat_distance_finite(beta1, beta2, n, steps, bias_correction=False):
-    r"""Exact supremum (:math:`\epsilon = 0`) of the distance covered by ``steps`` steps counted from the last
-    slope point (the last slope step, then ``steps - 1`` steps on the flat), over slope histories of
-    length ``n``: :math:`\sum_{k=0}^{S-1}\text{sup}_n\,\rho^k\,(r_{n+k})`."""
-    b1, b2 = _betas(beta1, beta2)
-    rho = b1 / np.sqrt(b2)
-    base = finite_step_sup(b1, b2, n)
-    if not bias_correction:  # a finite geometric sum in closed form
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            geo = np.where(np.abs(rho - 1) < 1e-15, float(steps), -np.expm1(steps * np.log(np.where(rho > 0, rho, 1e-300))) / (1 - rho))
-        return _out(base * np.where(rho > 0, geo, 1.0), b1)
-    k = np.arange(steps, dtype=float).reshape((-1,) + (1,) * b1.ndim)
-    with np.errstate(over="ignore", invalid="ignore"):  # rho > 1: the distance is unbounded
-        terms = base * rho**k
-    if bias_correction:
-        terms = terms * bias_factor(b1, b2, n + k)
-    return _out(terms.sum(axis=0), b1)
+    return _out(out)
 
 
 # ----------------------------------------------------------------------------- histories
@@ -333,7 +261,7 @@ def extremal_history(beta1, beta2, steps, scale=1.0):
     history grows by :math:`\beta_2/\beta_1` per step towards the present.  It attains
     :func:`finite_step_sup` at step :math:`T` (with or without bias correction, :math:`\epsilon=0`).
     """
-    b1, b2 = _betas(beta1, beta2)
+    b1, b2 = check_betas(beta1, beta2)
     steps = check_int("steps", steps, 1)
     scale = check_positive("scale", scale)[0]
     age = np.arange(steps - 1, -1, -1, dtype=float).reshape((-1,) + (1,) * b1.ndim)
@@ -343,8 +271,7 @@ def extremal_history(beta1, beta2, steps, scale=1.0):
 
 def extremal_moments(beta1, beta2, steps, scale=1.0):
     """The moments ``(m_T, v_T)`` after :func:`extremal_history` (closed-form geometric sums)."""
-    b1, b2 = _betas(beta1, beta2)
-    q = b1**2 / b2
+    b1, b2 = check_betas(beta1, beta2)
     geo = finite_step_sup(b1, b2, steps) ** 2 * (1 - b2) / (1 - b1) ** 2
     return scale * (1 - b1) * geo, scale**2 * (1 - b2) * geo
 
@@ -382,97 +309,3 @@ def max_step_history(beta1=0.9, beta2=0.999, steps=30, *, eps=0.0, bias_correcti
         if val > best:
             best, best_d = float(val), res.x
     return best, best_d
-
-
-# ----------------------------------------------------------------------------- the flat
-def arrival_state(beta1, beta2, steps, edge=0.0, eta=1e-3, bias_correction=False, eps=0.0):
-    r"""A :class:`~adamdyn.State` as if Adam had just taken its last slope step after :func:`extremal_history`.
-
-    The iterate sits exactly on the edge (where the plateau gradient is already 0), the moments are
-    :func:`extremal_moments` with the sign of the slope's gradients (negative: descent moves to :math:`+w`)
-    and ``t = steps``.  The last slope point (where that step started) lies one
-    step behind, at ``edge - step``; the step is returned with the state.
-    """
-    b1, b2 = (np.atleast_1d(a) for a in _betas(beta1, beta2))
-    m, v = extremal_moments(b1, b2, steps)
-    den1 = 1 - b1**steps if bias_correction else 1.0
-    den2 = 1 - b2**steps if bias_correction else 1.0
-    step = eta * (m / den1) / (np.sqrt(v / den2) + eps)
-    x = np.full((b1.size, 1), float(edge))
-    # descent on the plateau's slope moves towards +w: the gradients there, and so m, are negative
-    return _opt.State(x, -m[:, None].copy(), v[:, None].copy(), steps), step
-
-
-def simulate_flat_map(beta1, beta2, arrival_steps=20_000, flat_steps=20_000, eta=1e-3):
-    r"""Proposition 2 over a grid, simulated: one batched :func:`adamdyn.run` on the plateau.
-
-    Every run (one per :math:`(\beta_1, \beta_2)` with :math:`\beta_1^2 < \beta_2`) starts from
-    :func:`arrival_state` (extremal history of ``arrival_steps`` gradients, :math:`\epsilon = 0`, no bias
-    correction) and takes ``flat_steps`` steps on the flat.
-
-    Returns
-    -------
-    simulated, exact, limit : ndarray
-        Distance per :math:`\eta` from the last slope point: simulated; the finite-horizon closed form
-        :func:`flat_distance_finite`; the bound :func:`flat_distance_bound`.  NaN where no bound exists.
-    underflow : ndarray of bool
-        Where :math:`v_s` underflows to 0 in float64 (about :math:`\beta_2^s v_0 < 10^{-308}`) before
-        :math:`\rho^s` is below :math:`10^{-9}`: the run then stops early and falls short of the
-        closed form.  A floating-point limit, not a property of Adam.
-    """
-    b1, b2 = (np.ravel(a) for a in _betas(beta1, beta2))
-    shape = np.broadcast(np.asarray(beta1), np.asarray(beta2)).shape
-    ok = b1**2 < b2
-    sim = np.full(b1.shape, np.nan)
-    if ok.any():
-        st, step = arrival_state(b1[ok], b2[ok], arrival_steps, eta=eta)
-        opt = _opt.adam(lr=eta, beta1=b1[ok], beta2=b2[ok], eps=0.0, bias_correction=False)
-        tr = _opt.run(opt, _L.plateau(0.0, 1.0, 1.0), x0=None, steps=flat_steps, record_every=flat_steps,
-                      state=st)
-        sim[ok] = (tr.final[:, 0] + step) / eta
-        if tr.diverged.any():
-            raise RuntimeError("a flat-crossing run diverged")
-    # the last slope step plus flat_steps steps on the flat: flat_steps + 1 terms
-    exact = np.where(ok, flat_distance_finite(b1, b2, arrival_steps, flat_steps + 1), np.nan)
-    limit = flat_distance_bound(b1, b2)
-    _, v0 = extremal_moments(b1, b2, arrival_steps)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        s_under = np.log(1e-308 / v0) / np.log(b2)
-        rho = np.where(ok, b1 / np.sqrt(b2), 0.0)
-        underflow = ok & (s_under < flat_steps) & (rho ** np.minimum(s_under, flat_steps) > 1e-9)
-    return sim.reshape(shape), exact.reshape(shape), limit.reshape(shape), underflow.reshape(shape)
-
-
-def crossing_distances(path, edge):
-    """From a recorded 1-D path (``(K, runs, 1)``, every step) on a plateau: distances travelled past
-    the last slope point, past the edge, and past the first flat point, to the final iterate.
-
-    NaN for a run that is still on the slope at the end (it has not reached the flat).
-    """
-    w = path[:, :, 0]
-    on_slope = w < edge
-    never = on_slope[-1]  # still on the slope at the end: nothing crossed (NaN)
-    last = on_slope.shape[0] - 1 - np.argmax(on_slope[::-1], axis=0)  # last index with w < edge
-    runs = np.arange(w.shape[1])
-    first = np.minimum(last + 1, w.shape[0] - 1)
-    final = w[-1]
-    out = final - w[last, runs], final - edge, final - w[first, runs]
-    return tuple(np.where(never, np.nan, d) for d in out)
-
-
-def plateau_arrival(beta1, beta2, power, lr=1e-3, approach=1.0005, flat_steps=3000, eps=1e-8, bias_correction=True):
-    r"""Adam arriving at the edge of :func:`adamdyn.landscapes.plateau` from ``-approach`` (the flat chapter's
-    "realistic arrivals"): ``power=1`` is a constant slope, ``power=2`` a quadratic bowl.
-
-    The default start lies off the :math:`\eta` grid, so that the last slope point, the edge and the first
-    flat point are three different places.  Runs ``3 approach / lr + flat_steps`` steps and returns
-    ``(crossing_distances(path, 0), trajectory)``.
-    """
-    lan = _L.plateau(edge=0.0, slope=1.0, power=power)
-    opt = _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
-    steps = int(approach / lr * 3) + flat_steps
-    tr = _opt.run(opt, lan, x0=[-approach], steps=steps)
-    return crossing_distances(tr.path, 0.0), tr
-
-
-_plateau_run = plateau_arrival  # the name the ledger rows used

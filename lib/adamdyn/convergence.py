@@ -37,8 +37,8 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from .bounds import beta1
-from .validation import check_int, check_positive
+from .symbols import beta1
+from .validation import check_beta, check_int, check_positive
 
 __all__ = ["stability_threshold_expr", "curvature_threshold", "curvature_scan", "reddi_counterexample"]
 
@@ -81,8 +81,13 @@ def curvature_scan(curvatures, eta=1e-3, beta1_=0.9, beta2_=0.999, eps=1e-8, ste
     return tr.times, w, w[w.shape[0] // 2:].max(axis=0)
 
 
-def reddi_counterexample(C=3.0, steps=6000, alpha=0.5, beta2=None, eps=0.0, bias_correction=False, x0=0.0):
-    r"""Reddi et al.'s convex online problem (their Theorem 1 setting) with the library's Adam, :math:`\beta_1 = 0`.
+def reddi_counterexample(C=3.0, steps=6000, alpha=0.5, beta2=None, eps=0.0, bias_correction=False, x0=0.0,
+                         beta1=0.0):
+    r"""Reddi et al.'s convex online problem (their Theorem 1 setting) with the library's Adam.
+
+    :math:`f_t(x) = Cx` if :math:`t \bmod 3 = 1`, else :math:`-x`, on :math:`[-1, 1]`; the step is
+    :math:`\alpha/\sqrt t` times Adam's direction, projected.  Their setting has :math:`\beta_1 = 0`
+    and :math:`\beta_2 = 1/(1+C^2)` (the defaults); other pairs test where the failure ends.
 
     Returns ``(x, average_regret)``: the projected iterates :math:`x_1..x_T` and
     :math:`\frac1T\sum_t f_t(x_t) - f_t(-1)`, which tends to 0 for a convergent method.
@@ -91,10 +96,11 @@ def reddi_counterexample(C=3.0, steps=6000, alpha=0.5, beta2=None, eps=0.0, bias
     if C <= 2:
         raise ValueError(f"C must be > 2 (the best fixed point is then x = -1), got {C!r}")
     steps = check_int("steps", steps, 1)
-    b2 = 1.0 / (1.0 + C**2) if beta2 is None else beta2
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = 1.0 / (1.0 + C**2) if beta2 is None else float(check_beta("beta2", beta2)[0])
     g = np.where(np.arange(1, steps + 1) % 3 == 1, C, -1.0)
     direction = -_opt.updates_from_gradients(
-        _opt.adam(lr=1.0, beta1=0.0, beta2=b2, eps=eps, bias_correction=bias_correction), g)
+        _opt.adam(lr=1.0, beta1=b1, beta2=b2, eps=eps, bias_correction=bias_correction), g)
     x = np.empty(steps)
     xt = float(x0)
     for k in range(steps):  # the projection makes this a sequential loop

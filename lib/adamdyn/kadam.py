@@ -19,12 +19,8 @@ With ``norm="global"`` a level averages the squared input over the coordinates
 For ``k = 1`` every floating point operation is the one of
 :func:`adamdyn.adam` / :func:`adamdyn.adamw`, so the iterates agree bitwise.
 
-The module also holds the scale-invariant toy of the chapter: for a loss with
-:math:`L(cw) = L(w)`, AdamW's norm obeys
-:math:`\|w_t\|^2 \approx \rho\|w_{t-1}\|^2 + \eta^2\|u_t\|^2` with
-:math:`\rho = (1-\eta\lambda)^2`, so the angular step :math:`\eta/\|w\|` is Adam's
-direction divided by a running RMS of its own size: a second, global
-normalisation (:func:`sphere_two_adam`).
+The scale-invariant toy of the chapter (AdamW on the sphere, where weight decay
+and the norm act as a second normalisation) is in :mod:`adamdyn.kadam_sphere`.
 
 References
 ----------
@@ -44,23 +40,8 @@ from .optimizers import DIVERGENCE_LIMIT, gradient_history
 from .validation import as_param, check_beta, check_int, check_nonnegative, check_points, check_positive
 
 __all__ = [
-    "KAdam",
-    "KAdamTrajectory",
-    "kadam",
-    "kadam_direction",
-    "kadam_updates_from_gradients",
-    "run_kadam",
-    "rayleigh_loss",
-    "rayleigh_grad",
-    "norm_recursion",
-    "sphere_two_adam",
-    "noisy_rayleigh",
-    "angular_step_size",
-    "noisy_quadratic",
-    "compare_k",
-    "tune_on_rayleigh",
-    "interior_best",
-    "claims",
+    "KAdam", "KAdamTrajectory", "kadam", "kadam_direction", "kadam_updates_from_gradients", "run_kadam",
+    "noisy_quadratic", "compare_k",
 ]
 
 _NORMS = ("coordinate", "global")
@@ -133,12 +114,16 @@ def kadam(lr=1e-3, k=2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias
     return KAdam(np.broadcast_to(lr, (n,)).copy(), np.broadcast_to(wd, (n,)).copy(), k, b1, b2, ep, bc, nm)
 
 
-def kadam_direction(opt: KAdam, g, m, v, t):
+def kadam_direction(opt: KAdam, g, m, v, t, powers=None):
     r"""The k-fold normalised direction :math:`u^{(k)}_t` and the new moments.
 
     ``g`` has shape ``(runs, dim)``; ``m`` and ``v`` have shape ``(k, runs, dim)``.
+    ``powers`` is ``(beta1^t, beta2^t)``, one value per level, as the running products
+    :func:`adamdyn.update_rule.advance_power` keeps (the runs of this module pass them); without
+    it they are computed as powers ``beta**t``, which may differ in the last bit.
     The operations at each level are, in order, those of Adam's update in
-    :mod:`adamdyn.optimizers`, so ``k = 1`` reproduces it to the last bit.
+    :mod:`adamdyn.update_rule`, so ``k = 1`` with running powers reproduces
+    :func:`adamdyn.run` to the last bit.
     """
     mn, vn = np.empty_like(m), np.empty_like(v)
     u = g
@@ -152,8 +137,9 @@ def kadam_direction(opt: KAdam, g, m, v, t):
         else:
             # same association as adamdyn.optimizers, (c2 * u) * u, for bitwise k = 1
             vn[j] = b2[:, None] * v[j] + c2[:, None] * u * u
-        den1 = np.where(opt.bias_correction[j], 1.0 - b1**t, 1.0)[:, None]
-        den2 = np.where(opt.bias_correction[j], 1.0 - b2**t, 1.0)[:, None]
+        p1, p2 = (b1**t, b2**t) if powers is None else (np.full(1, powers[0][j]), np.full(1, powers[1][j]))
+        den1 = np.where(opt.bias_correction[j], 1.0 - p1, 1.0)[:, None]
+        den2 = np.where(opt.bias_correction[j], 1.0 - p2, 1.0)[:, None]
         mh, vh = mn[j] / den1, vn[j] / den2
         d = np.sqrt(vh) + opt.eps[j]
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -161,8 +147,16 @@ def kadam_direction(opt: KAdam, g, m, v, t):
     return u, mn, vn
 
 
-def _step(opt: KAdam, x, m, v, g, t):
-    u, mn, vn = kadam_direction(opt, g, m, v, t)
+def _advance_powers(opt: KAdam, powers):
+    """The running powers ``(beta1^t, beta2^t)`` per level one step on (``None``: the first step)."""
+    b1, b2 = np.asarray(opt.beta1, float), np.asarray(opt.beta2, float)
+    if powers is None:
+        return b1.copy(), b2.copy()
+    return powers[0] * b1, powers[1] * b2
+
+
+def _step(opt: KAdam, x, m, v, g, t, powers=None):
+    u, mn, vn = kadam_direction(opt, g, m, v, t, powers)
     lr, wd = opt.lr[:, None], opt.weight_decay[:, None]
     delta = -lr * wd * x - lr * u
     xn = x * (1.0 - lr * wd) - lr * u
@@ -181,8 +175,10 @@ def kadam_updates_from_gradients(opt: KAdam, grads) -> np.ndarray:
     m = np.zeros((opt.k, R, D))
     v = np.zeros((opt.k, R, D))
     out = np.empty_like(G)
+    powers = None
     for t in range(1, T + 1):
-        x, m, v, out[t - 1] = _step(opt, x, m, v, G[t - 1], t)
+        powers = _advance_powers(opt, powers)
+        x, m, v, out[t - 1] = _step(opt, x, m, v, G[t - 1], t, powers)
     return out.reshape(shape)
 
 
@@ -226,12 +222,14 @@ def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamT
     div = np.zeros(R, bool)
     divstep = np.full(R, -1, np.int64)
     k = 1
+    powers = None
     for t in range(1, steps + 1):
+        powers = _advance_powers(opt, powers)
         with np.errstate(all="ignore"):
             g = np.asarray(gfun(x), float)
             if g.shape != x.shape:
                 raise ValueError(f"grad must return shape {x.shape}, got {g.shape}")
-            xn, mn, vn, _ = _step(opt, x, m, v, g, t)
+            xn, mn, vn, _ = _step(opt, x, m, v, g, t, powers)
             bad = ~(np.all(np.abs(xn) <= DIVERGENCE_LIMIT, axis=1) & np.all(np.abs(mn) <= DIVERGENCE_LIMIT, axis=(0, 2))
                     & np.all(vn <= DIVERGENCE_LIMIT, axis=(0, 2)))
         newly = ~div & bad
@@ -243,133 +241,6 @@ def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamT
             k += 1
     times = np.arange(K, dtype=np.int64) * record_every
     return KAdamTrajectory(times, path, x, div, divstep)
-
-
-# ---------------------------------------------------------------- scale-invariant toy
-def rayleigh_loss(w, h):
-    r"""The scale-invariant loss :math:`L(w) = \tfrac12\, w^\top H w / \|w\|^2`, :math:`H = \mathrm{diag}(h)`,
-    evaluated on arrays ``(..., dim)``.  Its minimum is :math:`\tfrac12\min_i h_i`."""
-    w = np.asarray(w, float)
-    return 0.5 * np.sum(h * w * w, axis=-1) / np.sum(w * w, axis=-1)
-
-
-def rayleigh_grad(w, h):
-    r""":math:`\nabla L(w) = (Hw - 2L(w)\,w)/\|w\|^2`: orthogonal to :math:`w`, of size :math:`\propto 1/\|w\|`."""
-    w = np.asarray(w, float)
-    n2 = np.sum(w * w, axis=-1, keepdims=True)
-    return (h * w - 2.0 * rayleigh_loss(w, h)[..., None] * w) / n2
-
-
-def norm_recursion(u, n0, lr, weight_decay):
-    r"""Predicted :math:`\|w_t\|` of AdamW on a scale-invariant loss from its directions :math:`u_t`.
-
-    Dropping the cross term :math:`-2\eta(1-\eta\lambda)\, w\cdot u` (zero when
-    :math:`u \perp w`),
-
-    .. math:: n_t^2 = (1-\eta\lambda)^2 n_{t-1}^2 + \eta^2 \|u_t\|^2 .
-
-    ``u`` has shape ``(T, runs, dim)``; returns ``(T+1, runs)`` starting at ``n0``.
-    """
-    lr = float(check_positive("lr", lr)[0])
-    wd = float(check_nonnegative("weight_decay", weight_decay)[0])
-    u = np.asarray(u, float)
-    rho = (1.0 - lr * wd) ** 2
-    out = np.empty((u.shape[0] + 1, u.shape[1]))
-    out[0] = as_param("n0", n0) ** 2
-    for t in range(u.shape[0]):
-        out[t + 1] = rho * out[t] + lr**2 * np.sum(u[t] ** 2, axis=-1)
-    return np.sqrt(out)
-
-
-def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, beta2=0.999, eps=1e-8,
-                    second_level=True):
-    r"""Explicit 2-Adam on the unit sphere that AdamW on a scale-invariant loss approximates.
-
-    Level 1 is Adam on the unit-norm gradients :math:`h_t` (the gradient of
-    :math:`L` at :math:`\hat w`).  Level 2 is a *global* normalisation without
-    momentum, :math:`V_t = \rho V_{t-1} + (1-\rho)\|u_t\|^2` with
-    :math:`\rho = (1-\eta\lambda)^2` and :math:`V_0 = (1-\rho) n_0^2/\eta^2`, and the
-    step is
-
-    .. math:: z_t = \frac{z_{t-1} - \alpha_t u_t}{\|z_{t-1} - \alpha_t u_t\|},
-       \qquad \alpha_t = \frac{\sqrt{1-\rho}}{(1-\eta\lambda)\sqrt{V_{t-1}}} .
-
-    Since :math:`n_{t-1} = \eta\sqrt{V_{t-1}/(1-\rho)}` under :func:`norm_recursion`,
-    :math:`\alpha_t = \eta/((1-\eta\lambda) n_{t-1})`, AdamW's angular step.
-    With ``second_level=False`` the step is frozen at :math:`\alpha = \eta/((1-\eta\lambda)n_0)`:
-    Adam on the sphere with a fixed angular rate, for comparison.
-    ``lr`` may hold one value per run (then :math:`\rho` is per run too).
-    Returns ``(path, alphas)``: unit vectors ``(steps+1, runs, dim)`` and steps ``(steps, runs)``.
-    """
-    lr = check_positive("lr", lr)
-    wd = float(check_positive("weight_decay", weight_decay)[0])
-    steps = check_int("steps", steps, 0)
-    z = check_points("z0", z0).copy()
-    if lr.size not in (1, z.shape[0]):
-        raise ValueError(f"lr must be a scalar or have one value per run ({z.shape[0]}), got {lr.size}")
-    lr = lr if lr.size == z.shape[0] else np.full(z.shape[0], lr[0])
-    if np.any(lr * wd >= 1.0):
-        raise ValueError("lr * weight_decay must be < 1")
-    z /= np.linalg.norm(z, axis=1, keepdims=True)
-    rho = (1.0 - lr * wd) ** 2
-    V = (1.0 - rho) * as_param("n0", n0) ** 2 / lr**2
-    inner = kadam(lr=1.0, k=1, beta1=beta1, beta2=beta2, eps=eps)
-    inner = _expand(inner, z.shape[0])
-    m = np.zeros((1,) + z.shape)
-    v = np.zeros((1,) + z.shape)
-    path = np.empty((steps + 1,) + z.shape)
-    alphas = np.empty((steps, z.shape[0]))
-    path[0] = z
-    for t in range(1, steps + 1):
-        h = np.asarray(grad_on_sphere(z), float)
-        u, m, v = kadam_direction(inner, h, m, v, t)
-        alpha = np.sqrt(1.0 - rho) / ((1.0 - lr * wd) * np.sqrt(V))
-        z = z - alpha[:, None] * u
-        z /= np.linalg.norm(z, axis=1, keepdims=True)
-        if second_level:
-            V = rho * V + (1.0 - rho) * np.sum(u * u, axis=1)
-        path[t], alphas[t - 1] = z, alpha
-    return path, alphas
-
-
-def noisy_rayleigh(h, sigmas, noise):
-    r"""Stochastic gradient of :func:`rayleigh_loss`: :math:`\|w\|^{-1} P_\perp(H\hat w + \sigma_t \xi_t)`.
-
-    ``sigmas`` (T,) is the noise level at each call and ``noise`` (T, runs, dim)
-    the pre-drawn :math:`\xi_t`; the closure counts its calls, so two optimizers
-    given fresh closures see the same noise sequence.  The projection
-    :math:`P_\perp = I - \hat w\hat w^\top` keeps the gradient orthogonal to
-    :math:`w`, as for every scale-invariant loss.  At :math:`\|w\| = 1` it is the
-    gradient on the sphere.
-    """
-    h = as_param("h", h)
-    sigmas = np.asarray(sigmas, float)
-    noise = np.asarray(noise, float)
-    if noise.ndim != 3 or sigmas.shape != (noise.shape[0],):
-        raise ValueError("noise must have shape (T, runs, dim) and sigmas shape (T,)")
-    calls = [0]
-
-    def grad(w):
-        t = calls[0]
-        if t >= sigmas.size:
-            raise ValueError(f"noisy_rayleigh was called more than T={sigmas.size} times")
-        calls[0] = t + 1
-        n = np.linalg.norm(w, axis=-1, keepdims=True)
-        wh = w / n
-        gg = h * wh + sigmas[t] * noise[t]
-        return (gg - np.sum(gg * wh, axis=-1, keepdims=True) * wh) / n
-
-    return grad
-
-
-def angular_step_size(path, lr, weight_decay):
-    r"""AdamW's angular learning rate on a scale-invariant loss, :math:`\eta/((1-\eta\lambda)\|w_{t-1}\|)`.
-
-    ``path`` has shape ``(T+1, runs, dim)``; returns ``(T, runs)``.
-    """
-    lr = float(check_positive("lr", lr)[0])
-    wd = float(check_nonnegative("weight_decay", weight_decay)[0])
-    return lr / ((1.0 - lr * wd) * np.linalg.norm(np.asarray(path)[:-1], axis=-1))
 
 
 def noisy_quadratic(h, sigma, noise):
@@ -437,67 +308,3 @@ def compare_k(ks, h, sigma, steps, lrs, seeds, seed=0, tail=0.1, **levels):
     rows = np.arange(len(ks))
     return {"scores": scores, "best_lr": lrs[best], "best_score": scores[rows, best],
             "best_stderr": stderr[rows, best], "stderr": stderr, "diverged": div}
-
-
-def interior_best(scores):
-    """Index of the smallest score and whether it lies strictly inside the grid (not on an edge)."""
-    scores = np.asarray(scores, float)
-    i = int(np.nanargmin(np.where(np.isfinite(scores), scores, np.nan)))
-    return i, bool(0 < i < scores.size - 1)
-
-
-def tune_on_rayleigh(h, sigma, steps, lrs, seeds, weight_decay, beta1=0.9, beta2=0.999, eps=1e-8, seed=0,
-                     tail=0.2):
-    r"""Tune the step size of four optimizers on the noisy Rayleigh quotient (:func:`noisy_rayleigh`).
-
-    ``"AdamW"``: :func:`adamdyn.adamw` on :math:`w` (its norm adapts the angular rate).
-    ``"derived 2-Adam"``: :func:`sphere_two_adam`, the second level the meta-adaptive
-    derivation gives (global, no momentum, decay :math:`\rho = (1-\eta\lambda)^2`).
-    ``"cascade 2-Adam"``: :func:`kadam` with ``k=2`` and the same :math:`(\beta_1,\beta_2)`
-    per coordinate at both levels, with weight decay, on :math:`w`.
-    ``"fixed angular rate"``: :func:`sphere_two_adam` with ``second_level=False``.
-    All see the same noise (constant level ``sigma``) from the same unit start per seed.
-    The score of a run is the mean loss gap :math:`L(\hat w) - \min L` over the last ``tail``
-    of the steps; a step size's score is its mean over seeds, with the standard error.
-
-    Returns
-    -------
-    dict
-        Method name to ``{"scores", "stderr"}`` arrays over ``lrs``.
-    """
-    from .landscapes import from_function
-    from .optimizers import adamw, run
-
-    h = as_param("h", h)
-    lrs = check_positive("lrs", lrs)
-    seeds = check_int("seeds", seeds, 2)
-    steps = check_int("steps", steps, 10)
-    rng = np.random.default_rng(seed)
-    z0 = rng.standard_normal((seeds, h.size))
-    z0 /= np.linalg.norm(z0, axis=1, keepdims=True)
-    noise = rng.standard_normal((steps, seeds, h.size))
-    Z0 = np.tile(z0, (lrs.size, 1))
-    noise = np.tile(noise, (1, lrs.size, 1))
-    lr_runs = np.repeat(lrs, seeds)
-    sig = np.full(steps, float(sigma))
-    fresh = lambda: noisy_rayleigh(h, sig, noise)
-    gap = lambda P: rayleigh_loss(P, h) - h.min() / 2
-    paths = {}
-    tr = run(adamw(lr=lr_runs, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay),
-             from_function(lambda w: rayleigh_loss(w, h), fresh(), dim=h.size), Z0, steps)
-    paths["AdamW"] = (tr.path, tr.diverged)
-    P2, _ = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps)
-    paths["derived 2-Adam"] = (P2, np.zeros(lr_runs.size, bool))
-    trc = run_kadam(kadam(lr=lr_runs, k=2, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay), fresh(), Z0,
-                    steps)
-    paths["cascade 2-Adam"] = (trc.path, trc.diverged)
-    P1, _ = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps, second_level=False)
-    paths["fixed angular rate"] = (P1, np.zeros(lr_runs.size, bool))
-    last = max(1, int(round(tail * steps)))
-    out = {}
-    for name, (P, div) in paths.items():
-        per_run = gap(P[-last:]).mean(axis=0)
-        per_run = np.where(div, np.inf, per_run).reshape(lrs.size, seeds)
-        with np.errstate(invalid="ignore"):
-            out[name] = {"scores": per_run.mean(axis=1), "stderr": per_run.std(axis=1, ddof=1) / np.sqrt(seeds)}
-    return out

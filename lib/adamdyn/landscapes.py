@@ -85,14 +85,9 @@ class Landscape:
     latex: str = ""
 
 
-def _coeffs(name, coeffs):
-    a = as_param(name, coeffs)
-    return a
-
-
 def quadratic(coeffs, name: str = "quadratic") -> Landscape:
     r"""Separable quadratic :math:`f(w) = \sum_i a_i w_i^2`, gradient :math:`2 a_i w_i`."""
-    a = _coeffs("coeffs", coeffs)
+    a = as_param("coeffs", coeffs)
     terms = " + ".join(f"{c:g} w_{{{i + 1}}}^2" for i, c in enumerate(a))
     return Landscape(
         name=name,

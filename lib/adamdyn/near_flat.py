@@ -35,8 +35,8 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from .bounds import beta2
-from .validation import check_int, check_nonnegative, check_positive
+from .symbols import beta2, eps
+from .validation import check_int, check_positive
 
 __all__ = ["s", "k", "v0", "eps", "half_recovery_steps_expr", "half_recovery_steps", "final_step",
            "edge_steps", "near_flat_steps", "recovery_steps", "near_flat_check"]
@@ -44,7 +44,6 @@ __all__ = ["s", "k", "v0", "eps", "half_recovery_steps_expr", "half_recovery_ste
 s = sp.Symbol("s", positive=True)
 k = sp.Symbol("k", positive=True)
 v0 = sp.Symbol("v_0", positive=True)
-eps = sp.Symbol("epsilon", positive=True)
 
 
 @lru_cache(maxsize=None)

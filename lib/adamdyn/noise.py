@@ -19,6 +19,10 @@ average does not average noise away.  Kaiser's "tends to zero as :math:`1/\sqrt 
 (a plain average of :math:`T` gradients has variance :math:`\sigma^2/T`, standard deviation
 :math:`\sigma/\sqrt T`).
 
+Correlated (AR(1)) noise is in :mod:`adamdyn.correlated_noise`; the noiseless limit, Adam's step
+under a constant gradient (Kaiser's Eq. 5, the "corner of a hypercube"), in
+:mod:`adamdyn.constant_gradient`.
+
 References
 ----------
 A. Kaiser, "Exploring the dynamics of Adam", section 3.  D. P. Kingma and J. Ba, "Adam", ICLR 2015, section 3.
@@ -26,41 +30,32 @@ A. Kaiser, "Exploring the dynamics of Adam", section 3.  D. P. Kingma and J. Ba,
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 import sympy as sp
 
 from . import optimizers as _opt
 from . import landscapes as _L
-from .validation import check_beta, check_int, check_nonnegative, check_positive
+from .validation import check_beta, check_int, check_positive
 
 __all__ = [
     "beta1", "beta2", "sigma", "mu", "T", "j",
     "first_moment_mean_expr", "first_moment_variance_expr", "first_moment_variance_limit_expr",
     "bias_corrected_variance_expr", "second_moment_mean_expr", "second_moment_variance_expr",
     "squared_gradient_moments_expr", "ramp_lag_expr", "ramp_lag_limit_expr",
-    "constant_gradient_step_expr",
     "first_moment_variance", "first_moment_variance_limit",
     "second_moment_mean", "second_moment_variance",
     "monte_carlo_moments", "ramp_monte_carlo", "noisy_quadratic_lag",
-    "constant_gradient_steps", "corner_check",
-    "rho", "ar1_variance_limit_expr", "ar1_first_moment_variance", "ar1_monte_carlo", "steps_to_limit",
-    "noise_free_phase", "ar1_check", "early_training_check", "claims",
+    "noise_free_phase", "early_training_check",
 ]
 
-from .bounds import beta1, beta2  # one set of symbols for the book
+from .symbols import beta1, beta2
 
-beta1_sym = beta1
 
 sigma = sp.Symbol("sigma", positive=True)
-sigma_sym = sigma
 mu = sp.Symbol("mu", real=True)
 T = sp.Symbol("T", integer=True, positive=True)
 j = sp.Symbol("j", integer=True, nonnegative=True)
 _slope = sp.Symbol("b", real=True)
-rho = sp.Symbol("rho", real=True)  # lag-one correlation of AR(1) noise
-_d = sp.Symbol("d", integer=True, positive=True)
 
 
 def _branch(expr):
@@ -132,21 +127,6 @@ def ramp_lag_limit_expr():
     r""":math:`\lim_{T\to\infty}` of :func:`ramp_lag_expr`: :math:`-b\,\beta_1/(1-\beta_1)` (a lag of
     :math:`\beta_1/(1-\beta_1)` steps: 9 at :math:`\beta_1 = 0.9`)."""
     return sp.simplify(-_slope * (1 - beta1) * _branch(sp.summation(j * beta1**j, (j, 0, sp.oo))))
-
-
-def constant_gradient_step_expr(bias_correction=False):
-    r"""Adam's step per :math:`\eta` under a constant gradient :math:`g \ne 0`, :math:`\epsilon = 0`.
-
-    Without bias correction (Kaiser's Eq. 5) it is :math:`\operatorname{sgn}(g)(1-\beta_1^T)/\sqrt{1-\beta_2^T}`,
-    the paper's expression; with it, exactly :math:`\operatorname{sgn}(g)`: every coordinate moves by
-    :math:`\eta` whatever its gradient, a corner of a hypercube.
-    """
-    g = sp.Symbol("g", positive=True)
-    m = (1 - beta1) * g * _branch(sp.summation(beta1**j, (j, 0, T - 1)))
-    v = (1 - beta2) * g**2 * _branch(sp.summation(beta2**j, (j, 0, T - 1)))
-    if bias_correction:
-        m, v = m / (1 - beta1**T), v / (1 - beta2**T)
-    return sp.simplify(m / sp.sqrt(v))
 
 
 # ----------------------------------------------------------------------------- numeric
@@ -274,105 +254,6 @@ def noisy_quadratic_lag(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n
     return np.arange(1, steps + 1), mh.mean(axis=1), se(mh), Gt.mean(axis=1), se(Gt)
 
 
-def constant_gradient_steps(gradient, steps=100, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):
-    r"""Adam's updates per :math:`\eta` (``-update/lr``) under a constant gradient vector.
-
-    ``gradient`` of shape ``(dim,)`` gives ``(steps, dim)``; ``(runs, dim)`` gives ``(steps, runs, dim)``.
-
-    With bias correction each coordinate moves by :math:`\eta\,|g_i|/(|g_i| + \epsilon)` in the direction
-    :math:`-\operatorname{sgn} g_i`: :math:`\eta` for every :math:`|g_i|\gg\epsilon`.
-    """
-    g = np.asarray(gradient, float)
-    if g.ndim not in (1, 2):
-        raise ValueError(f"gradient must have shape (dim,) or (runs, dim), got {g.shape}")
-    steps = check_int("steps", steps, 1)
-    check_nonnegative("eps", eps)
-    opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
-    G = np.broadcast_to(np.atleast_2d(g), (steps,) + np.atleast_2d(g).shape)
-    out = -_opt.updates_from_gradients(opt, G)
-    return out[:, 0, :] if g.ndim == 1 else out
-
-
-
-def corner_check(gradients=(1e-12, 1e-8, 1e-4, 1.0, 1e4), steps=300, beta1=0.9, beta2=0.999, eps=1e-8,
-                 threshold=1e-4):
-    r"""The chapter's noiseless corner check: Adam's steps per :math:`\eta` under constant gradients.
-
-    Returns a dict: ``min``/``max`` of the bias-corrected step over all ``steps`` and all gradients with
-    :math:`|g| \ge` ``threshold``; the last step for :math:`|g| = 10^{-8}` and :math:`10^{-12}` (where
-    :math:`\epsilon` matters); and the full step arrays with and without bias correction.
-    """
-    g = np.asarray(gradients, float)
-    with_bc = constant_gradient_steps(g, steps=steps, beta1=beta1, beta2=beta2, eps=eps)
-    without = constant_gradient_steps(g, steps=steps, beta1=beta1, beta2=beta2, eps=eps, bias_correction=False)
-    big = np.abs(g) >= threshold
-    return {"min": float(with_bc[:, big].min()), "max": float(with_bc[:, big].max()),
-            "gradients": g, "with_bc": with_bc, "without_bc": without}
-
-
-# ----------------------------------------------------------------------------- correlated noise
-@lru_cache(maxsize=None)
-def ar1_variance_limit_expr():
-    r""":math:`\lim_T \operatorname{Var}[m_T]` under stationary AR(1) noise,
-    :math:`\operatorname{Cov}(N_s, N_{s+d}) = \sigma^2\rho^{d}` (sympy).
-
-    .. math:: (1-\beta_1)^2\sigma^2\Big[\sum_j\beta_1^{2j} + 2\sum_{d\ge1}\rho^d\beta_1^d\sum_j\beta_1^{2j}\Big]
-              = \sigma^2\,\frac{1-\beta_1}{1+\beta_1}\cdot\frac{1+\rho\beta_1}{1-\rho\beta_1}.
-
-    :math:`\rho = 0` is the independent case; positive correlation raises the floor.
-    """
-    r = sp.Symbol("r", positive=True)  # sum once over a plain ratio (fast), then substitute
-    diag = _branch(sp.summation(r**j, (j, 0, sp.oo))).subs(r, beta1**2)
-    off = _branch(sp.summation(r**_d, (_d, 1, sp.oo))).subs(r, rho * beta1)
-    return sp.factor(sp.together((1 - beta1) ** 2 * sigma**2 * diag * (1 + 2 * off)))
-
-
-def ar1_first_moment_variance(beta1, rho, T, sigma=1.0):
-    r""":math:`\operatorname{Var}[m_T] = w^\top\Sigma w` with the EMA weights :math:`w_j = (1-\beta_1)\beta_1^j`,
-    :math:`j < T`, and the AR(1) covariance :math:`\Sigma_{jk} = \sigma^2\rho^{|j-k|}` (a second method,
-    independent of :func:`ar1_variance_limit_expr`).  ``T`` may be a 1-D array of step counts."""
-    check_beta("beta1", beta1)
-    if not -1 < rho < 1:
-        raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
-    Ts = np.atleast_1d(np.asarray(T, int))
-    n = int(Ts.max())
-    k = np.arange(n)
-    w = (1 - beta1) * beta1**k
-    S = sigma**2 * rho ** np.abs(k[:, None] - k[None, :])
-    partial = np.cumsum(np.cumsum(np.outer(w, w) * S, axis=0), axis=1)  # [t-1, t-1]: the sum over j, k < t
-    out = partial[Ts - 1, Ts - 1]
-    return out if np.ndim(T) else float(out[0])
-
-
-def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, sigma=1.0, seed=0):
-    r"""Monte Carlo (the first-moment recursion iterated directly) of :math:`\operatorname{Var}[m_T]` with stationary AR(1) noise
-    :math:`N_t = \rho N_{t-1} + \sqrt{1-\rho^2}\,\sigma\xi_t`, :math:`N_1 \sim \mathcal N(0,\sigma^2)`, zero mean.
-    Returns ``(variance, standard error)`` over ``T_values``."""
-    check_beta("beta1", beta1)
-    if not -1 < rho < 1:
-        raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
-    n_paths = check_int("n_paths", n_paths, 2)
-    T_values = np.asarray(T_values, int)
-    rng = np.random.default_rng(seed)
-    noise = sigma * rng.standard_normal(n_paths)
-    m = np.zeros(n_paths)
-    keep = {int(k): i for i, k in enumerate(T_values)}
-    ms = np.empty((len(T_values), n_paths))
-    for t in range(1, int(T_values.max()) + 1):
-        if t > 1:
-            noise = rho * noise + np.sqrt(1 - rho**2) * sigma * rng.standard_normal(n_paths)
-        m = beta1 * m + (1 - beta1) * noise
-        if t in keep:
-            ms[keep[t]] = m
-    return _var_and_se(ms.T)
-
-
-def steps_to_limit(variance, limit, rel=0.01):
-    """First index (1-based step) from which ``variance`` stays within ``rel`` of ``limit``."""
-    bad = np.flatnonzero(np.abs(np.asarray(variance) / limit - 1) > rel)
-    return 1 if bad.size == 0 else int(bad[-1] + 2)
-
-
 def noise_free_phase(noisy_mean_iterate, noiseless_iterate, sigma, rel=0.05):
     r"""How long a noisy run tracks the noiseless one: the first step at which the mean noisy iterate
     leaves the noiseless iterate by more than ``rel`` of the noiseless one's size, and the noiseless
@@ -381,23 +262,6 @@ def noise_free_phase(noisy_mean_iterate, noiseless_iterate, sigma, rel=0.05):
     off = np.flatnonzero(np.abs(w_noisy - w0) > rel * np.abs(w0))
     k = int(off[0]) if off.size else len(w0) - 1
     return k, float(abs(w0[k]) / sigma)
-
-
-def ar1_check(beta1=0.9, rhos=(0.0, 0.5, 0.9, 0.99), T=300, n_paths=20_000, sigma=1.0, seed=0, mc_T=(1, 10, 30)):
-    r"""The chapter's correlated-noise check, per :math:`\rho`: the sympy limit, the exact curve
-    :math:`w^\top\Sigma w` for :math:`T = 1..` ``T``, the steps it takes to come within 1% of the limit, and
-    a Monte Carlo at ``mc_T`` and ``T`` with its largest distance from the curve in standard errors."""
-    lim_expr = ar1_variance_limit_expr()
-    Tc = np.arange(1, T + 1)
-    at = np.array(tuple(mc_T) + (T,))
-    out = {}
-    for r in rhos:
-        limit = float(lim_expr.subs({beta1_sym: beta1, rho: r, sigma_sym: sigma}))
-        curve = ar1_first_moment_variance(beta1, r, Tc, sigma)
-        mc, se = ar1_monte_carlo(beta1, r, at, n_paths=n_paths, sigma=sigma, seed=seed)
-        out[r] = {"limit": limit, "curve": curve, "steps": steps_to_limit(curve, limit), "mc_T": at, "mc": mc,
-                  "mc_se": se, "z": float(np.max(np.abs(mc - curve[at - 1]) / se))}
-    return out
 
 
 def early_training_check(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n_paths=2000, seed=0, w0=3.0,

@@ -43,7 +43,7 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from .bounds import beta1, beta2
+from .symbols import beta1, beta2, eps
 from .validation import check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = [
@@ -54,7 +54,6 @@ __all__ = [
 
 mu = sp.Symbol("mu", real=True)
 sigma = sp.Symbol("sigma", positive=True)
-eps = sp.Symbol("epsilon", nonnegative=True)
 T = sp.Symbol("T", integer=True, positive=True)
 _j = sp.Symbol("j", integer=True, nonnegative=True)
 

@@ -1,4 +1,4 @@
-r"""Dynamics near a saddle (Kaiser, section 5, Figure 2a and Proposition 3).
+r"""Escaping a saddle (Kaiser, section 5, Figure 2a).
 
 The saddle is :math:`f(x, y) = \tfrac12(-x^2 + y^2)`, Hessian
 :math:`\mathrm{diag}(-1, 1)`, with the unstable direction :math:`x = w_1` and
@@ -11,20 +11,7 @@ Gradient descent has a closed form here: :math:`x_t = \delta(1+\eta)^t`,
 :math:`\delta^2(1+\eta)^{2t} + y_0^2(1-\eta)^{2t} > R^2`
 (:func:`sgd_escape_time`), about :math:`\ln(R/\delta)/\eta`.
 
-Proposition 3 concerns the long-run update of Adam without bias correction and
-:math:`\epsilon`,
-
-.. math::
-
-    \frac{|w_{t+1}-w_t|}{\eta} = \frac{1-\beta_1}{\sqrt{1-\beta_2}}\,
-    \frac{\left|\sum_{i\ge 0}\beta_1^{i}\delta_{t-i}\right|}{\sqrt{\sum_{i\ge 0}\beta_2^{i}\delta_{t-i}^2}} .
-
-For a history with one non-zero gradient of age :math:`k` this is
-:math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}(\beta_1/\sqrt{\beta_2})^k`
-(:func:`single_impulse_ratio`), decreasing in :math:`k` iff
-:math:`\beta_1 < \sqrt{\beta_2}`.  For a geometric history
-:math:`\delta_{t-i} = r^{-i}` (growing when :math:`r > 1`) the infinite sums give
-:func:`geometric_history_ratio`.
+Proposition 3 (how Adam weighs recent gradients) is in :mod:`adamdyn.gradient_memory`.
 
 References
 ----------
@@ -34,10 +21,8 @@ D. P. Kingma and J. Ba, "Adam", ICLR 2015.
 
 from __future__ import annotations
 
-from functools import lru_cache
 
 import numpy as np
-import sympy as sp
 
 from . import landscapes as L
 from . import optimizers as _opt
@@ -47,9 +32,7 @@ __all__ = [
     "START", "RADIUS", "NAMES",
     "four_optimizers", "escape_runs", "sgd_escape_time", "closest_approach",
     "TORCH_DEFAULTS", "reading_optimizers", "time_near", "escape_table", "lr_scan", "ranking",
-    "single_impulse_symbolic", "single_impulse_ratio", "impulse_updates",
-    "geometric_history_symbolic", "geometric_history_ratio",
-    "reversal_gaps", "reversal_violation_map", "ablation", "diagonal_defect", "step_ratios", "claims",
+    "ablation", "diagonal_defect", "step_ratios",
 ]
 
 #: Our documented start (the paper does not state one): a point just off the
@@ -59,10 +42,6 @@ START = (1e-3, 1.0)
 RADIUS = 2.0
 #: The optimizers of Figure 2a, in the order of :func:`four_optimizers`.
 NAMES = ("SGD", "AdaGrad", "RMSProp", "Adam")
-
-_b1, _b2, _k = sp.symbols("beta_1 beta_2 k", positive=True)
-_r = sp.symbols("r", positive=True)
-_i = sp.symbols("i", integer=True, nonnegative=True)
 
 
 def four_optimizers(lr=1e-3, rmsprop_beta2=0.99, beta1=0.9, beta2=0.999, eps=1e-8):
@@ -193,107 +172,6 @@ def ranking(escapes: dict) -> list:
     return sorted(escapes, key=lambda n: escapes[n] if escapes[n] >= 0 else big)
 
 
-# ----------------------------------------------------------------- Proposition 3
-def single_impulse_symbolic():
-    r"""Sympy: the long-run update (in units of :math:`\eta`) when the only non-zero gradient has age :math:`k`.
-
-    Derived from the two sums of the update with :math:`\delta_{t-i} = \delta\,[i = k]`.
-    Returns ``(expr, k)``.
-    """
-    d = sp.symbols("delta", positive=True)
-    num = (1 - _b1) * _b1**_k * d
-    den = sp.sqrt((1 - _b2) * _b2**_k * d**2)
-    return sp.simplify(sp.powsimp(num / den, force=True)), _k
-
-
-def single_impulse_ratio(beta1, beta2, age):
-    r""":math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\,(\beta_1/\sqrt{\beta_2})^{k}` for integer ages ``age``."""
-    b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
-    k = np.asarray(age, dtype=float)
-    if np.any(k < 0):
-        raise ValueError(f"age must be >= 0, got {age!r}")
-    return (1 - b1) / np.sqrt(1 - b2) * (b1 / np.sqrt(b2)) ** k
-
-
-def impulse_updates(beta1=0.9, beta2=0.999, T=200, ages=(0, 1, 5, 20, 100), bias_correction=False, eps=0.0):
-    """Adam's update at step ``T`` (in units of lr) after a unit gradient ``age`` steps earlier, zeros otherwise.
-
-    Runs the real update rule (:func:`adamdyn.updates_from_gradients`), one
-    history per age, batched.
-    """
-    T = check_int("T", T, 1)
-    ages = np.asarray(ages, dtype=int)
-    if np.any((ages < 0) | (ages >= T)):
-        raise ValueError(f"ages must lie in [0, T-1] = [0, {T - 1}], got {ages.tolist()}")
-    G = np.zeros((T, ages.size))
-    G[T - 1 - ages, np.arange(ages.size)] = 1.0
-    opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
-    return -_opt.updates_from_gradients(opt, G)[-1]
-
-
-def geometric_history_symbolic():
-    r"""Sympy: the update ratio for the infinite history :math:`\delta_{t-i} = r^{-i}`.
-
-    Sums :math:`\sum_i (\beta_1/r)^i` and :math:`\sum_i (\beta_2/r^2)^i` (convergent for
-    :math:`r > \beta_1`, :math:`r^2 > \beta_2`).  Returns ``(expr, r)``.
-    """
-    num = (1 - _b1) * sp.summation((_b1 / _r) ** _i, (_i, 0, sp.oo))
-    den = sp.sqrt((1 - _b2) * sp.summation((_b2 / _r**2) ** _i, (_i, 0, sp.oo)))
-    conds = {sp.Abs(_b1 / _r) < 1: True, sp.Abs(_b2 / _r**2) < 1: True}
-    expr = (num / den).subs(conds) if conds else num / den
-    expr = sp.piecewise_fold(expr)
-    if isinstance(expr, sp.Piecewise):
-        expr = expr.args[0][0]
-    return sp.simplify(expr), _r
-
-
-def geometric_history_ratio(beta1, beta2, r):
-    r""":math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\,\frac{\sqrt{1-\beta_2/r^2}}{1-\beta_1/r}`: the long-run update
-    (units of :math:`\eta`) for gradients growing by a factor :math:`r` per step."""
-    b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
-    r = np.asarray(r, dtype=float)
-    if np.any(r <= b1) or np.any(r**2 <= b2):
-        raise ValueError("r must satisfy r > beta1 and r**2 > beta2 for the infinite sums to converge")
-    return (1 - b1) / np.sqrt(1 - b2) * np.sqrt(1 - b2 / r**2) / (1 - b1 / r)
-
-
-def reversal_gaps(n_histories=2000, T=60, beta1=0.9, beta2=0.999, seed=0):
-    """Update for a random positive history sorted increasing (recent mass) minus the same history decreasing.
-
-    Tests Proposition 3 beyond single impulses: the same gradients, put in the
-    opposite order in time.  Returns the array of gaps (units of lr); a negative
-    gap is a counterexample to "recent mass gives the larger step".
-    """
-    n = check_int("n_histories", n_histories, 1)
-    T = check_int("T", T, 1)
-    rng = np.random.default_rng(seed)
-    # heavy-tailed magnitudes so that some histories are dominated by a few large gradients
-    G = np.sort(rng.lognormal(0.0, 1.5, size=(T, n)), axis=0)
-    opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=0.0, bias_correction=False)
-    up = -_opt.updates_from_gradients(opt, G)[-1]
-    down = -_opt.updates_from_gradients(opt, G[::-1])[-1]
-    return up - down
-
-
-def reversal_violation_map(beta1s, beta2s, n_histories=200, T=30, seed=0) -> np.ndarray:
-    """Fraction of random histories for which recent mass gives the *smaller* step, over a (beta2, beta1) grid.
-
-    Returns an array of shape (len(beta2s), len(beta1s)); all grid points share the same histories.
-    """
-    b1 = check_beta("beta1s", beta1s)
-    b2 = check_beta("beta2s", beta2s)
-    n = check_int("n_histories", n_histories, 1)
-    rng = np.random.default_rng(seed)
-    G = np.sort(rng.lognormal(0.0, 1.5, size=(check_int("T", T, 1), n)), axis=0)
-    B1, B2 = np.meshgrid(b1, b2)
-    opt = _opt.adam(lr=1.0, beta1=np.repeat(B1.ravel(), n), beta2=np.repeat(B2.ravel(), n), eps=0.0,
-                    bias_correction=False)
-    Gs = np.tile(G, (1, B1.size))
-    up = -_opt.updates_from_gradients(opt, Gs)[-1]
-    down = -_opt.updates_from_gradients(opt, Gs[::-1])[-1]
-    return (up < down).reshape(B1.size, n).mean(axis=1).reshape(B1.shape)
-
-
 # ------------------------------------------------------------------- ablation
 def ablation(beta1s=(0.0, 0.9), beta2s=(0.99, 0.999), lr=1e-3, x0=START, radius=RADIUS, steps=20_000):
     """Escape times of Adam over momentum (beta1), second-moment decay (beta2) and bias correction.
@@ -325,22 +203,3 @@ def step_ratios(optimizer, x0=START, steps=2000):
     """Per-coordinate |update| / lr at every step of the first ``steps``: shape (steps, runs, 2)."""
     tr = _opt.run(optimizer, L.saddle(), x0, steps, record_every=1)
     return np.abs(np.diff(tr.path, axis=0)) / optimizer.lr[None, :, None]
-
-
-# --------------------------------------------------------------------- ledger
-@lru_cache(maxsize=1)
-def _measured():
-    opt = four_optimizers()
-    tr = escape_runs(opt, START, 10**6, RADIUS, record_every=1000)
-    esc = dict(zip(NAMES, tr.exit_step.tolist()))
-    abl = ablation()
-    gaps = reversal_gaps()
-    diag = diagonal_defect(opt)
-    b1 = np.linspace(0.0, 0.99, 12)
-    b2 = np.linspace(0.05, 0.999, 12)
-    viol = reversal_violation_map(b1, b2, 100, 30)
-    B1, B2 = np.meshgrid(b1, b2)
-    between = float(viol[(B1 > B2) & (B1 < np.sqrt(B2))].mean())
-    table = escape_table(horizon=10**6)
-    lscan = lr_scan(np.geomspace(1e-4, 1e-1, 13))
-    return esc, abl, gaps, diag, between, table, lscan

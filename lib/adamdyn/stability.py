@@ -1,27 +1,10 @@
-r"""Continuous-time Adam and the region of bounded updates (our reconstruction of Gould & Tanaka).
+r"""The region of bounded Adam updates, in discrete time (our reconstruction of Gould & Tanaka).
 
 Gould & Tanaka (arXiv 2411.05746) state, in their abstract, a continuous-time
 model of Adam/AdamW and a "stable region" of the decay rates in which updates
 stay bounded, with exponential growth of the updates outside it.  Only the
 abstract is available to us, so everything in this module is **our
 reconstruction** from first principles.
-
-Continuous-time model
----------------------
-With step size :math:`\eta`, physical time :math:`\tau = t\eta` and rates
-:math:`a = -\ln\beta_1/\eta`, :math:`b = -\ln\beta_2/\eta`, the moving averages
-become
-
-.. math::
-
-    \dot m = a\,(g(w) - m),\qquad \dot v = b\,(g(w)^2 - v),\qquad
-    \dot w = -\frac{m/(1-e^{-a\tau})}{\sqrt{v/(1-e^{-b\tau})}+\epsilon} - \lambda w,
-
-with :math:`m(0)=v(0)=0`.  Discrete Adam(W) is the step
-:math:`m_t = \beta_1 m_{t-1} + (1-\beta_1) g(w_{t-1})` (the exact flow of the
-:math:`m`-equation over one step with :math:`g` frozen) followed by an Euler
-step of :math:`w`; its bias corrections :math:`1-\beta_i^t = 1-e^{-a_i\tau_t}`
-are the continuous ones sampled at :math:`\tau_t`.
 
 Stable region
 -------------
@@ -39,7 +22,8 @@ worst-case update is bounded iff :math:`q<1`, i.e. :math:`\beta_1^2 < \beta_2`,
 and otherwise grows like :math:`q^{t/2}`: a rate of
 :math:`\tfrac12\ln(\beta_1^2/\beta_2)` per step.  In continuous time the same
 argument gives :math:`2a > b`, which is the same inequality under
-:math:`\beta_i = e^{-a_i\eta}`.
+:math:`\beta_i = e^{-a_i\eta}` (:mod:`adamdyn.continuous_adam`, which holds the continuous-time
+model).  :mod:`adamdyn.relations` evaluates such conditions on grids and decides them exactly.
 
 References
 ----------
@@ -51,31 +35,22 @@ from __future__ import annotations
 
 import numpy as np
 import sympy as sp
-from scipy.integrate import solve_ivp
 
 from . import bounds as _bounds
 from . import optimizers as _opt
-from .validation import as_param, check_beta, check_int, check_nonnegative, check_positive
+from .symbols import beta1, beta2
+from .validation import check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = [
-    "beta1", "beta2", "rate1", "rate2", "eta",
+    "beta1", "beta2",
     "discrete_sup_series", "discrete_stable_condition", "discrete_growth_rate_expr",
-    "continuous_sup_integral", "continuous_stable_condition", "continuous_growth_rate_expr",
-    "rates_from_betas", "betas_from_rates", "stable_region_expr", "linear_rate_region_expr",
-    "stable_region_holds", "worst_case_ratio", "worst_case_bound", "growth_rate",
-    "extremal_gradients", "measured_growth_slopes", "predicted_window_slopes",
-    "adam_ode", "discrete_adam_path", "extremal_second_moment",
-    "relation_margin", "relation_at",
-    "positivity_condition", "continuous_worst_case_ratio", "continuous_extremal_ratio", "ODE_RTOL",
+    "stable_region_holds", "worst_case_ratio", "growth_rate",
+    "extremal_gradients", "extremal_second_moment", "measured_growth_slopes", "predicted_window_slopes",
     "closed_loop_updates",
-    "reddi_online_adam",
-    "claims",
 ]
 
-beta1, beta2 = sp.symbols("beta1 beta2", positive=True)
-rate1, rate2, eta = sp.symbols("a b eta", positive=True)
 _i, _t = sp.symbols("i t", integer=True, nonnegative=True)
-_s, _tau = sp.symbols("s tau", positive=True)
+_s = sp.Symbol("s", positive=True)
 
 
 # ---------------------------------------------------------------- symbolic, discrete
@@ -110,89 +85,14 @@ def discrete_growth_rate_expr():
     return rate.subs(_s, sp.log(beta1**2 / beta2))
 
 
-# ---------------------------------------------------------------- symbolic, continuous
-def continuous_sup_integral(tau=None):
-    r"""The continuous Cauchy-Schwarz factor :math:`\int_0^\tau e^{-(2a-b)\sigma}\,d\sigma`.
-
-    For the ratio :math:`m/\sqrt v` with :math:`m = a\int_0^\tau e^{-a(\tau-s)}g`,
-    :math:`v = b\int_0^\tau e^{-b(\tau-s)}g^2`, Cauchy-Schwarz gives
-    :math:`m/\sqrt v \le (a/\sqrt b)\sqrt{\int_0^\tau e^{-(2a-b)\sigma}d\sigma}`.
-    """
-    tau = _tau if tau is None else tau
-    return sp.integrate(sp.exp(-(2 * rate1 - rate2) * _s), (_s, 0, tau))
-
-
-def continuous_stable_condition():
-    r"""Bounded iff the integral of :func:`continuous_sup_integral` stays finite as :math:`\tau\to\infty`.
-
-    sympy is asked both cases: with :math:`2a-b=c>0` the limit is :math:`1/c`;
-    with :math:`2a-b=-c<0` it is :math:`\infty`.  Returns ``(condition, limit_if_positive,
-    limit_if_negative)`` with condition :math:`2a > b`.
-    """
-    c = sp.Symbol("c", positive=True)
-    finite = sp.limit(sp.integrate(sp.exp(-c * _s), (_s, 0, _tau)), _tau, sp.oo)
-    infinite = sp.limit(sp.integrate(sp.exp(c * _s), (_s, 0, _tau)), _tau, sp.oo)
-    return sp.StrictGreaterThan(2 * rate1, rate2), finite, infinite
-
-
-def continuous_growth_rate_expr():
-    r"""Growth rate per unit time of :math:`\log` of the worst-case ratio outside :math:`2a>b`:
-    :math:`\lim_{\tau\to\infty}\tfrac{d}{d\tau}\tfrac12\ln\int_0^\tau e^{(b-2a)\sigma}d\sigma = (b-2a)/2`."""
-    c = sp.Symbol("c", positive=True)  # c = b - 2a > 0 outside the region
-    integral = sp.integrate(sp.exp(c * _s), (_s, 0, _tau))
-    rate = sp.limit(sp.diff(sp.log(integral) / 2, _tau), _tau, sp.oo)
-    return rate.subs(c, rate2 - 2 * rate1)
-
-
-def rates_from_betas(mapping="exp"):
-    r"""Rates :math:`(a, b)` in terms of the betas and the step :math:`\eta`.
-
-    ``"exp"``: :math:`\beta_i = e^{-a_i\eta}` (exact flow of the averages);
-    ``"linear"``: :math:`\beta_i = 1 - a_i\eta` (first order in :math:`\eta`).
-    """
-    if mapping == "exp":
-        return -sp.log(beta1) / eta, -sp.log(beta2) / eta
-    if mapping == "linear":
-        return (1 - beta1) / eta, (1 - beta2) / eta
-    raise ValueError(f"mapping must be 'exp' or 'linear', got {mapping!r}")
-
-
-def betas_from_rates(a, b, eta_value):
-    """Numeric inverse of the exponential map: :math:`\\beta_i = e^{-a_i\\eta}`."""
-    a, b = check_positive("a", a), check_positive("b", b)
-    eta_value = check_positive("eta", eta_value)
-    return np.exp(-a * eta_value), np.exp(-b * eta_value)
-
-
-def _condition_in_betas(mapping):
-    a, b = rates_from_betas(mapping)
-    lhs = sp.logcombine(sp.expand_log(sp.expand(eta * (2 * a - b)), force=True), force=True)
-    if mapping == "exp":
-        # eta (2a - b) = log(beta2 / beta1^2) > 0  <=>  beta2 / beta1^2 > 1
-        lhs = sp.simplify(lhs)
-        arg = lhs.args[0] if isinstance(lhs, sp.log) else sp.exp(lhs)
-        return sp.solve_univariate_inequality(arg > 1, beta2, relational=True)
-    return sp.solve_univariate_inequality(lhs > 0, beta2, relational=True)
-
-
-def stable_region_expr():
-    r"""The continuous condition :math:`2a > b` under :math:`\beta_i = e^{-a_i\eta}`,
-    solved by sympy for :math:`\beta_2`: :math:`\beta_1^2 < \beta_2` (the discrete condition)."""
-    return _condition_in_betas("exp")
-
-
-def linear_rate_region_expr():
-    r"""The continuous condition under the first-order map :math:`\beta_i = 1 - a_i\eta`:
-    :math:`\beta_2 > 2\beta_1 - 1`, the tangent of :math:`\beta_2=\beta_1^2` at :math:`(1,1)`."""
-    return _condition_in_betas("linear")
-
-
 # ---------------------------------------------------------------- numeric
 def stable_region_holds(beta1, beta2):
-    r"""True where :math:`\beta_1^2 < \beta_2` (elementwise): worst-case updates stay bounded."""
-    b1 = check_beta("beta1", beta1)
-    b2 = check_beta("beta2", beta2)
-    out = b1**2 < b2
+    r"""True where :math:`\beta_1^2 < \beta_2` (elementwise): worst-case updates stay bounded.
+
+    The same inequality as the existence of Kaiser's Proposition 1 bound, so it is computed by
+    :func:`adamdyn.bounds.step_bound_exists`; arrays come back flattened to 1-D, scalars as ``bool``.
+    """
+    out = np.asarray(_bounds.step_bound_exists(check_beta("beta1", beta1), check_beta("beta2", beta2)))
     return bool(out[0]) if out.size == 1 and np.ndim(beta1) == 0 and np.ndim(beta2) == 0 else out
 
 
@@ -202,7 +102,9 @@ def worst_case_ratio(beta1, beta2, t):
     .. math:: \frac{1-\beta_1}{\sqrt{1-\beta_2}}\sqrt{\frac{1-q^t}{1-q}},\qquad q=\beta_1^2/\beta_2 .
 
     ``t`` may be an array (broadcast against the betas).  This is the flat chapter's
-    :func:`adamdyn.bounds.finite_step_sup`; the stable-region chapter reads it as a growth law.
+    :func:`adamdyn.bounds.finite_step_sup`; the stable-region chapter reads it as a growth law.  Its
+    limit :math:`t\to\infty` is Kaiser's Proposition 1 bound, :func:`adamdyn.bounds.step_bound`
+    (``inf`` outside the region).
     """
     b1, b2 = np.asarray(beta1, float), np.asarray(beta2, float)
     check_beta("beta1", b1.ravel()), check_beta("beta2", b2.ravel())
@@ -210,16 +112,6 @@ def worst_case_ratio(beta1, beta2, t):
     if np.any(t < 1):
         raise ValueError("t must be >= 1")
     return _bounds.finite_step_sup(b1, b2, t)
-
-
-def worst_case_bound(beta1, beta2):
-    r"""Limit :math:`t\to\infty` of :func:`worst_case_ratio`:
-    :math:`(1-\beta_1)\sqrt{\beta_2}/\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}` inside the region, ``inf`` outside.
-    This is Kaiser's Proposition 1 bound."""
-    b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.where(b1**2 < b2, (1 - b1) * np.sqrt(b2) / np.sqrt(np.abs((1 - b2) * (b2 - b1**2))), np.inf)
-    return out
 
 
 def growth_rate(beta1, beta2):
@@ -300,66 +192,6 @@ def predicted_window_slopes(beta1, beta2, steps=200, start_fraction=0.5):
 
 
 # ---------------------------------------------------------------- continuous-time Adam(W)
-#: Tolerances of :func:`adam_ode` (LSODA) unless told otherwise.
-ODE_RTOL, ODE_ATOL = 1e-10, 1e-12
-
-
-def adam_ode(grad, x0, horizon, a, b, eps=1e-8, weight_decay=0.0, times=None, rtol=ODE_RTOL, atol=ODE_ATOL):
-    r"""Solve continuous-time Adam(W) (module docstring) on ``[0, horizon]``.
-
-    Parameters
-    ----------
-    grad : callable
-        ``grad(w)`` for ``w`` of shape ``(dim,)``.
-    a, b : float
-        Rates of the first and second moment (per unit time :math:`\tau`).
-    times : array_like, optional
-        Times at which to return :math:`w`.
-
-    Returns
-    -------
-    ndarray, shape ``(len(times), dim)``
-    """
-    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
-    eps = float(check_nonnegative("eps", eps)[0])
-    lam = float(check_nonnegative("weight_decay", weight_decay)[0])
-    horizon = float(check_positive("horizon", horizon)[0])
-    w0 = as_param("x0", x0)
-    d = w0.size
-
-    def rhs(tau, y):
-        w, m, v = y[:d], y[d:2 * d], y[2 * d:]
-        g = np.asarray(grad(w), float)
-        if tau == 0.0:
-            # limits m/(1-e^{-a tau}) -> g and v/(1-e^{-b tau}) -> g^2 as tau -> 0
-            mh, vh = g, g * g
-        else:
-            mh, vh = m / -np.expm1(-a * tau), v / -np.expm1(-b * tau)
-        den = np.sqrt(vh) + eps
-        u = np.divide(mh, den, out=np.zeros_like(mh), where=den > 0)
-        return np.concatenate([-u - lam * w, a * (g - m), b * (g * g - v)])
-
-    times = np.linspace(0, horizon, 101) if times is None else np.asarray(times, float)
-    y0 = np.concatenate([w0, np.zeros(d), np.zeros(d)])
-    sol = solve_ivp(rhs, (0.0, horizon), y0, method="LSODA", t_eval=times, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(f"the ODE solver failed: {sol.message}")
-    return sol.y[:d].T
-
-
-def discrete_adam_path(landscape, x0, horizon, a, b, eta_value, eps=1e-8, weight_decay=0.0):
-    r"""Discrete Adam(W) with :math:`\beta_i = e^{-a_i\eta}` for :math:`\lceil\text{horizon}/\eta\rceil` steps.
-
-    Returns ``(times, path)`` with times :math:`\tau_t = t\eta` and path shape ``(steps+1, dim)``.
-    """
-    eta_value = float(check_positive("eta", eta_value)[0])
-    b1, b2 = betas_from_rates(a, b, eta_value)
-    steps = int(round(float(horizon) / eta_value))
-    opt = _opt.adamw(lr=eta_value, beta1=b1, beta2=b2, eps=eps, weight_decay=weight_decay)
-    tr = _opt.run(opt, landscape, x0, steps)
-    return tr.times * eta_value, tr.path[:, 0, :]
-
-
 def extremal_second_moment(beta1, beta2, t, scale=1.0):
     r"""Closed form of :math:`v_t` (no bias correction) under :func:`extremal_gradients`:
 
@@ -374,126 +206,6 @@ def extremal_second_moment(beta1, beta2, t, scale=1.0):
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         geo = np.where(np.isclose(p, 1.0, rtol=0, atol=1e-14), t * np.ones_like(p), p * np.expm1(t * np.log(p)) / (p - 1.0))
     return (1.0 - b2) * float(scale) ** 2 * b2**t * geo
-
-
-# ---------------------------------------------------------------- relations in (beta1, beta2)
-def relation_margin(relation, beta1_values, beta2_values, symbols=None):
-    r"""Evaluate a sympy relation in :math:`(\beta_1, \beta_2)` on arrays.
-
-    Returns ``(holds, margin)``: the truth value and a signed distance
-    ``lhs - rhs`` oriented so that positive means "holds" (for an ``And``, the
-    smallest margin of its parts).  Points with a tiny ``|margin|`` sit on the
-    boundary, where floating point may decide either way.
-    """
-    s1, s2 = symbols if symbols is not None else (beta1, beta2)
-    b1 = np.asarray(beta1_values, float)
-    b2 = np.asarray(beta2_values, float)
-    if isinstance(relation, sp.And):
-        parts = [relation_margin(r, b1, b2, (s1, s2)) for r in relation.args]
-        holds = np.logical_and.reduce([p[0] for p in parts])
-        margin = np.minimum.reduce([p[1] for p in parts])
-        return holds, margin
-    if not isinstance(relation, sp.core.relational.Relational):
-        raise ValueError(f"relation must be a sympy relational or And, got {relation!r}")
-    if isinstance(relation, (sp.StrictGreaterThan, sp.GreaterThan)):
-        expr = relation.lhs - relation.rhs
-    else:
-        expr = relation.rhs - relation.lhs
-    f = sp.lambdify((s1, s2), expr, "numpy")
-    with np.errstate(all="ignore"):
-        margin = np.broadcast_to(np.asarray(f(b1, b2), float), np.broadcast(b1, b2).shape)
-    strict = isinstance(relation, (sp.StrictGreaterThan, sp.StrictLessThan))
-    holds = margin > 0 if strict else margin >= 0
-    return holds, margin
-
-
-def relation_at(relation, b1, b2, symbols=None):
-    r"""Decide a relation exactly at decimal :math:`(\beta_1, \beta_2)`, e.g. ``(0.9, 0.99)``.
-
-    The decimals are converted to exact rationals (``"0.99"`` is :math:`99/100`,
-    not the nearest double), so a point on a boundary is decided correctly.
-    """
-    s1, s2 = symbols if symbols is not None else (beta1, beta2)
-    val = relation.subs({s1: sp.Rational(str(b1)), s2: sp.Rational(str(b2))})
-    val = sp.simplify(val)
-    if val not in (sp.true, sp.false):
-        raise ValueError(f"could not decide {relation} at ({b1}, {b2}): got {val}")
-    return bool(val)
-
-
-def positivity_condition(expr):
-    r"""Where a rational expression in :math:`(\beta_1, \beta_2) \in (0,1)^2` is positive, solved for :math:`\beta_2`.
-
-    The numerator and denominator are factored.  The sign of each factor that
-    is sign-definite on the open square is decided by sympy after the
-    substitution :math:`\beta_i = 1/(1+r_i)`, :math:`r_i > 0` (a bijection onto
-    :math:`(0,1)`); their signs multiply into the sign the single remaining
-    factor must have, and that inequality is solved for :math:`\beta_2`.
-    Raises ``ValueError`` if more than one factor has an undetermined sign, or
-    if it is not linear in :math:`\beta_2`.
-    """
-    r1, r2 = sp.symbols("r1 r2", positive=True)
-    num, den = sp.fraction(sp.factor(sp.together(expr)))
-    if not (num * den).is_polynomial(beta1, beta2) or (num * den).is_number:
-        raise ValueError(f"expr must be a non-constant rational function of beta1, beta2 (square roots: pass "
-                         f"the square), got {expr}")
-    coeff, factors = sp.factor_list(num * den)
-    sign = 1 if coeff > 0 else -1
-    unknown = []
-    for f, mult in factors:
-        g = sp.simplify(f.subs({beta1: 1 / (1 + r1), beta2: 1 / (1 + r2)}))
-        if g.is_positive:
-            continue
-        if g.is_negative:
-            sign *= (-1) ** mult
-            continue
-        unknown.append((f, mult))
-    if not unknown:
-        return sp.true if sign > 0 else sp.false
-    if len(unknown) > 1 or unknown[0][1] != 1 or sp.degree(unknown[0][0], beta2) != 1:
-        raise ValueError(f"cannot decide the sign of {expr}: undetermined factors {unknown}")
-    f = unknown[0][0]
-    return sp.solve_univariate_inequality(f > 0 if sign > 0 else f < 0, beta2, relational=True)
-
-
-def continuous_worst_case_ratio(a, b, tau):
-    r"""Continuous-time worst case of :math:`m/\sqrt v` (no bias correction, :math:`\epsilon=0`):
-
-    .. math:: \frac{a}{\sqrt b}\sqrt{\frac{1-e^{-(2a-b)\tau}}{2a-b}}
-
-    (the limit :math:`\tfrac{a}{\sqrt b}\sqrt{\tau}` at :math:`2a=b`).
-    """
-    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
-    tau = np.asarray(tau, float)
-    c = 2 * a - b
-    integral = tau if c == 0 else -np.expm1(-c * tau) / c
-    return a / np.sqrt(b) * np.sqrt(integral)
-
-
-def continuous_extremal_ratio(a, b, taus, rtol=ODE_RTOL, atol=ODE_ATOL):
-    r"""Integrate :math:`\dot m = a(g-m)`, :math:`\dot v = b(g^2-v)` from zero with the extremal
-    input :math:`g(s) = e^{(a-b)s}` (Cauchy-Schwarz equality case) and return :math:`m/\sqrt v` at ``taus``.
-
-    A second method for :func:`continuous_worst_case_ratio`.  Outside the region
-    :math:`g` decays and :math:`v` underflows any absolute tolerance, so the
-    solver integrates the rescaled :math:`\mu = m e^{-(a-b)\tau}`,
-    :math:`\nu = v e^{-2(a-b)\tau}`, which obey
-    :math:`\dot\mu = a - (2a-b)\mu`, :math:`\dot\nu = b - (2a-b)\nu` and give
-    :math:`m/\sqrt v = \mu/\sqrt\nu`.
-    """
-    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
-    taus = np.asarray(taus, float)
-    if np.any(taus <= 0):
-        raise ValueError("taus must be > 0")
-    c = 2 * a - b
-
-    def rhs(s, y):
-        return [a - c * y[0], b - c * y[1]]
-
-    sol = solve_ivp(rhs, (0.0, float(taus.max())), [0.0, 0.0], method="LSODA", t_eval=taus, rtol=rtol, atol=atol)
-    if not sol.success:
-        raise RuntimeError(f"the ODE solver failed: {sol.message}")
-    return sol.y[0] / np.sqrt(sol.y[1])
 
 
 # ---------------------------------------------------------------- closed loop
@@ -529,27 +241,3 @@ def closed_loop_updates(landscape, x0, beta1, beta2, lr, steps, eps=1e-8, bias_c
     with np.errstate(invalid="ignore", divide="ignore"):
         slope = np.where(t_max >= burst, (lu[t_max, cols] - lu[start, cols]) / burst, np.nan)
     return u.max(axis=0), slope, np.asarray(tr.diverged)
-
-
-def reddi_online_adam(C, beta1, beta2, steps=30000, alpha=0.5, eps=1e-8, x0=0.0):
-    r"""Projected Adam on Reddi, Kale & Kumar's online problem; the mean iterate over the last third.
-
-    :math:`f_t(x) = Cx` if :math:`t \bmod 3 = 1`, else :math:`-x`, on :math:`[-1, 1]` (the best
-    fixed point is :math:`-1` for :math:`C > 2`).  The step is :math:`\alpha/\sqrt t`, without
-    bias correction, as in their analysis; our implementation of their setting.
-    """
-    C = float(check_positive("C", C)[0])
-    b1 = float(check_nonnegative("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    if b1 >= 1.0:
-        raise ValueError(f"beta1 must lie in [0, 1), got {beta1!r}")
-    steps = check_int("steps", steps, minimum=3)
-    x, m, v = float(x0), 0.0, 0.0
-    xs = np.empty(steps)
-    for t in range(1, steps + 1):
-        g = C if t % 3 == 1 else -1.0
-        m = b1 * m + (1.0 - b1) * g
-        v = b2 * v + (1.0 - b2) * g * g
-        x = min(1.0, max(-1.0, x - alpha / np.sqrt(t) * m / (np.sqrt(v) + eps)))
-        xs[t - 1] = x
-    return float(xs[-(steps // 3):].mean())

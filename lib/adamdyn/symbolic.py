@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from .symbols import beta1, beta2, eps, eta
 from .validation import check_beta, check_int, check_nonnegative, check_points, check_positive
 
 __all__ = [
@@ -43,11 +44,9 @@ __all__ = [
     "adagrad_update_printed", "adagrad_update_corrected", "loss_scale_ratio",
     "rmsprop_fixed_point_printed", "rmsprop_fixed_point_corrected", "rmsprop_printed_step_ratio",
     "algorithm1_scale_ratio",
-    "eq4_path", "eq4_check", "claims",
+    "eq4_path", "eq4_check",
 ]
 
-beta1, beta2 = sp.symbols("beta_1 beta_2", positive=True)
-eta, eps = sp.symbols("eta epsilon", positive=True)
 t = sp.Symbol("t", positive=True, integer=True)
 m = sp.Symbol("m_t", real=True)
 v = sp.Symbol("v_t", positive=True)

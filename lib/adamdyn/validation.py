@@ -12,10 +12,12 @@ import numpy as np
 __all__ = [
     "as_param",
     "check_beta",
+    "check_betas",
     "check_positive",
     "check_nonnegative",
     "check_int",
     "check_points",
+    "check_vector",
 ]
 
 
@@ -35,6 +37,21 @@ def check_beta(name: str, value) -> np.ndarray:
     if np.any((arr < 0.0) | (arr >= 1.0)):
         raise ValueError(f"{name} must lie in [0, 1), got {value!r}")
     return arr
+
+
+def check_betas(beta1, beta2, *, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    r"""The pair of decay rates as float arrays of their common (broadcast) shape.
+
+    Each lies in [0, 1); with ``positive=True`` in the open interval (0, 1), for
+    formulas that take :math:`\ln\beta`.  Any broadcastable shapes; the shape is kept.
+    """
+    out = []
+    for name, value in (("beta1", beta1), ("beta2", beta2)):
+        b = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(b)) or np.any((b <= 0.0 if positive else b < 0.0) | (b >= 1.0)):
+            raise ValueError(f"{name} must lie in {'(0, 1)' if positive else '[0, 1)'}, got {value!r}")
+        out.append(b)
+    return tuple(np.broadcast_arrays(*out))
 
 
 def check_positive(name: str, value) -> np.ndarray:
@@ -71,3 +88,11 @@ def check_points(name: str, value, dim: int | None = None) -> np.ndarray:
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} must be finite (no NaN or inf), got {value!r}")
     return np.ascontiguousarray(arr)
+
+
+def check_vector(name: str, value) -> np.ndarray:
+    """A finite state vector of shape ``(d,)`` (a scalar becomes length 1)."""
+    x = np.atleast_1d(np.asarray(value, dtype=float))
+    if x.ndim != 1 or not np.all(np.isfinite(x)):
+        raise ValueError(f"{name} must be a finite vector of shape (d,), got {value!r}")
+    return x

@@ -51,12 +51,17 @@ for the sums truncated after :math:`K` terms, and a one-dimensional quadrature
 in :math:`s` gives :math:`\mathbb E[m_K/\sqrt{v_K+\epsilon}]`.  The
 truncation error is bounded by :func:`truncation_bound`.
 
-:func:`field_ergodic`: run the frozen chain from :math:`m_0 = v_0 = 0` for a
+:func:`adamdyn.vector_field_ergodic.field_ergodic` (the second method, its own module): run the frozen chain from :math:`m_0 = v_0 = 0` for a
 burn-in of :math:`K` steps (after which :math:`(m, v)` has exactly the law of
 the truncated sums) and average the direction over time, in independent
 replicas; the error bar is the replicas' standard error.  The same samples of
 :math:`X` are used for every :math:`\theta` (common random numbers), so the
 estimate is a smooth function of :math:`\theta`.
+
+Adam itself, run with vanishing step sizes on sampled least squares, is in
+:mod:`adamdyn.stochastic_adam`; the symmetry theorem's test (the field's zero against the
+minimiser) in :mod:`adamdyn.field_symmetry`; the flow of the field and :math:`f` as its Lyapunov
+function in :mod:`adamdyn.field_flow`.
 
 References
 ----------
@@ -74,40 +79,13 @@ import numpy as np
 from scipy.optimize import brentq
 from scipy.special import erfc, erfcx
 
+from .bounds import finite_step_sup
 from .validation import check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = [
-    "truncation_length",
-    "stationary_weights",
-    "cauchy_schwarz_ratio",
-    "truncation_bound",
-    "SeriesField",
-    "field_series",
-    "ErgodicField",
-    "field_ergodic",
-    "quadratic_gradient_values",
-    "least_squares_gradient_values",
-    "least_squares_field",
-    "field_zero",
-    "step_sizes",
-    "AdamRun",
-    "adam_least_squares",
-    "delta_method_coefficient",
-    "mean_confidence",
-    "field_spline_1d",
-    "flow",
-    "window_distances",
-    "least_squares_objective",
-    "lyapunov_rate",
-    "residual_gradient_values",
-    "sign_field",
-    "epsilon_kernel",
-    "stationary_mv_moment",
-    "lyapunov_crossover_radius",
-    "symmetry_gaps",
-    "symmetry_table",
-    "symmetry_verdict",
-    "claims",
+    "truncation_length", "stationary_weights", "truncation_bound", "SeriesField", "field_series", "epsilon_kernel",
+    "quadratic_gradient_values", "least_squares_gradient_values", "residual_gradient_values", "least_squares_field", "field_zero", "delta_method_coefficient",
+    "sign_field", "stationary_mv_moment",
 ]
 
 
@@ -149,23 +127,6 @@ def stationary_weights(beta1, beta2, K):
     return (1.0 - b1) * b1**k, (1.0 - b2) * b2**k
 
 
-def cauchy_schwarz_ratio(beta1, beta2, K) -> float:
-    r"""Bound :math:`R_K = \sqrt{\sum_{k<K} a_k^2/b_k}` on :math:`|m_K|/\sqrt{v_K}` (Cauchy-Schwarz).
-
-    For :math:`K\to\infty` and :math:`\beta_1^2<\beta_2` this is Kaiser's
-    :math:`(1-\beta_1)/\sqrt{(1-\beta_2)(1-\beta_1^2/\beta_2)}`.
-    """
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    K = check_int("K", K, minimum=1)
-    if b2 == 0.0:  # v sees only the last gradient, m older ones too: unbounded unless beta1 = 0
-        return 1.0 if b1 == 0.0 else float("inf")
-    # a_k^2 / b_k = (1-b1)^2/(1-b2) q^k with q = b1^2/b2, summed in closed form (b_k underflows)
-    q = b1 * b1 / b2
-    total = float(K) if q == 1.0 else -np.expm1(K * np.log(q)) / (1.0 - q) if q > 0 else 1.0
-    return float((1.0 - b1) / np.sqrt(1.0 - b2) * np.sqrt(total))
-
-
 def truncation_bound(beta1, beta2, K, g_max, v_low) -> float:
     r"""Bound on :math:`|\mathbb E[m/\sqrt{v+\epsilon}] - \mathbb E[m_K/\sqrt{v_K+\epsilon}]|`.
 
@@ -179,13 +140,15 @@ def truncation_bound(beta1, beta2, K, g_max, v_low) -> float:
         \le \frac{\beta_1^K g_{\max}}{\sqrt{v_{\rm low}}}
         + R_K\,\frac{\beta_2^K g_{\max}^2}{v_{\rm low}},
 
-    using :math:`1-\sqrt x \le 1-x` and :func:`cauchy_schwarz_ratio`.
+    using :math:`1-\sqrt x \le 1-x` and the Cauchy-Schwarz bound
+    :math:`R_K = \sqrt{\sum_{k<K} a_k^2/b_k} \ge |m_K|/\sqrt{v_K}`, which is
+    :func:`adamdyn.bounds.finite_step_sup` (Kaiser's Proposition 1 before the limit).
     """
     if v_low <= 0.0:
         return float("inf")
     b1 = float(check_beta("beta1", beta1)[0])
     b2 = float(check_beta("beta2", beta2)[0])
-    R = cauchy_schwarz_ratio(b1, b2, K)
+    R = float(finite_step_sup(b1, b2, check_int("K", K, minimum=1)))
     return float(b1**K * g_max / np.sqrt(v_low) + R * b2**K * g_max**2 / v_low)
 
 
@@ -351,102 +314,6 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     return SeriesField(val.reshape(shape), err.reshape(shape), K)
 
 
-def _draw_indices(rng, cdf, shape):
-    # inverse-cdf sampling: the same uniforms give the same X for every theta (common random numbers)
-    idx = np.searchsorted(cdf, rng.random(shape), side="right")
-    return np.minimum(idx, cdf.size - 1)
-
-
-# ---------------------------------------------------------------------------
-# method (a): ergodic time average of the frozen chain, independent replicas
-# ---------------------------------------------------------------------------
-
-@numba.njit(cache=True)
-def _ergodic_kernel(g, idx, b1, b2, eps, burn, outside=False):
-    """Time average of m/sqrt(v+eps) along the frozen chain; g (B, n), idx (R, T) -> (B, R)."""
-    B = g.shape[0]
-    R, T = idx.shape
-    out = np.zeros((B, R))
-    for i in range(B):
-        for r in range(R):
-            m = 0.0
-            v = 0.0
-            acc = 0.0
-            for t in range(T):
-                x = g[i, idx[r, t]]
-                m = b1 * m + (1.0 - b1) * x
-                v = b2 * v + (1.0 - b2) * x * x
-                if t >= burn:
-                    d = np.sqrt(v) + eps if outside else np.sqrt(v + eps)
-                    if d > 0.0:
-                        acc += m / d
-            out[i, r] = acc / (T - burn)
-    return out
-
-
-@dataclass(frozen=True)
-class ErgodicField:
-    """Result of :func:`field_ergodic`.
-
-    Attributes
-    ----------
-    value : ndarray
-        Mean over replicas of the time-averaged :math:`-m/\\sqrt{v+\\epsilon}`.
-    stderr : ndarray
-        Standard error over the independent replicas.
-    replicas : ndarray, shape (..., R)
-        Each replica's estimate (each is smooth in the values: common random numbers).
-    """
-
-    value: np.ndarray
-    stderr: np.ndarray
-    replicas: np.ndarray
-
-
-def field_ergodic(values, probs, beta1=0.9, beta2=0.99, eps=0.0, steps=20000, replicas=32, seed=0,
-                  tol=1e-13, indices=None, eps_placement="inside") -> ErgodicField:
-    r"""The Adam field as an ergodic average of the frozen moment chain.
-
-    Each replica starts at :math:`m=v=0`, discards :math:`K` steps
-    (:func:`truncation_length`; afterwards :math:`(m,v)` has the law of the
-    sums truncated after :math:`K` terms, as in :func:`field_series`) and
-    averages :math:`-m/\sqrt{v+\epsilon}` over ``steps`` further steps.  The
-    sample indices depend on ``seed`` only, never on ``values``: every law in
-    the batch, and every call with the same seed, sees the same draws of
-    :math:`X` (common random numbers).
-
-    Parameters
-    ----------
-    values : array_like, shape (..., n)
-    probs : array_like, shape (n,)
-    steps, replicas : int
-        Averaging length per replica and number of independent replicas.
-    seed : int
-        Seed of the numpy Generator drawing the indices.
-    indices : ndarray of int, shape (replicas, K + steps), optional
-        Pre-drawn sample indices (overrides ``seed``).
-    """
-    g, p = _discrete_law(values, probs)
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    eps = float(check_nonnegative("eps", eps)[0])
-    steps = check_int("steps", steps, minimum=1)
-    replicas = check_int("replicas", replicas, minimum=2)
-    K = truncation_length(b1, b2, tol)
-    if indices is None:
-        indices = _draw_indices(np.random.default_rng(seed), np.cumsum(p), (replicas, K + steps))
-    indices = np.ascontiguousarray(indices, dtype=np.int64)
-    shape = g.shape[:-1]
-    if eps_placement not in ("inside", "outside"):
-        raise ValueError(f"eps_placement must be 'inside' or 'outside', got {eps_placement!r}")
-    est = -_ergodic_kernel(np.ascontiguousarray(g.reshape(-1, p.size)), indices, b1, b2, eps, K,
-                           eps_placement == "outside")
-    R = est.shape[1]
-    mean = est.mean(axis=1)
-    se = est.std(axis=1, ddof=1) / np.sqrt(R)
-    return ErgodicField(mean.reshape(shape), se.reshape(shape), est.reshape(shape + (R,)))
-
-
 # ---------------------------------------------------------------------------
 # examples: per-sample least squares F(theta, i) = (A_i . theta - y_i)^2 / 2
 # ---------------------------------------------------------------------------
@@ -488,246 +355,8 @@ def delta_method_coefficient(beta1, beta2) -> float:
 
 
 # ---------------------------------------------------------------------------
-# Adam with vanishing step sizes on sampled least squares
+# closed forms
 # ---------------------------------------------------------------------------
-
-def step_sizes(n, gamma0, power, n0):
-    r""":math:`\gamma_n = \gamma_0\,(n_0/(n_0 + n))^{a}` for steps :math:`n = 1, 2, \dots` (array ``n``)."""
-    gamma0 = float(check_positive("gamma0", gamma0)[0])
-    power = float(check_nonnegative("power", power)[0])
-    n0 = float(check_positive("n0", n0)[0])
-    n = np.asarray(n, dtype=float)
-    return gamma0 * (n0 / (n0 + n)) ** power
-
-
-@numba.njit(cache=True)
-def _adam_ls_kernel(theta, m, v, t0, A, y, unif, cdf, gam, b1, b2, eps, bias, every, path, clock, tnow):
-    """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes."""
-    T, R = unif.shape
-    n = cdf.shape[0]
-    D = theta.shape[1]
-    diverged = np.zeros(R, dtype=np.bool_)
-    k = 0
-    for s in range(T):
-        t = t0 + s + 1
-        c1 = 1.0 - b1**t if bias else 1.0
-        c2 = 1.0 - b2**t if bias else 1.0
-        for r in range(R):
-            if diverged[r]:
-                continue
-            i = 0                       # inverse cdf, as _draw_indices
-            while i < n - 1 and unif[s, r] >= cdf[i]:
-                i += 1
-            res = -y[i]
-            for j in range(D):
-                res += A[i, j] * theta[r, j]
-            for j in range(D):
-                gj = res * A[i, j]
-                m[r, j] = b1 * m[r, j] + (1.0 - b1) * gj
-                v[r, j] = b2 * v[r, j] + (1.0 - b2) * gj * gj
-                vh = v[r, j] / c2
-                d = np.sqrt(vh) + eps
-                if d > 0.0:
-                    theta[r, j] -= gam[s] * (m[r, j] / c1) / d
-            for j in range(D):
-                if not np.isfinite(theta[r, j]) or abs(theta[r, j]) > 1e150:
-                    diverged[r] = True
-        tnow += gam[s]
-        if (s + 1) % every == 0:
-            path[k] = theta
-            clock[k] = tnow
-            k += 1
-    return diverged, tnow
-
-
-@dataclass(frozen=True)
-class AdamRun:
-    """Result of :func:`adam_least_squares`.
-
-    Attributes
-    ----------
-    steps : ndarray (K,)
-        Step numbers recorded (0 = start).
-    ode_time : ndarray (K,)
-        :math:`t_n = \\sum_{i\\le n}\\gamma_i` at those steps: the flow's clock.
-    path : ndarray (K, runs, d)
-    final : ndarray (runs, d)
-    diverged : ndarray of bool (runs,)
-    """
-
-    steps: np.ndarray
-    ode_time: np.ndarray
-    path: np.ndarray
-    final: np.ndarray
-    diverged: np.ndarray
-
-
-def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.75, n0=1000.0,
-                       probs=None, beta1=0.9, beta2=0.99, eps=1e-8, bias_correction=True,
-                       runs=16, seed=0, record_every=100, chunk=1 << 16) -> AdamRun:
-    r"""Adam (Kingma & Ba's Algorithm 1) with step sizes :math:`\gamma_n` on sampled least squares.
-
-    At step :math:`n` a row :math:`I_n \sim` ``probs`` is drawn and
-    :math:`G_n = (A_{I_n}\cdot\theta_{n-1} - y_{I_n})A_{I_n}`; then
-
-    .. math::
-
-        m_n = \beta_1 m_{n-1} + (1-\beta_1)G_n,\ v_n = \beta_2 v_{n-1} + (1-\beta_2)G_n^2,\
-        \theta_n = \theta_{n-1} - \gamma_n\frac{m_n/(1-\beta_1^n)}{\sqrt{v_n/(1-\beta_2^n)}+\epsilon}.
-
-    The 1-D example :math:`F(\theta, X) = (\theta-X)^2/2` is ``A = ones((n, 1))``, ``y = x``.
-    With constant ``gamma`` this is exactly ``ad.adam`` (see the tests).
-
-    Parameters
-    ----------
-    A : array_like (n, d); y : array_like (n,)
-    theta0 : array_like (d,) or (runs, d)
-    steps : int
-    gamma : array_like (steps,), optional
-        Explicit step sizes; otherwise :func:`step_sizes` ``(n, gamma0, power, n0)``.
-    runs, seed : int
-        Independent runs, all driven by one seeded numpy Generator.
-    """
-    A = np.ascontiguousarray(A, dtype=float)
-    y = np.ascontiguousarray(y, dtype=float)
-    if A.ndim != 2 or y.shape != (A.shape[0],):
-        raise ValueError(f"A must have shape (n, d) and y shape (n,), got {A.shape} and {y.shape}")
-    n, D = A.shape
-    p = np.full(n, 1.0 / n) if probs is None else np.asarray(probs, dtype=float)
-    if p.shape != (n,) or np.any(p <= 0) or abs(p.sum() - 1) > 1e-12:
-        raise ValueError(f"probs must be {n} positive numbers summing to 1, got {probs!r}")
-    steps = check_int("steps", steps, minimum=1)
-    runs = check_int("runs", runs, minimum=1)
-    record_every = check_int("record_every", record_every, minimum=1)
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    eps = float(check_nonnegative("eps", eps)[0])
-    if gamma is None:
-        gam = step_sizes(np.arange(1, steps + 1), gamma0, power, n0)
-    else:
-        gam = np.broadcast_to(np.asarray(gamma, float), (steps,)).copy()
-        if np.any(gam <= 0) or not np.all(np.isfinite(gam)):
-            raise ValueError("gamma must be positive and finite")
-    th0 = np.asarray(theta0, dtype=float)
-    th = np.repeat(th0[None, :], runs, 0) if th0.ndim == 1 else th0.copy()
-    if th.shape != (runs, D):
-        raise ValueError(f"theta0 must have shape ({D},) or ({runs}, {D}), got {th0.shape}")
-    th = np.ascontiguousarray(th)
-    m = np.zeros_like(th)
-    v = np.zeros_like(th)
-    rng = np.random.default_rng(seed)
-    cdf = np.cumsum(p)
-    chunk = max(record_every, (chunk // record_every) * record_every)
-    paths, clocks = [th.copy()[None]], [np.zeros(1)]
-    diverged = np.zeros(runs, dtype=bool)
-    tnow, done = 0.0, 0
-    while done < steps:
-        T = min(chunk, steps - done)
-        unif = rng.random((T, runs))
-        nrec = T // record_every
-        path = np.empty((nrec, runs, D))
-        clock = np.empty(nrec)
-        dv, tnow = _adam_ls_kernel(th, m, v, done, A, y, unif, cdf, gam[done:done + T], b1, b2, eps,
-                                   bool(bias_correction), record_every, path, clock, tnow)
-        diverged |= dv
-        paths.append(path)
-        clocks.append(clock)
-        done += T
-    path = np.concatenate(paths)
-    rec = np.arange(path.shape[0]) * record_every
-    return AdamRun(rec, np.concatenate(clocks), path, th, diverged)
-
-
-# ---------------------------------------------------------------------------
-# helpers for the chapter: confidence bands, the flow, Lyapunov checks
-# ---------------------------------------------------------------------------
-
-def mean_confidence(samples, level=0.95):
-    """Mean over the last axis and the half-width of its Student-t confidence interval."""
-    from scipy.stats import t as student_t
-
-    x = np.asarray(samples, dtype=float)
-    n = x.shape[-1]
-    if n < 2:
-        raise ValueError(f"samples must hold at least 2 values along the last axis, got {n}")
-    half = student_t.ppf(0.5 + level / 2, n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n)
-    return x.mean(axis=-1), half
-
-
-def field_spline_1d(x, probs, beta1, beta2, lo, hi, points=61, eps=0.0):
-    r"""Cubic spline of the 1-D field :math:`h(\theta)` of :math:`F = (\theta-X)^2/2` on [lo, hi].
-
-    Built from :func:`field_series` at ``points`` nodes; returns ``(spline, max_error)``
-    where ``max_error`` is the largest error bound at the nodes.
-    """
-    nodes = np.linspace(lo, hi, check_int("points", points, minimum=4))
-    s = field_series(quadratic_gradient_values(nodes, x), probs, beta1, beta2, eps)
-    from scipy.interpolate import CubicSpline
-
-    return CubicSpline(nodes, s.value), float(s.error.max())
-
-
-def flow(field, theta0, times):
-    r"""Solve :math:`\dot\theta = h(\theta)` from ``theta0`` (array, any shape) at ``times`` (from 0)."""
-    from scipy.integrate import solve_ivp
-
-    th0 = np.asarray(theta0, dtype=float)
-    times = np.asarray(times, dtype=float)
-    sol = solve_ivp(lambda t, z: field(z), (0.0, float(times[-1])), th0.ravel(), t_eval=times,
-                    rtol=1e-9, atol=1e-11, method="RK45")
-    if not sol.success:
-        raise RuntimeError(f"solve_ivp failed: {sol.message}")
-    return sol.y.T.reshape((times.size,) + th0.shape)
-
-
-def window_distances(ode_time, path, field, starts, length):
-    r"""Pseudo-trajectory distances :math:`\sup_{0\le u\le T}|\theta(\tau+u) - \Phi_u(\theta(\tau))|`.
-
-    Parameters
-    ----------
-    ode_time : ndarray (K,)
-        Clock :math:`t_n = \sum_{i\le n}\gamma_i` of the recorded iterates.
-    path : ndarray (K, runs) or (K, runs, 1)
-        Recorded iterates (1-D problem).
-    field : callable
-        Vectorised field :math:`h`.
-    starts : array_like
-        Window starts :math:`\tau` (ODE time); ``length`` is :math:`T`.
-
-    Returns
-    -------
-    ndarray (len(starts), runs)
-        The sup over the recorded times in each window (NaN if the window runs past the record).
-    """
-    P = np.asarray(path, dtype=float).reshape(len(ode_time), -1)
-    out = np.full((len(starts), P.shape[1]), np.nan)
-    for w, tau in enumerate(np.asarray(starts, dtype=float)):
-        i0 = int(np.searchsorted(ode_time, tau))
-        i1 = int(np.searchsorted(ode_time, tau + length, side="right"))
-        if i0 >= len(ode_time) or ode_time[-1] < tau + length or i1 - i0 < 2:
-            continue
-        times = ode_time[i0:i1] - ode_time[i0]
-        ref = flow(field, P[i0], times)
-        out[w] = np.abs(P[i0:i1] - ref).max(axis=0)
-    return out
-
-
-def least_squares_objective(theta, A, y):
-    r""":math:`f(\theta) = \frac1n\sum_i \tfrac12(A_i\cdot\theta - y_i)^2` and its gradient."""
-    A = np.asarray(A, dtype=float)
-    res = np.asarray(theta, float) @ A.T - np.asarray(y, float)
-    return 0.5 * np.mean(res**2, axis=-1), res @ A / A.shape[0]
-
-
-def lyapunov_rate(theta, A, y, beta1=0.9, beta2=0.99, eps=0.0, **kw):
-    r""":math:`\langle\nabla f(\theta), h(\theta)\rangle`: the rate of change of :math:`f` along the field.
-
-    Negative at every point off the set of minima near it means :math:`f` is
-    a (local) Lyapunov function of :math:`\dot\theta = h(\theta)`.
-    """
-    _, grad = least_squares_objective(theta, A, y)
-    h = least_squares_field(theta, A, y, beta1=beta1, beta2=beta2, eps=eps, **kw).value
-    return np.sum(grad * h, axis=-1)
 
 
 def residual_gradient_values(residuals, A):
@@ -770,93 +399,3 @@ def stationary_mv_moment(values, probs, beta1, beta2):
     g, p = _discrete_law(values, probs)
     m1, m2, m3 = g @ p, (g * g) @ p, (g**3) @ p
     return m1 * m2 + delta_method_coefficient(beta1, beta2) * (m3 - m1 * m2)
-
-
-def lyapunov_crossover_radius(values, probs, beta1, beta2, eps, grad):
-    r"""Radius below which :math:`f` decreases along the field (eps inside the root, second order).
-
-    For per-sample gradients :math:`\rho\,\tilde G` (``values`` at unit radius, shape (..., d, n))
-    and :math:`\rho^2\tilde v \ll \epsilon`,
-    :math:`\langle\nabla f, h\rangle = -\frac{\rho^2}{\sqrt\epsilon}|\tilde\nabla f|^2
-    + \frac{\rho^4}{2\epsilon^{3/2}}\langle\tilde\nabla f, \mathbb E[\tilde m\tilde v]\rangle + O(\rho^6)`,
-    so the rate is negative for :math:`\rho < \rho_c = \sqrt{2\epsilon|\tilde\nabla f|^2 /
-    \langle\tilde\nabla f, \mathbb E[\tilde m\tilde v]\rangle}` (infinite if the bracket is
-    :math:`\le 0`).  ``grad`` is :math:`\tilde\nabla f` (..., d).
-    """
-    eps = float(check_positive("eps", eps)[0])
-    gr = np.asarray(grad, dtype=float)
-    lead = np.sum(gr * gr, axis=-1)
-    second = np.sum(gr * stationary_mv_moment(values, probs, beta1, beta2), axis=-1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(second > 0, np.sqrt(2.0 * eps * lead / np.where(second > 0, second, 1.0)), np.inf)
-
-
-# ---------------------------------------------------------------------------
-# the Adam symmetry theorem (Dereich, Do, Jentzen, von Wurstemberger), tested on F = (theta - X)^2/2
-# ---------------------------------------------------------------------------
-
-def _is_symmetric(values, probs, tol=1e-12):
-    """True if the law of X is symmetric about its mean (values and probabilities mirror)."""
-    x, p = np.asarray(values, float), np.asarray(probs, float)
-    mu = p @ x
-    order, mirror = np.argsort(x - mu), np.argsort(mu - x)
-    return bool(np.allclose((x - mu)[order], (mu - x)[mirror], atol=tol) and np.allclose(p[order], p[mirror], atol=tol))
-
-
-def symmetry_gaps(laws, betas, eps=0.0, eps_placement="outside", half_width=0.45):
-    r"""Zero of the field minus the minimiser :math:`\mathbb E X`, for each law and :math:`(\beta_1,\beta_2)`.
-
-    Parameters
-    ----------
-    laws : dict
-        Name to ``(values, probs)`` of :math:`X`.
-    betas : list of (beta1, beta2)
-
-    Returns
-    -------
-    dict
-        Name to a list (one per pair) of dicts with ``gap`` (zero minus mean), ``bound`` (the
-        series' error bound divided by the field's slope: the uncertainty of the zero),
-        ``z = |gap| / bound`` and ``symmetric`` (the law's symmetry, decided from the values).
-    """
-    out = {}
-    for name, (values, probs) in laws.items():
-        x, p = np.asarray(values, float), np.asarray(probs, float)
-        mu = float(p @ x)
-        rows = []
-        for b1, b2 in betas:
-            def field(t, err=False):
-                return _law_field(x, p, t, b1, b2, eps, eps_placement, err)
-            z0 = field_zero(lambda t: float(field(t).value), mu - half_width, mu + half_width)
-            slope = (float(field(z0 + 1e-4).value) - float(field(z0 - 1e-4).value)) / 2e-4
-            bound = float(field(z0, True).error) / abs(slope)
-            gap = z0 - mu
-            rows.append(dict(beta1=b1, beta2=b2, gap=gap, bound=bound,
-                             z=abs(gap) / bound if bound > 0 else np.inf, symmetric=_is_symmetric(x, p)))
-        out[name] = rows
-    return out
-
-
-def _law_field(x, p, theta, beta1, beta2, eps, eps_placement, error):
-    """The field of :math:`(\theta - X)^2/2` at scalar :math:`\theta` (helper of :func:`symmetry_gaps`)."""
-    return field_series(quadratic_gradient_values(theta, x), p, beta1, beta2, eps=eps,
-                        eps_placement=eps_placement, error=error)
-
-
-def symmetry_table(rows) -> str:
-    """Markdown table of :func:`symmetry_gaps`."""
-    lines = ["| law of $X$ | symmetric | $(\\beta_1,\\beta_2)$ | zero $-$ minimiser | uncertainty | ratio |",
-             "|---|---|---|---|---|---|"]
-    for name, rs in rows.items():
-        for r in rs:
-            ratio = "exact 0" if r["gap"] == 0 else f"{r['z']:.0f}"
-            lines.append(f"| {name} | {'yes' if r['symmetric'] else 'no'} | ({r['beta1']:g}, {r['beta2']:g}) | "
-                         f"{r['gap']:.2e} | {r['bound']:.1e} | {ratio} |")
-    return "\n".join(lines)
-
-
-def symmetry_verdict(rows, z_min=10.0) -> str:
-    """'verified' if every symmetric law has gap within its bound and every asymmetric law a gap > z_min bounds."""
-    ok = all((abs(r["gap"]) <= r["bound"]) if r["symmetric"] else (r["z"] > z_min)
-             for rs in rows.values() for r in rs)
-    return "verified" if ok else "not reproduced"

@@ -27,7 +27,7 @@ Two experiments:
   field (:func:`field_zero_nd`, a Newton iteration on the exact series of
   :func:`adamdyn.vector_field.least_squares_field`) and the second-order prediction of that
   zero (:func:`delta_method_zero`) are set beside Adam's long-run iterates with vanishing
-  steps (:func:`adamdyn.vector_field.adam_least_squares`, Polyak-averaged over each run's
+  steps (:func:`adamdyn.stochastic_adam.adam_least_squares`, Polyak-averaged over each run's
   second half, several independent runs).
 
 Everything a chapter reads comes from the two memoised experiments; :func:`claims` turns
@@ -47,6 +47,7 @@ import numpy as np
 import optax
 
 from .. import vector_field as V
+from .. import stochastic_adam as SA
 from ..validation import check_beta, check_int, check_nonnegative, check_positive
 from . import data as D
 from . import models as M
@@ -58,7 +59,7 @@ __all__ = ["mse_mlp", "scheduled_adam", "step_size", "digits_subset", "Overparam
            "overparametrised_runs", "loss_exponent", "regression_features", "regression_problem",
            "least_squares_minimiser", "delta_method_zero", "FieldZero", "ratio_of_means_jacobian", "field_zero_nd",
            "RegressionExperiment", "regression_experiment", "distances", "which_limit",
-           "overparametrised_summary", "reaches_minima", "over_verdict", "symmetry_verdict", "BETAS", "NOISES", "claims"]
+           "overparametrised_summary", "reaches_minima", "over_verdict", "symmetry_verdict", "BETAS", "NOISES",]
 
 # The memo fingerprints the networks package only; the regression results also depend on the
 # field's module, so its source enters the memo key as a default argument.
@@ -87,7 +88,7 @@ def mse_mlp(sizes=(64, 32, 10), activation="tanh") -> M.Model:
 
 
 def step_size(n, gamma0, n0, power):
-    r""":math:`\gamma_n = \gamma_0 (1 + n/n_0)^{-p}` at steps ``n`` (= :func:`adamdyn.vector_field.step_sizes`)."""
+    r""":math:`\gamma_n = \gamma_0 (1 + n/n_0)^{-p}` at steps ``n`` (= :func:`adamdyn.stochastic_adam.step_sizes`)."""
     return gamma0 * (1.0 + np.asarray(n, float) / n0) ** (-power)
 
 
@@ -331,11 +332,11 @@ class RegressionExperiment:
 
 
 def _adam_average(A, y, start, beta1, beta2, eps, steps, runs, gamma0, n0, power, bias_correction, seed):
-    run = V.adam_least_squares(A, y, start, steps, gamma0=gamma0, power=power, n0=n0, beta1=beta1, beta2=beta2,
+    run = SA.adam_least_squares(A, y, start, steps, gamma0=gamma0, power=power, n0=n0, beta1=beta1, beta2=beta2,
                                eps=eps, bias_correction=bias_correction, runs=runs, seed=seed,
                                record_every=max(1, steps // 1000))
     per_run = run.path[run.path.shape[0] // 2:].mean(axis=0)      # Polyak average over the second half
-    mean, half = V.mean_confidence(per_run.T)
+    mean, half = SA.mean_confidence(per_run.T)
     return per_run, mean, half, bool(run.diverged.any())
 
 

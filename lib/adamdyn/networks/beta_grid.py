@@ -32,10 +32,9 @@ from dataclasses import dataclass
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 from jax.flatten_util import ravel_pytree
 
-from .. import stability as S
+from .. import bounds as B
 from ..validation import check_beta, check_int, check_nonnegative, check_positive
 from . import data as D
 from . import models as M
@@ -43,7 +42,7 @@ from . import training
 from . import transforms as T
 from ._memo import memoised
 
-__all__ = ["BetaGrid", "beta_grid_experiment", "silent_coordinate_updates", "burst_slopes", "summary", "claims"]
+__all__ = ["BetaGrid", "beta_grid_experiment", "silent_coordinate_updates", "burst_slopes", "summary",]
 
 
 @dataclass(frozen=True)
@@ -87,8 +86,8 @@ class BetaGrid:
 
     @property
     def open_loop_bound(self) -> np.ndarray:
-        """Kaiser's Proposition 1 bound :func:`adamdyn.stability.worst_case_bound` (inf outside)."""
-        return S.worst_case_bound(self.beta1, self.beta2)
+        """Kaiser's Proposition 1 bound :func:`adamdyn.bounds.step_bound` (inf outside)."""
+        return B.step_bound(self.beta1, self.beta2)
 
 
 def _layer_names(params) -> np.ndarray:

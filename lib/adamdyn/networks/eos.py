@@ -45,7 +45,7 @@ from ._memo import memoised
 from .training import DIVERGENCE_LIMIT, compile_cpu
 
 __all__ = ["threshold", "threshold_symbolic", "power_iteration", "eos_runs", "EoSRuns", "hover_stats",
-           "alternation", "top_flips", "claims"]
+           "alternation", "top_flips",]
 
 
 def threshold(lr, beta1):
@@ -62,7 +62,9 @@ def threshold_symbolic():
     """
     import sympy as sp
 
-    z, lam, eta, b1 = sp.symbols("z lambda eta beta_1", positive=True)
+    from ..symbols import beta1 as b1, eta
+
+    z, lam = sp.symbols("z lambda", positive=True)
     A = sp.Matrix([[b1, (1 - b1) * lam], [-eta * b1, 1 - eta * (1 - b1) * lam]])
     poly = sp.expand((A - z * sp.eye(2)).det())
     crit = sp.solve(sp.Eq(poly.subs(z, -1), 0), lam)

@@ -37,7 +37,7 @@ from . import transforms as T
 from ._memo import memoised
 
 __all__ = ["CENTRES", "DEFAULT_RATES", "rate_grid", "mlp_experiment", "Tuning", "tune", "readings",
-           "convex_runs", "convex_tuning", "convex_at_rate", "minimum", "claims"]
+           "convex_runs", "convex_tuning", "convex_at_rate", "minimum",]
 
 #: Centre (log10 of the learning rate) of each optimizer's grid (5 rates in half decades: +-1 decade).
 CENTRES = {"momentum": -1.5, "AdaGrad": -1.0, "RMSProp 0.99": -2.5, "RMSProp 0.999": -2.5,

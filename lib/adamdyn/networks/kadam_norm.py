@@ -2,7 +2,7 @@ r"""k-Adam against a normalisation layer on digits, and the derived 2-Adam as an
 
 The Part II chapter on k-Adam (:mod:`adamdyn.kadam`) derives, for a scale-invariant weight under
 AdamW with step :math:`\eta` and weight decay :math:`\lambda`, a second, *global*, momentum-free
-normalisation with decay :math:`\rho = (1-\eta\lambda)^2` (:func:`adamdyn.kadam.sphere_two_adam`):
+normalisation with decay :math:`\rho = (1-\eta\lambda)^2` (:func:`adamdyn.kadam_sphere.sphere_two_adam`):
 
 .. math::
 
@@ -14,7 +14,7 @@ with :math:`u_t` Adam's direction.  :func:`scale_by_two_adam` writes it with
 :math:`\alpha_t = 1/((1-\eta\lambda)\sqrt{S_{t-1}})`, which is the same number and also defined at
 :math:`\lambda = 0` (then :math:`\alpha_t = \eta/\sqrt{n_0^2 + \eta^2\sum_{s<t}\|u_s\|^2}`, the angular
 rate :math:`\eta/\|w_{t-1}\|` of a scale-invariant weight whose norm grows by the orthogonal steps).
-On the sphere (a projection after each step) it is :func:`adamdyn.kadam.sphere_two_adam`; here it is
+On the sphere (a projection after each step) it is :func:`adamdyn.kadam_sphere.sphere_two_adam`; here it is
 applied to an MLP *without* a normalisation layer, whose whole parameter vector is the one group
 (``n_0 = 1``: the first step is Adam's first step at rate :math:`\eta`).
 
@@ -44,7 +44,7 @@ from ._memo import memoised
 
 __all__ = ["TwoAdamState", "scale_by_two_adam", "two_adam", "ARMS", "arms", "NORMS", "SETUPS", "apply_selectable",
            "NormExperiment", "norm_experiment", "rate_grid", "tune", "at_rate", "readings", "large_rate_excess",
-           "TOLERANCE", "claims"]
+           "TOLERANCE",]
 
 #: The optimizers of the plain MLP, in the order of :func:`arms`'s index.
 ARMS = ("Adam (k=1)", "k-Adam k=2", "k-Adam k=3", "derived 2-Adam")

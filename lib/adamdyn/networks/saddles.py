@@ -51,7 +51,7 @@ from ._memo import memoised
 from .training import DIVERGENCE_LIMIT, compile_cpu
 
 __all__ = ["TEACHER", "CENTRES", "SHARED_RATE", "teacher_problem", "gd_escape_time", "escape_steps",
-           "plateau_experiment", "PlateauExperiment", "tune", "at_rate", "order_stats", "claims"]
+           "plateau_experiment", "PlateauExperiment", "tune", "at_rate", "order_stats",]
 
 #: Singular values of the teacher (a factor 2 apart: well separated, and the largest keeps GD stable).
 TEACHER = (2.0, 1.0, 0.5, 0.25)

@@ -44,7 +44,7 @@ from . import transforms as T
 from ._memo import memoised
 
 __all__ = ["TracedRun", "traced_run", "CheckpointNoise", "checkpoint_noise", "moment_variance", "snr_law", "run_kwargs",
-           "window_ratios", "snr_errors", "proposition1", "claims"]
+           "window_ratios", "snr_errors", "proposition1",]
 
 
 @dataclass(frozen=True)

@@ -9,24 +9,25 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from adamdyn.symbols import beta1, beta2
 from adamdyn.ode import (
     _quartic_grad,
     adam_alphas,
     adam_coefficients,
-    beta1,
-    beta2,
+    pole_deviation,
+    solve_adam,
+)
+from adamdyn.ode_discrete import (
     conclusion_verdict,
     euler_identity,
     family_gaps,
     forward_euler,
     gd_against_adam,
     loglog_slope,
-    lyapunov_derivative,
-    pole_deviation,
     poster_adam,
-    solve_adam,
     steps_to_tolerance,
 )
+from adamdyn.ode_lyapunov import lyapunov_derivative
 
 from .claim import Claim
 

@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from adamdyn.stochastic_adam import adam_least_squares, mean_confidence, window_distances
 from adamdyn.vector_field import (
-    adam_least_squares,
     field_series,
-    field_spline_1d,
     field_zero,
-    mean_confidence,
     quadratic_gradient_values,
     residual_gradient_values,
     sign_field,
-    symmetry_gaps,
-    symmetry_verdict,
-    window_distances,
 )
+from adamdyn.field_flow import field_spline_1d
+from adamdyn.field_symmetry import symmetry_gaps, symmetry_verdict
 
 from .claim import Claim
 

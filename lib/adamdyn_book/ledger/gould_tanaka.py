@@ -10,27 +10,24 @@ import numpy as np
 import sympy as sp
 
 from adamdyn import optimizers as _opt
+from adamdyn.continuous_adam import adam_ode, discrete_adam_path, stable_region_expr
 from adamdyn.stability import (
-    adam_ode,
     closed_loop_updates,
-    discrete_adam_path,
     discrete_stable_condition,
     extremal_gradients,
     growth_rate,
     measured_growth_slopes,
-    stable_region_expr,
     stable_region_holds,
     worst_case_ratio,
 )
-from adamdyn.kadam import (
+from adamdyn.kadam_sphere import (
     angular_step_size,
     interior_best,
-    kadam,
-    kadam_updates_from_gradients,
     noisy_rayleigh,
     rayleigh_loss,
     tune_on_rayleigh,
 )
+from adamdyn.kadam import kadam, kadam_updates_from_gradients
 
 from .claim import Claim
 

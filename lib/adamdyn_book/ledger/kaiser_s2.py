@@ -12,9 +12,6 @@ from adamdyn.symbolic import (
     adagrad_update_corrected,
     adagrad_update_printed,
     algorithm1_scale_ratio,
-    beta1,
-    beta2,
-    eps,
     eq4_check,
     eq4_minus_algorithm1,
     explicit_minus_recursive,
@@ -23,6 +20,7 @@ from adamdyn.symbolic import (
     rmsprop_printed_step_ratio,
     simulated_bias_factor,
 )
+from adamdyn.symbols import beta1, beta2, eps
 
 from .claim import Claim
 

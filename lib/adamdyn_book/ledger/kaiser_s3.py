@@ -9,17 +9,17 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from adamdyn.bounds import beta1
+from adamdyn.symbols import beta1
 from adamdyn.noise import (
     _slope,
-    ar1_check,
-    corner_check,
     early_training_check,
     first_moment_variance,
     first_moment_variance_limit,
     monte_carlo_moments,
     ramp_lag_limit_expr,
 )
+from adamdyn.correlated_noise import ar1_check
+from adamdyn.constant_gradient import corner_check
 
 from .claim import Claim
 

@@ -13,10 +13,9 @@ from adamdyn.bounds import (
     bias_lemma_first_failure,
     bias_lemma_holds,
     finite_step_sup,
-    flat_distance_bound,
-    plateau_arrival,
     step_bound,
 )
+from adamdyn.flat_distance import flat_distance_bound, plateau_arrival
 
 from .claim import Claim
 

@@ -6,20 +6,51 @@ Decided in the valleys chapter; computed from :mod:`adamdyn.valleys` and
 
 from __future__ import annotations
 
+from functools import lru_cache
+
+import numpy as np
+
+from adamdyn import optimizers as _opt
 from adamdyn import valley_counts as _vc
-from adamdyn.valleys import (
-    PAPER_COUNTS,
-    START,
-    _measured,
+from adamdyn.floating_point import rmsprop_underflow
+from adamdyn.valley_orbits import (
     cycle_spectral_radius,
     paper_condition_quadratic,
     square_wave_cycles,
+    tail_summary,
     two_cycle_amplitude,
+)
+from adamdyn.valley_counts import PAPER_COUNTS
+from adamdyn.valleys import (
+    START,
+    adagrad_sharp_arrival,
+    flow_distance_at_matched_loss,
+    headline,
+    long_runs,
+    valley,
 )
 
 from .claim import Claim
 
 __all__ = ["claims"]
+
+
+@lru_cache(maxsize=1)
+def _measured():
+    """The valleys chapter's headline runs and the long-run checks the rows report (computed once)."""
+    study, opt, start, runs = headline()
+    res = {"study": study, "start": start}
+    for kind, run in runs.items():
+        res[kind] = dict(hits=dict(zip(run.names, run.hit_step.tolist())),
+                         tails={n: tail_summary(run.tail_path[:, i, 0]) for i, n in enumerate(run.names)},
+                         final=run.state.x.copy(),
+                         flow_dev=dict(zip(run.names, flow_distance_at_matched_loss(
+                             kind, np.concatenate([run.early_path, run.path]), start).tolist())))
+    res["adagrad_from_11"] = adagrad_sharp_arrival((START[1], START[1]))
+    alt = long_runs(valley("smooth"), _opt.rmsprop(lr=1e-3, beta2=0.99), START, 10**6)
+    res["rms_alt"] = tail_summary(alt.tail_path[:, 0, 0])
+    res["rms_underflow"] = rmsprop_underflow(start, study.reading[1])
+    return res
 
 
 def claims() -> list[Claim]:

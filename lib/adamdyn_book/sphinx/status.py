@@ -18,7 +18,6 @@ builds of one commit give identical chapters.
 from __future__ import annotations
 
 import platform
-import posixpath
 import re
 import time
 from importlib import metadata

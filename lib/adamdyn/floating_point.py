@@ -1,0 +1,97 @@
+r"""Floating-point effects in the valley runs: underflow to zero and subnormal numbers (Kaiser, section 6).
+
+Long runs on :math:`x^2 + 10^{-3}y^2` drive the fast coordinate to magnitudes far
+below :math:`10^{-300}`.  There float64 stops being a model of the reals: the
+iterate passes through subnormal numbers (non-zero, below the smallest normal
+:math:`2^{-1022}`), which are slow on most CPUs, and then rounds to exactly zero,
+where every optimizer here stays for good.  This module measures both effects; the
+RMSProp "convergence" of the smooth valley is one of them (:func:`rmsprop_underflow`).
+
+References
+----------
+A. Kaiser, "Exploring the Dynamics of Adam", section 6.
+IEEE 754-2008, subnormal numbers.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import landscapes as L
+from . import optimizers as _opt
+from .validation import check_int, check_positive
+
+__all__ = ["subnormal_count", "sgd_underflow_stall", "subnormal_timing", "rmsprop_underflow"]
+
+_TINY = np.finfo(np.float64).tiny
+
+def rmsprop_underflow(x0=(0.766, 0.904), decay=0.999, lr=1e-3, eps=1e-8, steps=40_000, seed=1e-300):
+    r"""Does RMSProp's :math:`w_1` on the smooth valley reach exactly zero before the frozen-:math:`v` threshold?
+
+    For :math:`\beta_1 = 0` on :math:`w^2` the frozen-:math:`v` recursion turns unstable once
+    :math:`\sqrt{v} < \eta - \epsilon` (the 2-cycle's gradient).  Returns a dict: ``t_zero`` (first step
+    with :math:`w_1 = 0` exactly, -1 none), ``t_threshold`` (first step with :math:`\sqrt{v_t}` below
+    the threshold, :math:`v` rebuilt by RMSProp's own recursion from the recorded iterates), and, after
+    replacing the zero by ``seed`` at the end and running ``steps`` more steps, ``reseed_peak`` (largest
+    :math:`|w_1|`) and ``reseed_zero`` (steps until :math:`w_1` is exactly zero again, -1 none).
+    """
+    o = _opt.rmsprop(lr=lr, beta2=decay, eps=eps)
+    land = L.smooth_valley()
+    tr = _opt.run(o, land, x0, check_int("steps", steps, 1), record_every=1)
+    w1 = tr.path[:, 0, 0]
+    v = np.zeros(w1.size)
+    for t in range(1, w1.size):
+        v[t] = decay * v[t - 1] + (1 - decay) * (2 * w1[t - 1]) ** 2
+    below = (np.arange(w1.size) > 0) & (np.sqrt(v) < lr - eps)
+    st = _opt.State(tr.state.x.copy(), tr.state.m.copy(), tr.state.v.copy(), tr.state.t)
+    st.x[0, 0] = seed if st.x[0, 0] == 0.0 else st.x[0, 0]
+    re = _opt.run(o, land, None, steps, record_every=1, state=st)
+    z = re.path[1:, 0, 0] == 0.0
+    return dict(t_zero=int(np.argmax(w1 == 0.0)) if np.any(w1 == 0.0) else -1,
+                t_threshold=int(np.argmax(below)) if below.any() else -1,
+                reseed_peak=float(np.abs(re.path[:, 0, 0]).max()),
+                reseed_zero=int(np.argmax(z)) + 1 if z.any() else -1)
+
+
+
+# ------------------------------------------------------------------ subnormals
+def subnormal_count(a) -> int:
+    """Number of subnormal entries: non-zero with magnitude below the smallest normal float64."""
+    a = np.abs(np.asarray(a, float))
+    return int(np.sum((a > 0.0) & (a < _TINY)))
+
+
+def sgd_underflow_stall(lr=1e-3, a=1.0) -> float:
+    r"""Where SGD on :math:`a x^2` stops moving in float64: the largest :math:`x` with
+    :math:`\mathrm{fl}(\eta\cdot 2ax) = 0`, i.e. the step rounds to zero.
+
+    Computed from the rounding rule alone (a multiple of the smallest subnormal), not by running SGD.
+    """
+    eta = float(check_positive("lr", lr)[0])
+    unit = np.float64(2.0**-1074)
+    # largest integer n with fl(eta * 2a * n * unit) == 0; the product is monotone in n
+    n = int(np.floor(0.5 / (eta * 2 * a))) + 2
+    while n > 0 and np.float64(eta) * (np.float64(2 * a) * (n * unit)) != 0.0:
+        n -= 1
+    return float(n * unit)
+
+
+def subnormal_timing(steps=10**6, repeats=3, lr=1e-3):
+    """Best-of-``repeats`` seconds for SGD on the smooth valley from (1, 1) (x underflows) and from (0, 1) (x stays 0).
+
+    The y coordinate is identical in both runs, so the difference is the cost of subnormal arithmetic.
+    """
+    land, o = L.smooth_valley(), _opt.sgd(lr=lr)
+    _opt.run(o, land, [1.0, 1.0], 10)  # compile outside the timing
+    out = []
+    for x0 in ([1.0, 1.0], [0.0, 1.0]):
+        best = np.inf
+        for _ in range(check_int("repeats", repeats, 1)):
+            t0 = time.perf_counter()
+            _opt.run(o, land, x0, steps, record_every=steps)
+            best = min(best, time.perf_counter() - t0)
+        out.append(best)
+    return tuple(out)
+

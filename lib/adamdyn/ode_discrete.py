@@ -1,0 +1,306 @@
+r"""Discrete algorithms beside Adam's ODE: the poster's algorithm (4), Kingma & Ba's Adam, the Euler scheme (3).
+
+With step :math:`s` and :math:`\beta_i = e^{-s/\alpha_i}` the poster's algorithm (4) is the forward
+Euler scheme (3) of the system (2) of :mod:`adamdyn.ode` with Adam's coefficients
+(:func:`euler_identity` checks the identity in sympy).  The functions here run (4), Kingma & Ba's
+Adam and the Euler scheme of any coefficient family, measure their distance to the ODE's solutions
+(:func:`discretization_errors`) and to the library's optimizers (:func:`family_gaps`), and test the
+poster's conclusion that Adam beats gradient descent (:func:`gd_against_adam`).
+
+The loops below are written out on purpose: they are independent references, checked against the
+library's one update rule (:mod:`adamdyn.optimizers`) in the tests and in :func:`family_gaps`.
+
+References
+----------
+A. Belotto da Silva, M. Gazeau, "A general system of differential equations to model first order
+adaptive algorithms", JMLR 21 (2020).  D. P. Kingma, J. Ba, "Adam", ICLR 2015.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from .ode import (adagrad_coefficients, Coefficients, heavy_ball_coefficients, rmsprop_coefficients,
+                  solve_adam)
+from .validation import check_betas, check_int, check_nonnegative, check_positive, check_vector
+
+__all__ = [
+    "euler_identity", "poster_adam", "kingma_adam", "forward_euler", "loglog_slope", "discretization_errors",
+    "family_gaps", "steps_to_tolerance", "gd_against_adam", "conclusion_verdict",
+]
+
+
+def euler_identity():
+    r"""Sympy check of :math:`s\,g_i^A((k+1)s, \lambda=s) = 1 - \mu_{k+1}` with :math:`\beta_i=e^{-s/\alpha_i}`.
+
+    Returns
+    -------
+    dict
+        ``lhs`` (:math:`s g^A((k+1)s)` rewritten in :math:`\beta`), ``rhs``
+        (:math:`1-\mu_{k+1}`, :math:`\mu_k = \beta(1-\beta^{k-1})/(1-\beta^k)`) and ``difference``
+        (simplified; zero when the identity holds), and the symbols.
+    """
+    s, alpha = sp.symbols("s alpha", positive=True)
+    k = sp.Symbol("k", integer=True, nonnegative=True)
+    b = sp.Symbol("beta", positive=True)
+    lam = s
+    g = (1 - sp.exp(-lam / alpha)) / (lam * (1 - sp.exp(-(k + 1) * s / alpha)))
+    # beta = exp(-s/alpha) <=> alpha = s / log(1/beta)
+    lhs = sp.powsimp(sp.expand_log(sp.simplify((s * g).subs(alpha, s / sp.log(1 / b))), force=True), force=True)
+    lhs = sp.simplify(lhs)
+    mu = lambda n: b * (1 - b ** (n - 1)) / (1 - b**n)
+    rhs = sp.simplify(1 - mu(k + 1))
+    return dict(lhs=lhs, rhs=rhs, difference=sp.simplify(lhs - rhs), k=k, beta=b, s=s, mu=mu)
+
+
+def _check_run(beta1, beta2, s, eps, steps):
+    b1, b2 = (float(b) for b in check_betas(beta1, beta2, positive=True))
+    s = float(check_positive("s", s)[0])
+    eps = float(check_positive("eps", eps)[0])
+    steps = check_int("steps", steps, minimum=1)
+    return b1, b2, s, eps, steps
+
+
+def _diverged(theta):
+    return not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e150
+
+
+def poster_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8):
+    r"""The poster's algorithm (4).
+
+    .. math::
+
+        \theta_{k+1} = \theta_k - s\,m_k/\sqrt{v_k+\varepsilon},\quad g_{k+1} = \nabla f(\theta_{k+1}),\\
+        m_{k+1} = \mu_{k+2} m_k + (1-\mu_{k+2}) g_{k+1},\quad
+        v_{k+1} = \nu_{k+2} v_k + (1-\nu_{k+2}) g_{k+1}^2,
+
+    :math:`\mu_k = \beta_1(1-\beta_1^{k-1})/(1-\beta_1^k)`, :math:`\nu_k` likewise with
+    :math:`\beta_2`, :math:`m_0 = \nabla f(\theta_0)`, :math:`v_0 = \nabla f(\theta_0)^2`.
+
+    Returns
+    -------
+    theta, m, v : ndarray, shape (steps + 1, d)
+        Row :math:`k` is the state after :math:`k` steps.  Raises ``FloatingPointError``
+        naming the step if the run diverges (never silent NaNs).
+    """
+    b1, b2, s, eps, steps = _check_run(beta1, beta2, s, eps, steps)
+    theta = check_vector("theta0", theta0)
+    d = theta.size
+    TH, M, V = (np.empty((steps + 1, d)) for _ in range(3))
+    m = np.asarray(grad(theta), dtype=float)
+    v = m**2
+    TH[0], M[0], V[0] = theta, m, v
+    for k in range(steps):
+        n = k + 2
+        mu = b1 * -np.expm1((n - 1) * np.log(b1)) / -np.expm1(n * np.log(b1))
+        nu = b2 * -np.expm1((n - 1) * np.log(b2)) / -np.expm1(n * np.log(b2))
+        theta = theta - s * m / np.sqrt(v + eps)
+        g = np.asarray(grad(theta), dtype=float)
+        m = mu * m + (1 - mu) * g
+        v = nu * v + (1 - nu) * g**2
+        if _diverged(theta):
+            raise FloatingPointError(f"poster_adam diverged at step {k + 1}")
+        TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
+    return TH, M, V
+
+
+def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=False):
+    r"""Kingma & Ba's Adam (bias-corrected, :math:`m_0 = v_0 = 0`), positions only, shape (steps+1, d).
+
+    :math:`\theta_t = \theta_{t-1} - s\,\hat m_t/(\sqrt{\hat v_t}+\varepsilon)`; with
+    ``eps_inside=True`` the denominator is :math:`\sqrt{\hat v_t+\varepsilon}`.  Same loop as
+    :func:`poster_adam`, so the two differ only where the algorithms do.
+    """
+    b1, b2, s, eps, steps = _check_run(beta1, beta2, s, eps, steps)
+    theta = check_vector("theta0", theta0)
+    TH = np.empty((steps + 1, theta.size))
+    TH[0] = theta
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    for t in range(1, steps + 1):
+        g = np.asarray(grad(theta), dtype=float)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        mh, vh = m / -np.expm1(t * np.log(b1)), v / -np.expm1(t * np.log(b2))
+        den = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
+        theta = theta - s * mh / den
+        if _diverged(theta):
+            raise FloatingPointError(f"kingma_adam diverged at step {t}")
+        TH[t] = theta
+    return TH
+
+
+def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_start=0.0, eps=1e-8,
+                  gradient_at="new"):
+    r"""The Euler scheme (3) of (2) with step ``s`` on the grid :math:`t_k = t_{start} + ks`.
+
+    The poster's grid is ``t_start = 0`` (coefficients at :math:`t_{k+1} = (k+1)s`).
+    ``gradient_at="new"`` is the poster's scheme: :math:`m_{k+1}, v_{k+1}` use
+    :math:`\nabla f(\theta_{k+1})`, the gradient at the point just computed, so the scheme is
+    semi-implicit (explicit in :math:`\theta`, then in :math:`m, v` with the new :math:`\theta`).
+    ``gradient_at="old"`` is plain forward Euler, :math:`\nabla f(\theta_k)` throughout.
+    Returns ``theta, m, v`` of shape (steps + 1, d).
+    """
+    if gradient_at not in ("new", "old"):
+        raise ValueError(f"gradient_at must be 'new' or 'old', got {gradient_at!r}")
+    s = float(check_positive("s", s)[0])
+    eps = float(check_positive("eps", eps)[0])
+    steps = check_int("steps", steps, minimum=1)
+    t_start = float(check_nonnegative("t_start", t_start)[0])
+    theta, m, v = (check_vector(n, x).copy() for n, x in (("theta0", theta0), ("m0", m0), ("v0", v0)))
+    d = theta.size
+    TH, M, V = (np.empty((steps + 1, d)) for _ in range(3))
+    TH[0], M[0], V[0] = theta, m, v
+    for k in range(steps):
+        t = t_start + (k + 1) * s
+        drive = grad(theta) if coeffs.m_is_gradient else m
+        g_old = np.asarray(grad(theta), dtype=float) if gradient_at == "old" else None
+        theta = theta - s * drive / np.sqrt(v + eps)
+        g = np.asarray(grad(theta), dtype=float) if g_old is None else g_old
+        if not coeffs.m_is_gradient:
+            m = (1 - s * coeffs.r(t)) * m + s * coeffs.h(t) * g
+        v = (1 - s * coeffs.q(t)) * v + s * coeffs.p(t) * g**2
+        if _diverged(theta):
+            raise FloatingPointError(f"forward_euler diverged at step {k + 1}")
+        TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
+    return TH, M, V
+
+
+def loglog_slope(x, y):
+    r"""Least-squares slope of :math:`\log y` against :math:`\log x` (a measured order or rate)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape or x.size < 2 or np.any(x <= 0) or np.any(y <= 0):
+        raise ValueError("x and y must be positive arrays of the same shape with at least 2 entries")
+    return float(np.polyfit(np.log(x), np.log(y), 1)[0])
+
+
+def discretization_errors(grad, theta0, alpha1, alpha2, T, s_values, *, eps=1e-8, lam=None):
+    r"""Largest gap :math:`\max_{ks\le T}\|\theta_k - \theta(ks)\|` between (4) and Adam's ODE, per step size.
+
+    The :math:`\alpha_i` are held fixed and :math:`\beta_i = e^{-s/\alpha_i}`.  The ODE is the
+    :math:`\lambda\to 0` limit (``lam=None``, coefficients :math:`1/(\alpha_i(1-e^{-t/\alpha_i}))`),
+    solved once on the finest grid; or, with ``lam="s"``, the poster's ODE with :math:`\lambda = s`
+    solved once per step size.  Every ``s`` must be an integer multiple of the smallest and divide ``T``.
+    """
+    s_values = np.asarray(s_values, dtype=float)
+    check_positive("s_values", s_values)
+    T = float(check_positive("T", T)[0])
+    s_min = s_values.min()
+    ratios = s_values / s_min
+    n_fine = T / s_min
+    if np.any(np.abs(ratios - np.round(ratios)) > 1e-9) or abs(n_fine - round(n_fine)) > 1e-6:
+        raise ValueError("s_values must be integer multiples of the smallest one, which must divide T")
+    theta0 = check_vector("theta0", theta0)
+    fine = np.arange(int(round(n_fine)) + 1) * s_min
+    ref = None if lam == "s" else solve_adam(grad, theta0, alpha1, alpha2, T, lam=0.0, eps=eps, t_eval=fine)
+    errors = []
+    for s, ratio in zip(s_values, np.round(ratios).astype(int)):
+        steps = int(round(T / s))
+        theta, _, _ = poster_adam(grad, theta0, np.exp(-s / alpha1), np.exp(-s / alpha2), s, steps, eps=eps)
+        if ref is None:
+            sol = solve_adam(grad, theta0, alpha1, alpha2, T, lam=s, eps=eps, t_eval=np.arange(steps + 1) * s)
+            path = sol.theta
+        else:
+            path = ref.theta[::ratio]
+        errors.append(np.linalg.norm(theta - path, axis=1).max())
+    return np.array(errors)
+
+
+def family_gaps(landscape, theta0, s, steps, *, gamma=2.0, alpha2=5.0):
+    r"""Forward Euler (3) of the heavy-ball, RMSProp and AdaGrad families against :mod:`adamdyn.optimizers`.
+
+    The maps (ours), with :math:`g_k = \nabla f(\theta_k)`:
+
+    * heavy ball, :math:`v \equiv 0`, :math:`\varepsilon = 1`: Euler is torch-style momentum
+      with :math:`\mu = 1 - s\gamma`, learning rate :math:`s^2`, and :math:`m_0 = s\,g_0`
+      (Euler's :math:`m_k/s` is torch's buffer);
+    * RMSProp, :math:`p = q = \alpha_2`: RMSProp with :math:`\beta_2 = 1 - s\alpha_2`, learning
+      rate :math:`s`, :math:`v_0 = (1-\beta_2) g_0^2` (the library's first accumulator);
+    * AdaGrad, :math:`p = 1/s`, :math:`q = 0`: AdaGrad with learning rate :math:`s`,
+      :math:`v_0 = g_0^2`.
+
+    For the adaptive two :math:`\varepsilon` is :math:`10^{-300}` in Euler and 0 in the library,
+    so the root is the same in floating point.
+
+    Returns
+    -------
+    dict
+        Method name to :math:`\max_k\|\theta_k^{Euler} - \theta_k^{library}\|`.
+    """
+    from . import optimizers as opt
+
+    theta0 = check_vector("theta0", theta0)
+    s = float(check_positive("s", s)[0])
+    steps = check_int("steps", steps, minimum=1)
+    grad = landscape.grad
+    g0 = np.asarray(grad(theta0), dtype=float)
+    zero = np.zeros_like(theta0)
+    tiny = 1e-300
+    b2 = 1.0 - s * alpha2
+    if not 0.0 < b2 < 1.0:
+        raise ValueError(f"s * alpha2 must lie in (0, 1), got {s * alpha2!r}")
+    cases = {
+        "heavy ball": (heavy_ball_coefficients(gamma), s * g0, zero, 1.0, opt.momentum(lr=s * s, beta=1.0 - s * gamma)),
+        "RMSProp": (rmsprop_coefficients(alpha2), zero, (1.0 - b2) * g0**2, tiny, opt.rmsprop(lr=s, beta2=b2, eps=0.0)),
+        "AdaGrad": (adagrad_coefficients(1.0 / s), zero, g0**2, tiny, opt.adagrad(lr=s, eps=0.0)),
+    }
+    gaps = {}
+    for name, (coeffs, m0, v0, eps, optimizer) in cases.items():
+        theta, _, _ = forward_euler(coeffs, grad, theta0, m0, v0, s, steps, eps=eps)
+        lib = opt.run(optimizer, landscape, x0=theta0, steps=steps).path[:, 0, :]
+        gaps[name] = float(np.abs(theta - lib).max())
+    return gaps
+
+
+def steps_to_tolerance(values, f_star, rel_tol):
+    r"""First recorded index where :math:`f - f_\star \le` ``rel_tol`` :math:`(f_0 - f_\star)`, per run (inf if never).
+
+    ``values`` has shape (K, runs): :math:`f` along each run.
+    """
+    gap = np.asarray(values, float) - f_star
+    hit = gap <= rel_tol * gap[0]
+    first = np.argmax(hit, axis=0).astype(float)
+    first[~hit.any(axis=0)] = np.inf
+    return first
+
+
+def gd_against_adam(landscape, x0, f_star, lrs, steps, *, rel_tol=1e-6, beta1=0.9, beta2=0.999, eps=1e-8,
+                    eps_inside=False):
+    r"""Steps to reach a relative tolerance for gradient descent and Adam at each learning rate.
+
+    One call of :func:`adamdyn.run` advances GD and Adam (bias-corrected, Kingma & Ba; with
+    ``eps_inside`` the poster's :math:`\sqrt{\hat v+\varepsilon}`) at every rate of ``lrs``.
+    Diverged runs count as never reaching the tolerance.
+
+    Returns
+    -------
+    dict
+        ``gd``, ``adam``: steps to tolerance per learning rate (inf if not reached);
+        ``gd_best``, ``adam_best``: the tuned (smallest) counts and ``gd_lr``, ``adam_lr`` where.
+    """
+    from .optimizers import adam, combine, run, sgd
+
+    lrs = check_positive("lrs", lrs)
+    steps = check_int("steps", steps, minimum=2)
+    opt = combine(sgd(lr=lrs), adam(lr=lrs, beta1=beta1, beta2=beta2, eps=eps, eps_inside=eps_inside))
+    tr = run(opt, landscape, x0, steps)
+    with np.errstate(over="ignore", invalid="ignore"):     # frozen diverged runs may overflow f
+        f = np.asarray(landscape.value(tr.path), float)
+    n = steps_to_tolerance(f, f_star, rel_tol)
+    n[np.asarray(tr.diverged)] = np.inf
+    gd, ad_ = n[: lrs.size], n[lrs.size:]
+    return dict(gd=gd, adam=ad_, gd_best=float(gd.min()), adam_best=float(ad_.min()),
+                gd_lr=float(lrs[np.argmin(gd)]), adam_lr=float(lrs[np.argmin(ad_)]))
+
+
+def conclusion_verdict(holds) -> str:
+    """'verified' if a claim holds in every case tried, 'not reproduced' if in none, else it depends on the setting."""
+    holds = [bool(h) for h in holds]
+    if not holds:
+        raise ValueError("holds must not be empty")
+    if all(holds):
+        return "verified"
+    if not any(holds):
+        return "not reproduced"
+    return "depends on an unstated setting"

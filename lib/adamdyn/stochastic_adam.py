@@ -1,0 +1,222 @@
+r"""Adam with vanishing step sizes on sampled least squares, and its distance to the flow of the Adam field.
+
+Dereich, Jentzen & Kassing's abstract says that Adam with step sizes :math:`\gamma_n \to 0`
+follows the flow :math:`\dot\theta = h(\theta)` of the Adam vector field
+(:mod:`adamdyn.vector_field`).  :func:`adam_least_squares` runs Adam on
+:math:`F(\theta, i) = \tfrac12(A_i\cdot\theta - y_i)^2` with one sampled row per step, on the
+flow's clock :math:`t_n = \sum_{i\le n}\gamma_i`; :func:`window_distances` measures the
+pseudo-trajectory distance to the flow over windows of ODE time.
+
+The compiled loop is a labelled second copy of Adam's update (one sampled row per step, per-step
+step sizes, which the library's batched kernel does not take); with constant steps it equals
+``adamdyn.adam`` in the tests.
+
+References
+----------
+S. Dereich, A. Jentzen, S. Kassing, "ODE approximation for the Adam algorithm:
+general and overparametrized setting", arXiv:2511.04622, 2025 (abstract only).
+M. Benaïm, "Dynamics of stochastic approximation algorithms", 1999 (pseudo-trajectories).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .validation import check_beta, check_int, check_nonnegative, check_positive
+from .field_flow import flow
+
+__all__ = ["step_sizes", "AdamRun", "adam_least_squares", "mean_confidence", "window_distances"]
+
+
+def step_sizes(n, gamma0, power, n0):
+    r""":math:`\gamma_n = \gamma_0\,(n_0/(n_0 + n))^{a}` for steps :math:`n = 1, 2, \dots` (array ``n``)."""
+    gamma0 = float(check_positive("gamma0", gamma0)[0])
+    power = float(check_nonnegative("power", power)[0])
+    n0 = float(check_positive("n0", n0)[0])
+    n = np.asarray(n, dtype=float)
+    return gamma0 * (n0 / (n0 + n)) ** power
+
+
+@numba.njit(cache=True)
+def _adam_ls_kernel(theta, m, v, t0, A, y, unif, cdf, gam, b1, b2, eps, bias, every, path, clock, tnow):
+    """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes."""
+    T, R = unif.shape
+    n = cdf.shape[0]
+    D = theta.shape[1]
+    diverged = np.zeros(R, dtype=np.bool_)
+    k = 0
+    for s in range(T):
+        t = t0 + s + 1
+        c1 = 1.0 - b1**t if bias else 1.0
+        c2 = 1.0 - b2**t if bias else 1.0
+        for r in range(R):
+            if diverged[r]:
+                continue
+            i = 0                       # inverse cdf, as _draw_indices
+            while i < n - 1 and unif[s, r] >= cdf[i]:
+                i += 1
+            res = -y[i]
+            for j in range(D):
+                res += A[i, j] * theta[r, j]
+            for j in range(D):
+                gj = res * A[i, j]
+                m[r, j] = b1 * m[r, j] + (1.0 - b1) * gj
+                v[r, j] = b2 * v[r, j] + (1.0 - b2) * gj * gj
+                vh = v[r, j] / c2
+                d = np.sqrt(vh) + eps
+                if d > 0.0:
+                    theta[r, j] -= gam[s] * (m[r, j] / c1) / d
+            for j in range(D):
+                if not np.isfinite(theta[r, j]) or abs(theta[r, j]) > 1e150:
+                    diverged[r] = True
+        tnow += gam[s]
+        if (s + 1) % every == 0:
+            path[k] = theta
+            clock[k] = tnow
+            k += 1
+    return diverged, tnow
+
+
+@dataclass(frozen=True)
+class AdamRun:
+    """Result of :func:`adam_least_squares`.
+
+    Attributes
+    ----------
+    steps : ndarray (K,)
+        Step numbers recorded (0 = start).
+    ode_time : ndarray (K,)
+        :math:`t_n = \\sum_{i\\le n}\\gamma_i` at those steps: the flow's clock.
+    path : ndarray (K, runs, d)
+    final : ndarray (runs, d)
+    diverged : ndarray of bool (runs,)
+    """
+
+    steps: np.ndarray
+    ode_time: np.ndarray
+    path: np.ndarray
+    final: np.ndarray
+    diverged: np.ndarray
+
+
+def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.75, n0=1000.0,
+                       probs=None, beta1=0.9, beta2=0.99, eps=1e-8, bias_correction=True,
+                       runs=16, seed=0, record_every=100, chunk=1 << 16) -> AdamRun:
+    r"""Adam (Kingma & Ba's Algorithm 1) with step sizes :math:`\gamma_n` on sampled least squares.
+
+    At step :math:`n` a row :math:`I_n \sim` ``probs`` is drawn and
+    :math:`G_n = (A_{I_n}\cdot\theta_{n-1} - y_{I_n})A_{I_n}`; then
+
+    .. math::
+
+        m_n = \beta_1 m_{n-1} + (1-\beta_1)G_n,\ v_n = \beta_2 v_{n-1} + (1-\beta_2)G_n^2,\
+        \theta_n = \theta_{n-1} - \gamma_n\frac{m_n/(1-\beta_1^n)}{\sqrt{v_n/(1-\beta_2^n)}+\epsilon}.
+
+    The 1-D example :math:`F(\theta, X) = (\theta-X)^2/2` is ``A = ones((n, 1))``, ``y = x``.
+    With constant ``gamma`` this is exactly ``ad.adam`` (see the tests).
+
+    Parameters
+    ----------
+    A : array_like (n, d); y : array_like (n,)
+    theta0 : array_like (d,) or (runs, d)
+    steps : int
+    gamma : array_like (steps,), optional
+        Explicit step sizes; otherwise :func:`step_sizes` ``(n, gamma0, power, n0)``.
+    runs, seed : int
+        Independent runs, all driven by one seeded numpy Generator.
+    """
+    A = np.ascontiguousarray(A, dtype=float)
+    y = np.ascontiguousarray(y, dtype=float)
+    if A.ndim != 2 or y.shape != (A.shape[0],):
+        raise ValueError(f"A must have shape (n, d) and y shape (n,), got {A.shape} and {y.shape}")
+    n, D = A.shape
+    p = np.full(n, 1.0 / n) if probs is None else np.asarray(probs, dtype=float)
+    if p.shape != (n,) or np.any(p <= 0) or abs(p.sum() - 1) > 1e-12:
+        raise ValueError(f"probs must be {n} positive numbers summing to 1, got {probs!r}")
+    steps = check_int("steps", steps, minimum=1)
+    runs = check_int("runs", runs, minimum=1)
+    record_every = check_int("record_every", record_every, minimum=1)
+    b1 = float(check_beta("beta1", beta1)[0])
+    b2 = float(check_beta("beta2", beta2)[0])
+    eps = float(check_nonnegative("eps", eps)[0])
+    if gamma is None:
+        gam = step_sizes(np.arange(1, steps + 1), gamma0, power, n0)
+    else:
+        gam = np.broadcast_to(np.asarray(gamma, float), (steps,)).copy()
+        if np.any(gam <= 0) or not np.all(np.isfinite(gam)):
+            raise ValueError("gamma must be positive and finite")
+    th0 = np.asarray(theta0, dtype=float)
+    th = np.repeat(th0[None, :], runs, 0) if th0.ndim == 1 else th0.copy()
+    if th.shape != (runs, D):
+        raise ValueError(f"theta0 must have shape ({D},) or ({runs}, {D}), got {th0.shape}")
+    th = np.ascontiguousarray(th)
+    m = np.zeros_like(th)
+    v = np.zeros_like(th)
+    rng = np.random.default_rng(seed)
+    cdf = np.cumsum(p)
+    chunk = max(record_every, (chunk // record_every) * record_every)
+    paths, clocks = [th.copy()[None]], [np.zeros(1)]
+    diverged = np.zeros(runs, dtype=bool)
+    tnow, done = 0.0, 0
+    while done < steps:
+        T = min(chunk, steps - done)
+        unif = rng.random((T, runs))
+        nrec = T // record_every
+        path = np.empty((nrec, runs, D))
+        clock = np.empty(nrec)
+        dv, tnow = _adam_ls_kernel(th, m, v, done, A, y, unif, cdf, gam[done:done + T], b1, b2, eps,
+                                   bool(bias_correction), record_every, path, clock, tnow)
+        diverged |= dv
+        paths.append(path)
+        clocks.append(clock)
+        done += T
+    path = np.concatenate(paths)
+    rec = np.arange(path.shape[0]) * record_every
+    return AdamRun(rec, np.concatenate(clocks), path, th, diverged)
+
+
+def mean_confidence(samples, level=0.95):
+    """Mean over the last axis and the half-width of its Student-t confidence interval."""
+    from scipy.stats import t as student_t
+
+    x = np.asarray(samples, dtype=float)
+    n = x.shape[-1]
+    if n < 2:
+        raise ValueError(f"samples must hold at least 2 values along the last axis, got {n}")
+    half = student_t.ppf(0.5 + level / 2, n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n)
+    return x.mean(axis=-1), half
+
+
+def window_distances(ode_time, path, field, starts, length):
+    r"""Pseudo-trajectory distances :math:`\sup_{0\le u\le T}|\theta(\tau+u) - \Phi_u(\theta(\tau))|`.
+
+    Parameters
+    ----------
+    ode_time : ndarray (K,)
+        Clock :math:`t_n = \sum_{i\le n}\gamma_i` of the recorded iterates.
+    path : ndarray (K, runs) or (K, runs, 1)
+        Recorded iterates (1-D problem).
+    field : callable
+        Vectorised field :math:`h`.
+    starts : array_like
+        Window starts :math:`\tau` (ODE time); ``length`` is :math:`T`.
+
+    Returns
+    -------
+    ndarray (len(starts), runs)
+        The sup over the recorded times in each window (NaN if the window runs past the record).
+    """
+    P = np.asarray(path, dtype=float).reshape(len(ode_time), -1)
+    out = np.full((len(starts), P.shape[1]), np.nan)
+    for w, tau in enumerate(np.asarray(starts, dtype=float)):
+        i0 = int(np.searchsorted(ode_time, tau))
+        i1 = int(np.searchsorted(ode_time, tau + length, side="right"))
+        if i0 >= len(ode_time) or ode_time[-1] < tau + length or i1 - i0 < 2:
+            continue
+        times = ode_time[i0:i1] - ode_time[i0]
+        ref = flow(field, P[i0], times)
+        out[w] = np.abs(P[i0:i1] - ref).max(axis=0)
+    return out
