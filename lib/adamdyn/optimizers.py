@@ -359,6 +359,14 @@ def _continued_start(optimizer: Optimizer, landscape: Landscape, state: State):
     return optimizer, x, m, v, t0, np.stack([pow1, pow2])
 
 
+def _event_point(name: str, point, dim: int) -> np.ndarray:
+    """An event's point (the target to arrive at, the center to leave) with ``dim`` coordinates."""
+    point = as_param(name, point)
+    if point.size != dim:
+        raise ValueError(f"{name} must have {dim} coordinates, got {point.size}")
+    return point
+
+
 def _watch(dim: int, target, tol, center, radius) -> _Watch:
     """Check the optional target/tol and center/radius; absent events are switched off."""
     switches = np.zeros(4)
@@ -367,9 +375,7 @@ def _watch(dim: int, target, tol, center, radius) -> _Watch:
             raise ValueError("tol needs a target (the point to arrive at, with dim coordinates)")
         target = np.zeros(dim)
     else:
-        target = as_param("target", target)
-        if target.size != dim:
-            raise ValueError(f"target must have {dim} coordinates, got {target.size}")
+        target = _event_point("target", target, dim)
         switches[_K.HAS_TARGET] = 1.0
         switches[_K.TOL] = float(check_nonnegative("tol", 0.0 if tol is None else tol)[0])
     if center is None:
@@ -377,9 +383,7 @@ def _watch(dim: int, target, tol, center, radius) -> _Watch:
             raise ValueError("radius needs a center (the point to leave, with dim coordinates)")
         center = np.zeros(dim)
     else:
-        center = as_param("center", center)
-        if center.size != dim:
-            raise ValueError(f"center must have {dim} coordinates, got {center.size}")
+        center = _event_point("center", center, dim)
         if radius is None:
             raise ValueError("radius must be given with center (a distance > 0)")
         switches[_K.HAS_CENTER] = 1.0
