@@ -227,7 +227,7 @@ def _chapter_stamps(graph, versions="fixed versions"):
 
 def _row_modules(graph):
     return sorted(m for m in graph.modules if m.startswith("adamdyn_book.ledger.")
-                  and m.rpartition(".")[2] not in ("core", "claim"))
+                  and m.rpartition(".")[2] not in ("core", "claim", "export"))
 
 
 def test_rewording_a_ledger_row_rekeys_only_the_ledger_chapter():
@@ -291,6 +291,9 @@ def test_the_key_covers_every_pinned_dependency():
 
         def connect(self, *args, **kwargs):
             pass
+
+        def __getattr__(self, name):  # add_node, add_directive, ...: not what this test reads
+            return lambda *args, **kwargs: None
 
     ext.setup(App())
     pins = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
