@@ -368,9 +368,13 @@ READABILITY_JS = r"""
     }
     return false;
   };
+  // the theme's drawers (the page's contents, the navigation) wait off-screen until opened
+  const drawer = (el) => !!el.closest('.bd-sidebar-secondary, .bd-sidebar-primary')
+    || [...function* () { for (let a = el; a; a = a.parentElement) yield a; }()]
+      .some((a) => getComputedStyle(a).position === 'fixed');
   const sticking = [...main.querySelectorAll('*')].filter((el) => {
     const r = el.getBoundingClientRect();
-    return r.width > 0 && r.height > 0 && r.right > vw + 1 && !inScroller(el);
+    return r.width > 0 && r.height > 0 && r.right > vw + 1 && !inScroller(el) && !drawer(el);
   }).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}: right edge ${
     Math.round(el.getBoundingClientRect().right)} px`);
   return JSON.stringify({
