@@ -137,7 +137,9 @@ def test_every_chapter_with_ledger_rows_opens_with_their_verdict_box(built_book)
         norm = [(v, re.sub(r"\s+", " ", p).strip(), re.sub(r"\s+", " ", o).strip(), a) for v, p, o, a in expected[page]]
         assert found == norm, page
         # right after the page's title, before its narrative
-        assert html.index("</h1>") < html.index("adamdyn-verdicts") < html.index("</h1>") + 400, page
+        article = html[html.index('<article class="bd-article">'):]
+        title_end = article.index("</h1>")
+        assert article.index("adamdyn-verdicts") - title_end < 100, page
 
 
 #: Every page, its HTML plus the images, scripts and media it references, is at most this many bytes.

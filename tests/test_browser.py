@@ -417,6 +417,12 @@ def test_captions_readable_in_both_modes_and_no_sideways_page_at_390px(built_boo
                     shot = tmp_path / f"{name.replace('/', '--')}-{width}-{mode}.png"
                     shoot(browser, session, shot)
                     assert shot.stat().st_size > 10_000, f"{shot.name} looks empty"
+                    # and the first figure with its caption, at the bottom of the window
+                    browser.send("Runtime.evaluate", {"expression": "document.querySelector('figure')"
+                                                      ".scrollIntoView({block: 'end'})"}, session=session)
+                    time.sleep(0.2)
+                    shoot(browser, session, shot.with_name(shot.stem + "-figure.png"))
+                    browser.send("Runtime.evaluate", {"expression": "window.scrollTo(0, 0)"}, session=session)
                     result = browser.send("Runtime.evaluate", {"expression": READABILITY_JS, "returnByValue": True},
                                           session=session)
                     report = json.loads(result["result"]["value"])
