@@ -22,7 +22,7 @@ import numpy as np
 from adamdyn.validation import as_param, check_beta, check_int, check_nonnegative, check_positive
 
 __all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link", "explorer_embed",
-           "default_setting", "static_figure"]
+           "default_setting", "static_figure", "html_with_text"]
 
 #: Landscape names the explorer knows (:mod:`adamdyn.landscapes`: ``saddle``, ``smooth_valley``,
 #: ``sharp_valley``, ``plateau``, ``quartic`` and a two-coordinate ``quadratic``).
@@ -146,17 +146,32 @@ def _flag(name, value) -> bool:
     return bool(value)
 
 
+def html_with_text(html: str, text: str):
+    """An :class:`IPython.display.HTML` output whose plain-text form is ``text``.
+
+    A page shows the HTML; the PDF (whose LaTeX builder takes ``text/plain``) shows ``text``
+    instead of ``<IPython.core.display.HTML object>``.
+    """
+    from IPython.display import HTML
+
+    class _HTMLWithText(HTML):
+        def __repr__(self):
+            return text
+
+    return _HTMLWithText(html)
+
+
 def explorer_link(text: str, **settings):
     """An HTML link (for a chapter's output) to :func:`explorer_url` ``(**settings)``.
 
-    Returns an :class:`IPython.display.HTML` object; ``text`` is shown as the link.
+    Returns an :class:`IPython.display.HTML` object; ``text`` is shown as the link (and, in the
+    PDF, as plain text naming the online book's explorer).
     """
     from html import escape
 
-    from IPython.display import HTML
-
     url = explorer_url(**settings)
-    return HTML(f'<p class="explorer-link"><a href="{escape(url)}">{escape(text)}</a></p>')
+    return html_with_text(f'<p class="explorer-link"><a href="{escape(url)}">{escape(text)}</a></p>',
+                          f"{text}: in the online book's explorer.")
 
 
 def explorer_embed(**settings):
@@ -168,10 +183,9 @@ def explorer_embed(**settings):
     """
     from html import escape
 
-    from IPython.display import HTML
-
     query = explorer_url(page="", **settings).removeprefix("?")
-    return HTML(f'<div data-adam-explorer data-settings="{escape(query)}"></div>')
+    return html_with_text(f'<div data-adam-explorer data-settings="{escape(query)}"></div>',
+                          "(An interactive explorer: in the online book.)")
 
 
 def default_setting() -> dict:
