@@ -44,7 +44,7 @@ def pdf_text(built_book):
     run = subprocess.run([str(jb), "build", str(ROOT), "--warningiserror", "--nitpick", "--keep-going",
                           "--builder", "pdflatex", "--path-output", str(output)],
                          capture_output=True, text=True, timeout=1800)
-    (output / "pdf-build.log").write_text(run.stdout + run.stderr)
+    (output / "_build" / "pdf-build.log").write_text(run.stdout + run.stderr)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-4000:]
     pdf = output / "_build" / "latex" / "book.pdf"
     assert pdf.is_file() and pdf.stat().st_size > 100_000
