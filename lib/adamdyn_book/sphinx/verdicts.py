@@ -112,8 +112,15 @@ def _link(refdoc: str, row, section_name: str) -> nodes.paragraph:
     return nodes.paragraph("", "", ref)
 
 
-def box(rows, refdoc: str, labels) -> nodes.container:
-    """The verdict box: a heading line and one table row per ledger row."""
+#: Relative column widths in print (LaTeX), where an automatic layout squeezes the short columns.
+_PRINT_WIDTHS = (13, 35, 14, 25, 13)
+
+
+def box(rows, refdoc: str, labels, *, paged: bool = False) -> nodes.container:
+    """The verdict box: a heading line and one table row per ledger row.
+
+    ``paged`` (the LaTeX builder): fixed column widths and a table that breaks across pages.
+    """
     container = nodes.container(classes=["adamdyn-verdicts"])
     heading = nodes.paragraph(classes=["adamdyn-verdicts-title"])
     heading += nodes.strong(text="Verdicts decided on this page")
@@ -121,10 +128,11 @@ def box(rows, refdoc: str, labels) -> nodes.container:
                           "[Re]: reproduced, [not Re]: not reproduced)")
     container += heading
     header = ("verdict", "claim", "source's value", "ours", "decided in")
-    table = nodes.table(classes=["colwidths-auto", "adamdyn-verdicts-table"])
+    layout = ["longtable", "colwidths-given"] if paged else ["colwidths-auto"]
+    table = nodes.table(classes=layout + ["adamdyn-verdicts-table"])
     group = nodes.tgroup(cols=len(header))
     table += group
-    group.extend(nodes.colspec(colwidth=1) for _ in header)
+    group.extend(nodes.colspec(colwidth=w if paged else 1) for w in _PRINT_WIDTHS)
     head, body = nodes.thead(), nodes.tbody()
     group += head
     group += body
@@ -148,7 +156,7 @@ class _FillVerdicts(SphinxPostTransform):
         for node in placeholders:
             rows = by_doc.get(node["docname"])
             if rows:
-                node.replace_self(box(rows, self.env.docname, labels))
+                node.replace_self(box(rows, self.env.docname, labels, paged=self.app.builder.format == "latex"))
             else:
                 node.parent.remove(node)
 
