@@ -195,7 +195,7 @@ def book_glue(built_book):
 
 #: Test modules of the book's tooling (not of the science package); ``make test-fast`` leaves them out.
 TOOLING_MODULES = {"test_book", "test_browser", "test_explorer", "test_failing_cell", "test_ledger", "test_links",
-                   "test_networks_claims", "test_rebuild", "test_rerun", "test_status", "test_ledger_data"}
+                   "test_networks_claims", "test_rebuild", "test_rerun", "test_status", "test_ledger_data", "test_verdicts"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -93,3 +93,90 @@ def test_ledger_is_offered_as_data_with_one_record_per_row(built_book):
             html = (built_book / target).read_text(encoding="utf-8")
             assert f'id="{anchor}"' in html, r["link"]
     assert {r["source"] for r in rows} >= {"Kaiser, Exploring the Dynamics of Adam", "Gould & Tanaka (abstract)"}
+
+
+def _box_rows(html: str):
+    """(verdict label, source's value, ours, anchor) of each row of a page's verdict box."""
+    import html as html_lib
+
+    match = re.search(r'<div class="[^"]*adamdyn-verdicts[^"]*">(.*?)</table>', html, re.S)
+    if match is None:
+        return None
+    out = []
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", match.group(1), re.S)[1:]:
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        text = [html_lib.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", c)).strip()) for c in cells]
+        anchor = re.search(r'href="[^"#]*#([^"]+)"', cells[-1]).group(1)
+        out.append((text[0], text[2], text[3], anchor))
+    return out
+
+
+@pytest.mark.book
+def test_every_chapter_with_ledger_rows_opens_with_their_verdict_box(built_book):
+    """The box of each page holds exactly the ledger's rows decided on that page, in ledger order,
+    each with its ReScience-style label and a link to the deciding section."""
+    import json
+
+    from adamdyn_book.sphinx.verdicts import LABELS
+
+    rows = json.loads((built_book / "chapters" / "ledger.json").read_text(encoding="utf-8"))
+    expected: dict[str, list] = {}
+    for r in rows:
+        if r["link"]:
+            page, _, anchor = r["link"].partition("#")
+            expected.setdefault(page, []).append((LABELS[r["verdict"]], r["paper"] or "-", r["ours"] or "-", anchor))
+    assert len(expected) >= 10, sorted(expected)
+    for page in sorted(p.relative_to(built_book).as_posix() for p in built_book.rglob("*.html")
+                       if not p.relative_to(built_book).parts[0].startswith("_")):
+        html = (built_book / page).read_text(encoding="utf-8")
+        found = _box_rows(html)
+        if page not in expected:
+            assert found is None, f"{page} has a verdict box but decides no ledger row"
+            continue
+        assert found is not None, f"{page} decides {len(expected[page])} ledger rows but has no verdict box"
+        norm = [(v, re.sub(r"\s+", " ", p).strip(), re.sub(r"\s+", " ", o).strip(), a) for v, p, o, a in expected[page]]
+        assert found == norm, page
+        # right after the page's title, before its narrative
+        article = html[html.index('<article class="bd-article">'):]
+        title_end = article.index("</h1>")
+        assert article.index("adamdyn-verdicts") - title_end < 100, page
+
+
+#: Every page, its HTML plus the images, scripts and media it references, is at most this many bytes.
+PAGE_BUDGET = 1_500_000
+_REFERENCE = re.compile(r'<(?:img|script|video|source|audio|iframe|embed)\b[^>]*?\ssrc="([^"]+)"', re.I)
+
+
+def page_weight(html_root: Path, page: Path) -> tuple[int, dict]:
+    """Bytes of ``page`` and of every file it references that is its own (not under ``_static/``,
+    the theme's and the book's shared assets, loaded once for all pages)."""
+    import urllib.parse
+
+    html = page.read_text(encoding="utf-8")
+    parts = {"html": page.stat().st_size}
+    for url in set(_REFERENCE.findall(html)):
+        split = urllib.parse.urlsplit(url)
+        if split.scheme or split.netloc:
+            continue  # data: URIs are inside the HTML already; nothing external is loaded (tested above)
+        target = (page.parent / urllib.parse.unquote(split.path)).resolve()
+        rel = target.relative_to(html_root.resolve()).as_posix() if target.is_relative_to(html_root.resolve()) else str(target)
+        if rel.startswith("_static/") or not target.is_file():
+            continue
+        parts[rel] = target.stat().st_size
+    return sum(parts.values()), parts
+
+
+@pytest.mark.book
+def test_every_page_weighs_at_most_one_and_a_half_megabytes(built_book):
+    weights = {}
+    for page in built_book.rglob("*.html"):
+        rel = page.relative_to(built_book).as_posix()
+        if rel.startswith("_"):
+            continue
+        weights[rel] = page_weight(built_book, page)
+    heaviest = sorted(weights.items(), key=lambda kv: -kv[1][0])[:5]
+    report = "\n".join(f"{rel}: {total / 1e6:.2f} MB (HTML {parts['html'] / 1e6:.2f} MB, "
+                       f"{len(parts) - 1} files of its own)" for rel, (total, parts) in heaviest)
+    print("heaviest pages:\n" + report)
+    over = {rel: total for rel, (total, _) in weights.items() if total > PAGE_BUDGET}
+    assert not over, f"pages over {PAGE_BUDGET / 1e6} MB:\n{report}"

@@ -322,3 +322,124 @@ def test_checker_passes_a_clean_page(browser, tmp_path):
     page.write_text('<!DOCTYPE html><html><body><main><figure><img src="dot.svg"></figure>'
                     '<p>Plain prose costs $5 and $6.</p></main></body></html>')
     assert problems(check_page(browser, tmp_path, page)) == []
+
+
+# Runs in the page: the WCAG 2 contrast ratio of each caption (and verdict label) against the
+# background it is drawn on, and what sticks out of the viewport sideways.
+READABILITY_JS = r"""
+(() => {
+  const parse = (c) => {
+    const m = c.match(/rgba?\(([^)]+)\)/);
+    if (!m) return null;
+    const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+    return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
+  };
+  const over = (top, bottom) => ({r: top.r * top.a + bottom.r * (1 - top.a),
+                                  g: top.g * top.a + bottom.g * (1 - top.a),
+                                  b: top.b * top.a + bottom.b * (1 - top.a), a: 1});
+  const background = (el) => {
+    const layers = [];
+    for (let a = el; a; a = a.parentElement) {
+      const c = parse(getComputedStyle(a).backgroundColor);
+      if (c && c.a > 0) { layers.push(c); if (c.a >= 1) break; }
+    }
+    let bg = {r: 255, g: 255, b: 255, a: 1};  // the canvas behind everything
+    for (const c of layers.reverse()) bg = over(c, bg);
+    return bg;
+  };
+  const luminance = (c) => {
+    const lin = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    return 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
+  };
+  const ratio = (el) => {
+    const bg = background(el);
+    const fg = over(parse(getComputedStyle(el).color), bg);
+    const [hi, lo] = [luminance(fg), luminance(bg)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  const measure = (selector) => [...document.querySelectorAll(selector)]
+    .filter((el) => (el.textContent || '').trim() && el.getClientRects().length)
+    .map((el) => ({text: el.textContent.trim().slice(0, 60), ratio: ratio(el)}));
+  const main = document.querySelector('main') || document.body;
+  const vw = document.documentElement.clientWidth;
+  const inScroller = (el) => {
+    for (let a = el.parentElement; a && a !== main; a = a.parentElement) {
+      if (['auto', 'scroll', 'hidden', 'clip'].includes(getComputedStyle(a).overflowX)) return true;
+    }
+    return false;
+  };
+  // the theme's drawers (the page's contents, the navigation) wait off-screen until opened
+  const drawer = (el) => !!el.closest('.bd-sidebar-secondary, .bd-sidebar-primary')
+    || [...function* () { for (let a = el; a; a = a.parentElement) yield a; }()]
+      .some((a) => getComputedStyle(a).position === 'fixed');
+  const sticking = [...main.querySelectorAll('*')].filter((el) => {
+    const r = el.getBoundingClientRect();
+    return r.width > 0 && r.height > 0 && r.right > vw + 1 && !inScroller(el) && !drawer(el);
+  }).map((el) => `${el.tagName.toLowerCase()}.${[...el.classList].join('.')}: right edge ${
+    Math.round(el.getBoundingClientRect().right)} px`);
+  return JSON.stringify({
+    theme: document.documentElement.dataset.theme,
+    captions: measure('figure figcaption p, figure figcaption .caption-number, figcaption .caption-text'),
+    verdicts: measure('.adamdyn-verdict, .adamdyn-verdicts td p'),
+    pageWidth: document.documentElement.scrollWidth, viewport: vw,
+    sticking: sticking.slice(0, 10),
+  });
+})()
+"""
+
+READABILITY_PAGES = ["chapters/flat", "chapters/valleys"]
+
+
+@pytest.mark.book
+def test_captions_readable_in_both_modes_and_no_sideways_page_at_390px(built_book, browser, tmp_path):
+    """Screenshots at 1400 and 390 px, light and dark (in the test's folder); captions and verdict
+    labels at least 4.5:1 against their background (WCAG AA); nothing but scrollable blocks wider
+    than a phone's screen."""
+    failures, ratios = [], {}
+    for name in READABILITY_PAGES:
+        page = built_book / f"{name}.html"
+        for width in (1400, 390):
+            target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            try:
+                browser.send("Page.enable", session=session)
+                browser.send("Emulation.setDeviceMetricsOverride",
+                             {"width": width, "height": 1000, "deviceScaleFactor": 1, "mobile": width < 600},
+                             session=session)
+                browser.events.clear()
+                browser.send("Page.navigate", {"url": page.as_uri()}, session=session)
+                browser.wait_for("Page.loadEventFired", session, timeout=60)
+                time.sleep(0.5)
+                for mode in ("light", "dark"):
+                    browser.send("Runtime.evaluate", {"expression": f"document.documentElement.dataset.theme = '{mode}'"},
+                                 session=session)
+                    time.sleep(0.3)
+                    shot = tmp_path / f"{name.replace('/', '--')}-{width}-{mode}.png"
+                    shoot(browser, session, shot)
+                    assert shot.stat().st_size > 10_000, f"{shot.name} looks empty"
+                    # and the first figure with its caption, at the bottom of the window
+                    browser.send("Runtime.evaluate", {"expression": "document.querySelector('figure')"
+                                                      ".scrollIntoView({block: 'end'})"}, session=session)
+                    time.sleep(0.2)
+                    shoot(browser, session, shot.with_name(shot.stem + "-figure.png"))
+                    browser.send("Runtime.evaluate", {"expression": "window.scrollTo(0, 0)"}, session=session)
+                    result = browser.send("Runtime.evaluate", {"expression": READABILITY_JS, "returnByValue": True},
+                                          session=session)
+                    report = json.loads(result["result"]["value"])
+                    assert report["theme"] == mode
+                    where = f"{name} at {width} px, {mode}"
+                    assert report["captions"], f"{where}: no figure caption found"
+                    low = min(report["captions"], key=lambda c: c["ratio"])
+                    ratios[where] = round(low["ratio"], 2)
+                    for kind in ("captions", "verdicts"):
+                        failures += [f"{where}: {kind[:-1]} {c['text']!r} at {c['ratio']:.2f}:1"
+                                     for c in report[kind] if c["ratio"] < 4.5]
+                    if width < 600 and (report["sticking"] or report["pageWidth"] > report["viewport"] + 1):
+                        failures.append(f"{where}: page {report['pageWidth']} px wide in a {report['viewport']} px "
+                                        f"viewport; sticking out: {report['sticking']}")
+            finally:
+                browser.send("Target.closeTarget", {"targetId": target})
+            browser.events = [e for e in browser.events if e.get("sessionId") != session]
+    print("lowest caption contrast per page, width and mode:", json.dumps(ratios, indent=1))
+    print("screenshots:", tmp_path)
+    assert not failures, "\n".join(failures[:40])

@@ -14,3 +14,25 @@ def test_numbered_series_get_distinct_colours():
 def test_names_keep_the_book_colours():
     assert color_of("Adam") == COLORS["Adam"]
     assert color_of("no such optimizer") == "#7f7f7f"
+
+
+def test_legends_are_drawn_at_least_8_points_whatever_a_chapter_asks():
+    import io
+
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    from adamdyn_book.plotting import use_book_style
+
+    matplotlib.use("agg")
+    use_book_style()
+    fig, (ax0, ax1) = plt.subplots(1, 2)
+    ax0.plot([0, 1], label="small")
+    ax0.legend(fontsize=5, title="t", title_fontsize=4)
+    ax1.plot([0, 1], label="large")
+    ax1.legend(fontsize=11)
+    fig.savefig(io.BytesIO(), format="png")
+    assert [t.get_fontsize() for t in ax0.get_legend().get_texts()] == [8.0]
+    assert ax0.get_legend().get_title().get_fontsize() == 8.0
+    assert [t.get_fontsize() for t in ax1.get_legend().get_texts()] == [11.0]  # larger stays
+    plt.close(fig)

@@ -207,3 +207,12 @@ def test_chapter_without_parameters_cell(tmp_path):
     assert run.returncode == 2 and "no cell tagged 'parameters'" in run.stderr
     run = _cli(path, "--list")
     assert run.returncode == 0 and "has no cell tagged 'parameters'" in run.stdout
+
+
+def test_rerun_kernel_talks_over_ipc_without_the_tcp_warning(chapter, tmp_path):
+    # the kernel runs over IPC (adamdyn_book.kernels), so jupyter_client has nothing to warn about
+    run = subprocess.run([sys.executable, "-m", "adamdyn_book.rerun", str(chapter), "beta1=0.5",
+                          "-o", str(tmp_path / "out.ipynb")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "without encryption" not in run.stderr and "TCP" not in run.stderr, run.stderr[-3000:]
+    assert "warning" not in run.stderr.lower(), run.stderr[-3000:]

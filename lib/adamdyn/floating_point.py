@@ -4,7 +4,8 @@ Long runs on :math:`x^2 + 10^{-3}y^2` drive the fast coordinate to magnitudes fa
 below :math:`10^{-300}`.  There float64 stops being a model of the reals: the
 iterate passes through subnormal numbers (non-zero, below the smallest normal
 :math:`2^{-1022}`), which are slow on most CPUs, and then rounds to exactly zero,
-where every optimizer here stays for good.  This module measures both effects; the
+where every optimizer here stays for good.  This module measures both effects (their cost in
+time is measured by ``benchmarks/bench_subnormals.py``, since the book's pages carry no timings); the
 RMSProp "convergence" of the smooth valley is one of them (:func:`rmsprop_underflow`).
 
 References
@@ -15,15 +16,13 @@ IEEE 754-2008, subnormal numbers.
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from . import landscapes as L
 from . import optimizers as _opt
 from .validation import check_int, check_positive
 
-__all__ = ["subnormal_count", "sgd_underflow_stall", "subnormal_timing", "rmsprop_underflow"]
+__all__ = ["subnormal_count", "sgd_underflow_stall", "rmsprop_underflow"]
 
 _TINY = np.finfo(np.float64).tiny
 
@@ -76,22 +75,3 @@ def sgd_underflow_stall(lr=1e-3, a=1.0) -> float:
     while n > 0 and np.float64(eta) * (np.float64(2 * a) * (n * unit)) != 0.0:
         n -= 1
     return float(n * unit)
-
-
-def subnormal_timing(steps=10**6, repeats=3, lr=1e-3):
-    """Best-of-``repeats`` seconds for SGD on the smooth valley from (1, 1) (x underflows) and from (0, 1) (x stays 0).
-
-    The y coordinate is identical in both runs, so the difference is the cost of subnormal arithmetic.
-    """
-    land, o = L.smooth_valley(), _opt.sgd(lr=lr)
-    _opt.run(o, land, [1.0, 1.0], 10)  # compile outside the timing
-    out = []
-    for x0 in ([1.0, 1.0], [0.0, 1.0]):
-        best = np.inf
-        for _ in range(check_int("repeats", repeats, 1)):
-            t0 = time.perf_counter()
-            _opt.run(o, land, x0, steps, record_every=steps)
-            best = min(best, time.perf_counter() - t0)
-        out.append(best)
-    return tuple(out)
-

@@ -21,7 +21,8 @@ import numpy as np
 
 from adamdyn.validation import as_param, check_beta, check_int, check_nonnegative, check_positive
 
-__all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link", "explorer_embed"]
+__all__ = ["LANDSCAPES", "OPTIMIZERS", "MAX_STEPS", "explorer_url", "explorer_link", "explorer_embed",
+           "default_setting", "static_figure", "html_with_text"]
 
 #: Landscape names the explorer knows (:mod:`adamdyn.landscapes`: ``saddle``, ``smooth_valley``,
 #: ``sharp_valley``, ``plateau``, ``quartic`` and a two-coordinate ``quadratic``).
@@ -145,17 +146,32 @@ def _flag(name, value) -> bool:
     return bool(value)
 
 
+def html_with_text(html: str, text: str):
+    """An :class:`IPython.display.HTML` output whose plain-text form is ``text``.
+
+    A page shows the HTML; the PDF (whose LaTeX builder takes ``text/plain``) shows ``text``
+    instead of ``<IPython.core.display.HTML object>``.
+    """
+    from IPython.display import HTML
+
+    class _HTMLWithText(HTML):
+        def __repr__(self):
+            return text
+
+    return _HTMLWithText(html)
+
+
 def explorer_link(text: str, **settings):
     """An HTML link (for a chapter's output) to :func:`explorer_url` ``(**settings)``.
 
-    Returns an :class:`IPython.display.HTML` object; ``text`` is shown as the link.
+    Returns an :class:`IPython.display.HTML` object; ``text`` is shown as the link (and, in the
+    PDF, as plain text naming the online book's explorer).
     """
     from html import escape
 
-    from IPython.display import HTML
-
     url = explorer_url(**settings)
-    return HTML(f'<p class="explorer-link"><a href="{escape(url)}">{escape(text)}</a></p>')
+    return html_with_text(f'<p class="explorer-link"><a href="{escape(url)}">{escape(text)}</a></p>',
+                          f"{text}: in the online book's explorer.")
 
 
 def explorer_embed(**settings):
@@ -167,7 +183,57 @@ def explorer_embed(**settings):
     """
     from html import escape
 
-    from IPython.display import HTML
-
     query = explorer_url(page="", **settings).removeprefix("?")
-    return HTML(f'<div data-adam-explorer data-settings="{escape(query)}"></div>')
+    return html_with_text(f'<div data-adam-explorer data-settings="{escape(query)}"></div>',
+                          "(An interactive explorer: in the online book.)")
+
+
+def default_setting() -> dict:
+    """The setting the explorer opens with (no query string): :func:`explorer_url`'s defaults,
+    which are those of the page's script (``DEFAULTS`` in ``_static/explorer/explorer.js``)."""
+    import inspect
+
+    return {name: p.default for name, p in inspect.signature(explorer_url).parameters.items()
+            if p.default is not inspect.Parameter.empty and name != "page"}
+
+
+def _default_runs(setting):
+    import adamdyn as ad
+    from adamdyn import landscapes as L
+
+    if setting["landscape"] != "saddle":
+        raise ValueError(f"landscape: the static figure draws the explorer's default, the saddle; "
+                         f"got {setting['landscape']!r}")
+    make = {"SGD": lambda: ad.sgd(lr=setting["lr"]),
+            "AdaGrad": lambda: ad.adagrad(lr=setting["lr"], eps=setting["adagrad_eps"]),
+            "RMSProp": lambda: ad.rmsprop(lr=setting["lr"], beta2=setting["rmsprop_beta2"], eps=setting["eps"]),
+            "Adam": lambda: ad.adam(lr=setting["lr"], beta1=setting["beta1"], beta2=setting["beta2"],
+                                    eps=setting["eps"], bias_correction=setting["bias_correction"],
+                                    eps_inside=setting["eps_inside"])}
+    land = L.saddle()
+    return land, {name: ad.run(make[name](), land, list(setting["start"]), setting["steps"])
+                  for name in setting["optimizers"]}
+
+
+def static_figure():
+    """The explorer's opening view as a still picture, for the PDF (which cannot run the page's
+    script): the library's own runs (:func:`adamdyn.run`) of :func:`default_setting`, their paths
+    on the saddle's contours and :math:`|w_1|` against the step."""
+    import matplotlib.pyplot as plt
+
+    from .plotting import color_of, figure
+
+    setting = default_setting()
+    land, runs = _default_runs(setting)
+    fig, (ax0, ax1) = figure(2, width=3.6, height=3.0)
+    g0, g1 = np.meshgrid(np.linspace(-0.6, 2.2, 160), np.linspace(-0.6, 1.2, 120))
+    ax0.contour(g0, g1, land.value(np.stack([g0, g1], -1)), levels=21, colors="0.82", linewidths=0.6)
+    for name, tr in runs.items():
+        ax0.plot(tr.path[:, 0, 0], tr.path[:, 0, 1], color=color_of(name), label=name)
+        ax1.loglog(np.maximum(tr.times, 1), np.abs(tr.path[:, 0, 0]) + 1e-300, color=color_of(name), label=name)
+    ax0.plot(*setting["start"], "k*", ms=8)
+    ax0.set(xlim=(-0.6, 2.2), ylim=(-0.6, 1.2), xlabel="$w_1$", ylabel="$w_2$", title="paths")
+    ax0.legend(loc="upper right")
+    ax1.set(xlabel="step", ylabel="$|w_1|$", title="$|w_1|$ against the step", ylim=(1e-4, 1e3))
+    plt.close(fig)
+    return fig

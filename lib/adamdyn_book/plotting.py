@@ -12,7 +12,11 @@ import matplotlib as mpl
 import numpy as np
 import matplotlib.pyplot as plt
 
-__all__ = ["COLORS", "use_book_style", "color_of", "figure"]
+__all__ = ["COLORS", "LEGEND_MIN_POINTS", "use_book_style", "color_of", "figure", "enforce_legend_minimum"]
+
+#: The smallest legend text (points) a figure of the book shows: at the book's 100 dpi a
+#: smaller legend is unreadable on a phone.
+LEGEND_MIN_POINTS = 8.0
 
 #: One colour per optimizer, used on every page.
 COLORS = {
@@ -54,6 +58,8 @@ def use_book_style() -> None:
         "legend.frameon": False,
         "lines.linewidth": 1.4,
         "image.cmap": "viridis",
+        # every pyplot figure raises its legends' text to LEGEND_MIN_POINTS when drawn
+        "figure.hooks": ["adamdyn_book.plotting:enforce_legend_minimum"],
     })
     try:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
@@ -66,3 +72,29 @@ def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 4
     """``plt.subplots`` with the book's default size per panel and constrained layout."""
     return plt.subplots(nrows, ncols, figsize=(width * ncols if ncols > 1 else width, height * nrows),
                         layout="constrained", **kwargs)
+
+
+def _raise_legend_text(fig, minimum: float) -> None:
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.get_axes()]
+    for legend in filter(None, legends):
+        for text in list(legend.get_texts()) + [legend.get_title()]:
+            if text.get_fontsize() < minimum:
+                text.set_fontsize(minimum)
+
+
+def enforce_legend_minimum(fig, minimum: float = LEGEND_MIN_POINTS):
+    """Make every draw of ``fig`` raise its legends' text to at least ``minimum`` points.
+
+    A chapter may ask for a small legend (``ax.legend(fontsize=6)``) to fit a crowded panel;
+    the book keeps legends readable whatever the chapter asked.  Installed on every pyplot
+    figure by :func:`use_book_style` (matplotlib's ``figure.hooks``); the legend's box is laid
+    out at draw time, so it grows with its text.
+    """
+    draw = fig.draw
+
+    def draw_with_readable_legends(renderer):
+        _raise_legend_text(fig, minimum)
+        return draw(renderer)
+
+    fig.draw = draw_with_readable_legends
+    return fig

@@ -192,7 +192,9 @@ def _execute(path, nb, parameters, output, timeout):
     import nbformat
     import papermill
 
-    with tempfile.TemporaryDirectory() as tmp:
+    from .kernels import ipc_folder, ipc_kernel_config
+
+    with tempfile.TemporaryDirectory() as tmp, ipc_folder() as ipc:
         src = Path(tmp) / (path.stem + ".ipynb")
         nbformat.write(nb, src)
         dst = Path(output) if output is not None else Path(tmp) / (path.stem + ".out.ipynb")
@@ -200,6 +202,8 @@ def _execute(path, nb, parameters, output, timeout):
         papermill.execute_notebook(
             str(src), str(dst), parameters=parameters, kernel_name="python3",
             cwd=str(path.parent.resolve()), progress_bar=False, execution_timeout=timeout,
+            # over IPC, not TCP: no "Kernel is running over TCP without encryption" warning
+            config=ipc_kernel_config(ipc),
         )
         return nbformat.read(dst, as_version=4)
 

@@ -14,6 +14,9 @@ One module per concern:
 * :mod:`.downloads`: **each executed notebook is offered for download**, with its outputs.
 * :mod:`.explorer_assets`: **the explorer's scripts load only where an explorer is.**
 * :mod:`.ledger_data`: **the ledger as data**: ``ledger.csv`` and ``ledger.json`` beside its page.
+* :mod:`.verdicts`: **a verdict box at the top of every chapter**, generated from the ledger's rows
+  ([Re] / [not Re] / corrected / depends on an unstated setting / untestable), each linking to the
+  deciding section; a change of the ledger rewrites every page whose box changed.
 * :mod:`.links`: **every internal link and ``#anchor`` of the built HTML is checked.**
 * :mod:`.status`: **the execution-status page**: each chapter's execution time, cache state and
   result in the last build, and the environment (``{execution-status}``, ``{environment-table}``).
@@ -28,7 +31,8 @@ from __future__ import annotations
 import os
 
 from .. import progress as _progress
-from . import cache_keys, downloads, execution, explorer_assets, ledger_data, links, offline, status, theme_fixes
+from . import (cache_keys, downloads, execution, explorer_assets, ledger_data, links, offline, status, theme_fixes,
+               verdicts)
 
 __all__ = ["setup"]
 
@@ -63,5 +67,6 @@ def setup(app):
     app.connect("build-finished", links._on_build_finished_check_links, priority=900)  # after all copies
     status.setup(app)
     ledger_data.setup(app)
+    verdicts.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True,
-            "env_version": 1}
+            "env_version": 2}  # 2: the verdict boxes' placeholders in every doctree

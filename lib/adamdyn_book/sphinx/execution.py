@@ -10,23 +10,11 @@ warning about unencrypted TCP into the build log.  After the build the cache kee
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
-from traitlets.config import Config
-
+from ..kernels import ipc_folder, ipc_kernel_config
 from .cache_keys import _on_source_read
 from .libgraph import is_notebook
-
-
-def _ipc_kernel_config(folder: str) -> Config:
-    """Kernel-manager configuration for one kernel over IPC, its sockets under ``folder``.
-
-    Each kernel gets a folder of its own: jupyter_client picks IPC "ports" by looking for
-    existing socket files, so two kernels started at once under one prefix could pick the same.
-    """
-    return Config({"KernelManager": {"transport": "ipc", "ip": os.path.join(folder, "kernel")}})
 
 
 def _on_env_before_read_docs(app, env, docnames):
@@ -81,10 +69,10 @@ def _on_env_before_read_docs(app, env, docnames):
     def execute(job):
         path, nb = job
         # a short path: a Unix socket's name is limited to about a hundred bytes
-        with tempfile.TemporaryDirectory(prefix="adamdyn-ipc-", dir="/tmp" if os.path.isdir("/tmp") else None) as ipc:
+        with ipc_folder() as ipc:
             return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
                                              allow_errors=config.execution_allow_errors, meta_override=True,
-                                             config=_ipc_kernel_config(ipc))
+                                             config=ipc_kernel_config(ipc))
 
     # longest first would be ideal; the cache's last execution times give a proxy when known
     with ThreadPoolExecutor(max_workers=workers) as pool:

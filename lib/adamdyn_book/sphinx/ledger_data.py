@@ -5,6 +5,9 @@ under the name ``book_ledger_glue``; once the HTML is written, this module reads
 executed notebook that :mod:`.downloads` put beside the page, fills in each record's ``link``
 (the deciding section's URL, relative to the book's root, from the label the row names) and
 writes both files.  Nothing is recomputed: the files hold exactly the rows the page shows.
+
+:func:`ledger_records` reads the same rows once all documents have been read (from the ledger's
+execution-cache entry); :mod:`.verdicts` builds each chapter's verdict box from them.
 """
 
 from __future__ import annotations
@@ -26,6 +29,26 @@ def glued_value(nb, name: str):
             if _RECORD_PREFIX + "text/plain" in data:
                 return ast.literal_eval(data[_RECORD_PREFIX + "text/plain"])
     return None
+
+
+def ledger_records(app) -> list[dict] | None:
+    """The ledger's rows as glued by the ledger chapter, read from its executed notebook.
+
+    The notebook is the one myst-nb wrote to ``jupyter_execute/`` while reading the ledger, with
+    the outputs of its execution-cache entry merged in (as :mod:`.downloads` does).  ``None``
+    when the book has no ledger page or the page glued no rows.
+    """
+    import nbformat
+
+    from .downloads import _with_cached_outputs
+
+    page = app.config.book_ledger_page
+    executed = Path(app.outdir).parent / "jupyter_execute" / (page + ".ipynb")
+    if page not in app.env.found_docs or not executed.is_file():
+        return None
+    nb = _with_cached_outputs(app, nbformat.read(executed, as_version=4))
+    text = glued_value(nb, app.config.book_ledger_glue)
+    return None if text is None else json.loads(text)
 
 
 def _link(env, builder, label: str) -> str:
