@@ -52,7 +52,9 @@ def ledger_records(app) -> list[dict] | None:
 
 
 def _link(env, builder, label: str) -> str:
-    target = env.domaindata.get("std", {}).get("labels", {}).get(label)
+    from .verdicts import label_targets
+
+    target = label_targets(env).get(label)
     if not target:
         return ""
     docname, anchor, _ = target

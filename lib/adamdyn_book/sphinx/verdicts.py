@@ -24,7 +24,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 
 from .ledger_data import ledger_records
 
-__all__ = ["LABELS", "rows_by_document", "setup", "verdict_label"]
+__all__ = ["LABELS", "label_targets", "rows_by_document", "setup", "verdict_label"]
 
 #: The plain label of each ledger verdict, in the manner of ReScience ([Re] = replicated).
 LABELS = {
@@ -50,6 +50,19 @@ def verdict_label(verdict: str) -> str:
         raise ValueError(f"verdict must be one of {tuple(LABELS)}, got {verdict!r}") from None
 
 
+def label_targets(env) -> dict:
+    """``{label: (docname, anchor, section name)}`` for every label of the book.
+
+    Sphinx keeps a label set above a section, figure or table in the ``std`` domain's ``labels``
+    (with the title as its name) and every other one, such as a label above a paragraph, only in
+    ``anonlabels``; those get an empty name.
+    """
+    std = env.domaindata.get("std", {})
+    targets = {label: (doc, anchor, "") for label, (doc, anchor) in std.get("anonlabels", {}).items()}
+    targets.update(std.get("labels", {}))
+    return targets
+
+
 def rows_by_document(rows, labels) -> dict[str, list[dict]]:
     """``{docname: [row, ...]}``: each row under the document that defines its ``where`` label.
 
@@ -58,7 +71,7 @@ def rows_by_document(rows, labels) -> dict[str, list[dict]]:
     rows : list of dict
         Ledger records (:func:`adamdyn_book.ledger.export.records`), in ledger order.
     labels : dict
-        Sphinx's ``std`` domain labels, ``{label: (docname, anchor, section name)}``.  Rows whose
+        :func:`label_targets`, ``{label: (docname, anchor, section name)}``.  Rows whose
         label is not defined anywhere belong to no document.
     """
     out: dict[str, list[dict]] = {}
@@ -78,7 +91,7 @@ def _on_doctree_read(app, doctree):
 
 def _on_env_updated(app, env):
     """Store this build's rows per document; return the documents whose box changed."""
-    labels = env.domaindata.get("std", {}).get("labels", {})
+    labels = label_targets(env)
     new = rows_by_document(ledger_records(app), labels)
     old = getattr(env, _ENV_ROWS, {})
     setattr(env, _ENV_ROWS, new)
@@ -152,7 +165,7 @@ class _FillVerdicts(SphinxPostTransform):
         if not placeholders:
             return
         by_doc = getattr(self.env, _ENV_ROWS, {})
-        labels = self.env.domaindata.get("std", {}).get("labels", {})
+        labels = label_targets(self.env)
         for node in placeholders:
             rows = by_doc.get(node["docname"])
             if rows:
