@@ -43,7 +43,7 @@ from scipy.integrate import solve_ivp
 from . import optimizers as _opt
 from .ode import ODE_ATOL, ODE_RTOL  # the book's one pair of LSODA tolerances
 from .symbols import beta1, beta2, eta
-from .validation import as_param, check_nonnegative, check_positive
+from .validation import as_param, check_positive, scalar_nonnegative, scalar_positive
 
 __all__ = [
     "rate1", "rate2",
@@ -150,10 +150,10 @@ def adam_ode(grad, x0, horizon, a, b, eps=1e-8, weight_decay=0.0, times=None, rt
     -------
     ndarray, shape ``(len(times), dim)``
     """
-    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
-    eps = float(check_nonnegative("eps", eps)[0])
-    lam = float(check_nonnegative("weight_decay", weight_decay)[0])
-    horizon = float(check_positive("horizon", horizon)[0])
+    a, b = scalar_positive("a", a), scalar_positive("b", b)
+    eps = scalar_nonnegative("eps", eps)
+    lam = scalar_nonnegative("weight_decay", weight_decay)
+    horizon = scalar_positive("horizon", horizon)
     w0 = as_param("x0", x0)
     d = w0.size
 
@@ -182,7 +182,7 @@ def discrete_adam_path(landscape, x0, horizon, a, b, eta_value, eps=1e-8, weight
 
     Returns ``(times, path)`` with times :math:`\tau_t = t\eta` and path shape ``(steps+1, dim)``.
     """
-    eta_value = float(check_positive("eta", eta_value)[0])
+    eta_value = scalar_positive("eta", eta_value)
     b1, b2 = betas_from_rates(a, b, eta_value)
     steps = int(round(float(horizon) / eta_value))
     opt = _opt.adamw(lr=eta_value, beta1=b1, beta2=b2, eps=eps, weight_decay=weight_decay)
@@ -197,7 +197,7 @@ def continuous_worst_case_ratio(a, b, tau):
 
     (the limit :math:`\tfrac{a}{\sqrt b}\sqrt{\tau}` at :math:`2a=b`).
     """
-    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
+    a, b = scalar_positive("a", a), scalar_positive("b", b)
     tau = np.asarray(tau, float)
     c = 2 * a - b
     integral = tau if c == 0 else -np.expm1(-c * tau) / c
@@ -215,7 +215,7 @@ def continuous_extremal_ratio(a, b, taus, rtol=ODE_RTOL, atol=ODE_ATOL):
     :math:`\dot\mu = a - (2a-b)\mu`, :math:`\dot\nu = b - (2a-b)\nu` and give
     :math:`m/\sqrt v = \mu/\sqrt\nu`.
     """
-    a, b = float(check_positive("a", a)[0]), float(check_positive("b", b)[0])
+    a, b = scalar_positive("a", a), scalar_positive("b", b)
     taus = np.asarray(taus, float)
     if np.any(taus <= 0):
         raise ValueError("taus must be > 0")

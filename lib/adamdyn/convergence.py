@@ -38,7 +38,7 @@ import sympy as sp
 from . import landscapes as _L
 from . import optimizers as _opt
 from .symbols import beta1
-from .validation import check_beta, check_int, check_positive
+from .validation import check_int, check_positive, scalar_beta, scalar_positive
 
 __all__ = ["stability_threshold_expr", "curvature_threshold", "curvature_scan", "reddi_counterexample"]
 
@@ -92,12 +92,12 @@ def reddi_counterexample(C=3.0, steps=6000, alpha=0.5, beta2=None, eps=0.0, bias
     Returns ``(x, average_regret)``: the projected iterates :math:`x_1..x_T` and
     :math:`\frac1T\sum_t f_t(x_t) - f_t(-1)`, which tends to 0 for a convergent method.
     """
-    C = float(check_positive("C", C)[0])
+    C = scalar_positive("C", C)
     if C <= 2:
         raise ValueError(f"C must be > 2 (the best fixed point is then x = -1), got {C!r}")
     steps = check_int("steps", steps, 1)
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = 1.0 / (1.0 + C**2) if beta2 is None else float(check_beta("beta2", beta2)[0])
+    b1 = scalar_beta("beta1", beta1)
+    b2 = 1.0 / (1.0 + C**2) if beta2 is None else scalar_beta("beta2", beta2)
     g = np.where(np.arange(1, steps + 1) % 3 == 1, C, -1.0)
     direction = -_opt.updates_from_gradients(
         _opt.adam(lr=1.0, beta1=b1, beta2=b2, eps=eps, bias_correction=bias_correction), g)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_int, check_positive
+from .validation import check_int, scalar_positive
 from .vector_field import field_series, least_squares_field, quadratic_gradient_values, stationary_mv_moment
 
 __all__ = ["field_spline_1d", "flow", "least_squares_objective", "lyapunov_rate", "lyapunov_crossover_radius"]
@@ -77,7 +77,7 @@ def lyapunov_crossover_radius(values, probs, beta1, beta2, eps, grad):
     \langle\tilde\nabla f, \mathbb E[\tilde m\tilde v]\rangle}` (infinite if the bracket is
     :math:`\le 0`).  ``grad`` is :math:`\tilde\nabla f` (..., d).
     """
-    eps = float(check_positive("eps", eps)[0])
+    eps = scalar_positive("eps", eps)
     gr = np.asarray(grad, dtype=float)
     lead = np.sum(gr * gr, axis=-1)
     second = np.sum(gr * stationary_mv_moment(values, probs, beta1, beta2), axis=-1)

@@ -20,7 +20,7 @@ import numpy as np
 
 from . import landscapes as L
 from . import optimizers as _opt
-from .validation import check_int, check_positive
+from .validation import check_int, scalar_positive
 
 __all__ = ["subnormal_count", "sgd_underflow_stall", "rmsprop_underflow"]
 
@@ -68,7 +68,7 @@ def sgd_underflow_stall(lr=1e-3, a=1.0) -> float:
 
     Computed from the rounding rule alone (a multiple of the smallest subnormal), not by running SGD.
     """
-    eta = float(check_positive("lr", lr)[0])
+    eta = scalar_positive("lr", lr)
     unit = np.float64(2.0**-1074)
     # largest integer n with fl(eta * 2a * n * unit) == 0; the product is monotone in n
     n = int(np.floor(0.5 / (eta * 2 * a))) + 2

@@ -37,7 +37,15 @@ import numpy as np
 
 from .landscapes import Landscape
 from .optimizers import DIVERGENCE_LIMIT, gradient_history
-from .validation import as_param, check_beta, check_int, check_nonnegative, check_points, check_positive
+from .validation import (
+    as_param,
+    check_int,
+    check_nonnegative,
+    check_points,
+    check_positive,
+    scalar_beta,
+    scalar_nonnegative,
+)
 
 __all__ = [
     "KAdam", "KAdamTrajectory", "kadam", "kadam_direction", "kadam_updates_from_gradients", "run_kadam",
@@ -103,9 +111,9 @@ def kadam(lr=1e-3, k=2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias
     if lr.size != 1 and wd.size != 1 and lr.size != wd.size:
         raise ValueError(f"lr and weight_decay must have equal lengths or length 1, got {lr.size} and {wd.size}")
     n = max(lr.size, wd.size)
-    b1 = tuple(float(check_beta("beta1", b)[0]) for b in _per_level("beta1", beta1, k))
-    b2 = tuple(float(check_beta("beta2", b)[0]) for b in _per_level("beta2", beta2, k))
-    ep = tuple(float(check_nonnegative("eps", e)[0]) for e in _per_level("eps", eps, k))
+    b1 = tuple(scalar_beta("beta1", b) for b in _per_level("beta1", beta1, k))
+    b2 = tuple(scalar_beta("beta2", b) for b in _per_level("beta2", beta2, k))
+    ep = tuple(scalar_nonnegative("eps", e) for e in _per_level("eps", eps, k))
     bc = tuple(bool(b) for b in _per_level("bias_correction", bias_correction, k))
     nm = _per_level("norm", norm, k)
     for s in nm:
@@ -249,7 +257,7 @@ def noisy_quadratic(h, sigma, noise):
     ``noise`` (T, runs, dim) holds the pre-drawn :math:`\xi_t`; the closure counts its calls.
     """
     h = as_param("h", h)
-    sigma = float(check_nonnegative("sigma", sigma)[0])
+    sigma = scalar_nonnegative("sigma", sigma)
     noise = np.asarray(noise, float)
     if noise.ndim != 3:
         raise ValueError(f"noise must have shape (T, runs, dim), got {noise.shape}")

@@ -22,7 +22,14 @@ from __future__ import annotations
 import numpy as np
 
 from .kadam import _expand, kadam, kadam_direction, run_kadam
-from .validation import as_param, check_int, check_nonnegative, check_points, check_positive
+from .validation import (
+    as_param,
+    check_int,
+    check_points,
+    check_positive,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["rayleigh_loss", "rayleigh_grad", "norm_recursion", "sphere_two_adam", "noisy_rayleigh",
            "angular_step_size", "interior_best", "tune_on_rayleigh"]
@@ -52,8 +59,8 @@ def norm_recursion(u, n0, lr, weight_decay):
 
     ``u`` has shape ``(T, runs, dim)``; returns ``(T+1, runs)`` starting at ``n0``.
     """
-    lr = float(check_positive("lr", lr)[0])
-    wd = float(check_nonnegative("weight_decay", weight_decay)[0])
+    lr = scalar_positive("lr", lr)
+    wd = scalar_nonnegative("weight_decay", weight_decay)
     u = np.asarray(u, float)
     rho = (1.0 - lr * wd) ** 2
     out = np.empty((u.shape[0] + 1, u.shape[1]))
@@ -84,7 +91,7 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
     Returns ``(path, alphas)``: unit vectors ``(steps+1, runs, dim)`` and steps ``(steps, runs)``.
     """
     lr = check_positive("lr", lr)
-    wd = float(check_positive("weight_decay", weight_decay)[0])
+    wd = scalar_positive("weight_decay", weight_decay)
     steps = check_int("steps", steps, 0)
     z = check_points("z0", z0).copy()
     if lr.size not in (1, z.shape[0]):
@@ -149,8 +156,8 @@ def angular_step_size(path, lr, weight_decay):
 
     ``path`` has shape ``(T+1, runs, dim)``; returns ``(T, runs)``.
     """
-    lr = float(check_positive("lr", lr)[0])
-    wd = float(check_nonnegative("weight_decay", weight_decay)[0])
+    lr = scalar_positive("lr", lr)
+    wd = scalar_nonnegative("weight_decay", weight_decay)
     return lr / ((1.0 - lr * wd) * np.linalg.norm(np.asarray(path)[:-1], axis=-1))
 
 

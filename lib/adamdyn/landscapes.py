@@ -25,7 +25,7 @@ from typing import Callable
 
 import numpy as np
 
-from .validation import as_param, check_positive
+from .validation import as_param, check_positive, scalar_positive
 
 __all__ = [
     "Landscape",
@@ -149,7 +149,7 @@ def plateau(edge: float = 0.0, slope: float = 1.0, power: float = 1.0) -> Landsc
     at ``w = e``.
     """
     e = float(as_param("edge", edge)[0])
-    c = float(check_positive("slope", slope)[0])
+    c = scalar_positive("slope", slope)
     p = float(as_param("power", power)[0])
     if p < 1.0:
         raise ValueError(f"power must be >= 1, got {power!r}")
@@ -218,7 +218,7 @@ def from_function(value, grad=None, dim: int | None = None, name: str = "user", 
     if grad is not None and not callable(grad):
         raise ValueError("grad must be callable or None")
     if grad is None:
-        h = float(check_positive("step", step)[0])
+        h = scalar_positive("step", step)
 
         def grad(X):
             X = np.asarray(X, dtype=float)

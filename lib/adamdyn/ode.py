@@ -53,7 +53,7 @@ from typing import Callable
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .validation import check_betas, check_nonnegative, check_positive, check_vector
+from .validation import check_betas, check_vector, scalar_nonnegative, scalar_positive
 
 __all__ = [
     "ODE_METHOD", "ODE_RTOL", "ODE_ATOL",
@@ -105,7 +105,7 @@ def _const(c):
 
 def heavy_ball_coefficients(gamma=1.0):
     r"""Heavy ball: :math:`h \equiv 1`, :math:`r \equiv \gamma`, :math:`p \equiv q \equiv 0` (v frozen)."""
-    gamma = float(check_positive("gamma", gamma)[0])
+    gamma = scalar_positive("gamma", gamma)
     return Coefficients("heavy ball", _const(1.0), _const(gamma), _const(0.0), _const(0.0))
 
 
@@ -114,19 +114,19 @@ def nesterov_coefficients(r=3.0):
 
     The pole of :math:`r/t` at 0 forces :math:`m(0) = 0` for the bounded solution.
     """
-    r = float(check_positive("r", r)[0])
+    r = scalar_positive("r", r)
     return Coefficients("Nesterov", _const(1.0), lambda t: r / t, _const(0.0), _const(0.0), pole_at_zero=True)
 
 
 def rmsprop_coefficients(alpha2=1.0):
     r"""RMSProp: :math:`p \equiv q \equiv \alpha_2` (the poster's notation: a rate), no momentum."""
-    a = float(check_positive("alpha2", alpha2)[0])
+    a = scalar_positive("alpha2", alpha2)
     return Coefficients("RMSProp", _const(1.0), _const(0.0), _const(a), _const(a), m_is_gradient=True)
 
 
 def adagrad_coefficients(p=1.0):
     r"""AdaGrad: :math:`q \equiv 0`, :math:`p` constant, no momentum (:math:`v = v_0 + p\int g^2`)."""
-    p = float(check_positive("p", p)[0])
+    p = scalar_positive("p", p)
     return Coefficients("AdaGrad", _const(1.0), _const(0.0), _const(p), _const(0.0), m_is_gradient=True)
 
 
@@ -143,9 +143,9 @@ def g_adam(t, lam, alpha):
 
 def adam_coefficients(lam, alpha1, alpha2):
     r"""Adam's family: :math:`h = r = g_1^A`, :math:`p = q = g_2^A` (``lam = 0``: the :math:`\lambda\to0` limit)."""
-    lam = float(check_nonnegative("lam", lam)[0])
-    a1 = float(check_positive("alpha1", alpha1)[0])
-    a2 = float(check_positive("alpha2", alpha2)[0])
+    lam = scalar_nonnegative("lam", lam)
+    a1 = scalar_positive("alpha1", alpha1)
+    a2 = scalar_positive("alpha2", alpha2)
     g1 = lambda t: g_adam(t, lam, a1)
     g2 = lambda t: g_adam(t, lam, a2)
     return Coefficients("Adam", g1, g1, g2, g2, pole_at_zero=True)
@@ -154,7 +154,7 @@ def adam_coefficients(lam, alpha1, alpha2):
 def adam_alphas(beta1, beta2, s):
     r""":math:`\alpha_i = s/\ln(1/\beta_i)`, i.e. :math:`\beta_i = e^{-s/\alpha_i}` with :math:`\lambda = s`."""
     b1, b2 = check_betas(beta1, beta2, positive=True)
-    s = float(check_positive("s", s)[0])
+    s = scalar_positive("s", s)
     return float(s / -np.log(b1)), float(s / -np.log(b2))
 
 
@@ -200,7 +200,7 @@ def solve(coeffs: Coefficients, grad, theta0, m0, v0, t_span, *, eps=1e-8, t_eva
         raise ValueError("theta0, m0 and v0 must have the same shape")
     if np.any(v0 < 0):
         raise ValueError(f"v0 must be >= 0, got {v0!r}")
-    eps = float(check_positive("eps", eps)[0])
+    eps = scalar_positive("eps", eps)
     t0, t1 = map(float, t_span)
     if not t1 > t0 or (coeffs.pole_at_zero and t0 <= 0):
         raise ValueError(f"t_span must satisfy 0{' <' if coeffs.pole_at_zero else ' <='} t0 < t1, got {t_span!r}")
@@ -234,8 +234,8 @@ def solve_adam(grad, theta0, alpha1, alpha2, T, *, lam=0.0, eps=1e-8, t_eval=Non
     """
     theta0 = check_vector("theta0", theta0)
     coeffs = adam_coefficients(lam, alpha1, alpha2)
-    T = float(check_positive("T", T)[0])
-    delta = 1e-9 * min(alpha1, alpha2) if delta is None else float(check_positive("delta", delta)[0])
+    T = scalar_positive("T", T)
+    delta = 1e-9 * min(alpha1, alpha2) if delta is None else scalar_positive("delta", delta)
     g0 = np.asarray(grad(theta0), dtype=float)
     th = theta0 - delta * g0 / np.sqrt(g0**2 + eps)
     if t_eval is not None:
@@ -257,7 +257,7 @@ def pole_deviation(grad, theta0, alpha1, alpha2, t_eval, *, lam=0.0, eps=1e-8, d
     kappa : float
     """
     theta0 = check_vector("theta0", theta0)
-    delta = 1e-6 * alpha1 if delta is None else float(check_positive("delta", delta)[0])
+    delta = 1e-6 * alpha1 if delta is None else scalar_positive("delta", delta)
     coeffs = adam_coefficients(lam, alpha1, alpha2)
     g0 = np.asarray(grad(theta0), dtype=float)
     t_eval = np.asarray(t_eval, dtype=float)

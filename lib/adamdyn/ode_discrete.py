@@ -23,7 +23,14 @@ import sympy as sp
 
 from .ode import (adagrad_coefficients, Coefficients, heavy_ball_coefficients, rmsprop_coefficients,
                   solve_adam)
-from .validation import check_betas, check_int, check_nonnegative, check_positive, check_vector
+from .validation import (
+    check_betas,
+    check_int,
+    check_positive,
+    check_vector,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = [
     "euler_identity", "poster_adam", "kingma_adam", "forward_euler", "loglog_slope", "discretization_errors",
@@ -56,8 +63,8 @@ def euler_identity():
 
 def _check_run(beta1, beta2, s, eps, steps):
     b1, b2 = (float(b) for b in check_betas(beta1, beta2, positive=True))
-    s = float(check_positive("s", s)[0])
-    eps = float(check_positive("eps", eps)[0])
+    s = scalar_positive("s", s)
+    eps = scalar_positive("eps", eps)
     steps = check_int("steps", steps, minimum=1)
     return b1, b2, s, eps, steps
 
@@ -144,10 +151,10 @@ def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_sta
     """
     if gradient_at not in ("new", "old"):
         raise ValueError(f"gradient_at must be 'new' or 'old', got {gradient_at!r}")
-    s = float(check_positive("s", s)[0])
-    eps = float(check_positive("eps", eps)[0])
+    s = scalar_positive("s", s)
+    eps = scalar_positive("eps", eps)
     steps = check_int("steps", steps, minimum=1)
-    t_start = float(check_nonnegative("t_start", t_start)[0])
+    t_start = scalar_nonnegative("t_start", t_start)
     theta, m, v = (check_vector(n, x).copy() for n, x in (("theta0", theta0), ("m0", m0), ("v0", v0)))
     d = theta.size
     TH, M, V = (np.empty((steps + 1, d)) for _ in range(3))
@@ -185,7 +192,7 @@ def discretization_errors(grad, theta0, alpha1, alpha2, T, s_values, *, eps=1e-8
     """
     s_values = np.asarray(s_values, dtype=float)
     check_positive("s_values", s_values)
-    T = float(check_positive("T", T)[0])
+    T = scalar_positive("T", T)
     s_min = s_values.min()
     ratios = s_values / s_min
     n_fine = T / s_min
@@ -231,7 +238,7 @@ def family_gaps(landscape, theta0, s, steps, *, gamma=2.0, alpha2=5.0):
     from . import optimizers as opt
 
     theta0 = check_vector("theta0", theta0)
-    s = float(check_positive("s", s)[0])
+    s = scalar_positive("s", s)
     steps = check_int("steps", steps, minimum=1)
     grad = landscape.grad
     g0 = np.asarray(grad(theta0), dtype=float)

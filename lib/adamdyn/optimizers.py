@@ -60,6 +60,8 @@ from .validation import (
     check_nonnegative,
     check_points,
     check_positive,
+    scalar_nonnegative,
+    scalar_positive,
 )
 
 __all__ = [
@@ -377,7 +379,7 @@ def _watch(dim: int, target, tol, center, radius) -> _Watch:
     else:
         target = _event_point("target", target, dim)
         switches[_K.HAS_TARGET] = 1.0
-        switches[_K.TOL] = float(check_nonnegative("tol", 0.0 if tol is None else tol)[0])
+        switches[_K.TOL] = scalar_nonnegative("tol", 0.0 if tol is None else tol)
     if center is None:
         if radius is not None:
             raise ValueError("radius needs a center (the point to leave, with dim coordinates)")
@@ -387,7 +389,7 @@ def _watch(dim: int, target, tol, center, radius) -> _Watch:
         if radius is None:
             raise ValueError("radius must be given with center (a distance > 0)")
         switches[_K.HAS_CENTER] = 1.0
-        switches[_K.RADIUS] = float(check_positive("radius", radius)[0])
+        switches[_K.RADIUS] = scalar_positive("radius", radius)
     return _Watch(target, center, switches)
 
 

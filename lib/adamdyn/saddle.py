@@ -26,7 +26,7 @@ import numpy as np
 
 from . import landscapes as L
 from . import optimizers as _opt
-from .validation import check_beta, check_int, check_positive
+from .validation import check_beta, check_int, check_positive, scalar_positive
 
 __all__ = [
     "START", "RADIUS", "NAMES",
@@ -74,11 +74,11 @@ def sgd_escape_time(delta, y0=1.0, lr=1e-3, radius=RADIUS) -> int:
     Smallest integer :math:`t` with :math:`\delta^2(1+\eta)^{2t} + y_0^2(1-\eta)^{2t} > R^2`,
     found by bisection on the closed-form iterates (no simulation).
     """
-    d = float(check_positive("delta", delta)[0])
-    eta = float(check_positive("lr", lr)[0])
+    d = scalar_positive("delta", delta)
+    eta = scalar_positive("lr", lr)
     if eta >= 1.0:
         raise ValueError(f"lr must lie in (0, 1) for the closed form, got {lr!r}")
-    R = float(check_positive("radius", radius)[0])
+    R = scalar_positive("radius", radius)
 
     def outside(t):
         return d**2 * (1 + eta) ** (2 * t) + y0**2 * (1 - eta) ** (2 * t) > R**2
@@ -129,7 +129,7 @@ def time_near(optimizer, x0=START, near_radius=0.3, steps=20_000):
     The paper's intuition is about time spent *near* the saddle, where the dynamics are slow; a run
     that leaves the ball for good early, or never enters it, scores low.
     """
-    r = float(check_positive("near_radius", near_radius)[0])
+    r = scalar_positive("near_radius", near_radius)
     tr = _opt.run(optimizer, L.saddle(), x0, check_int("steps", steps, 1), record_every=1)
     return (np.linalg.norm(tr.path[1:], axis=2) < r).sum(axis=0)
 

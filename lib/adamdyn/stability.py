@@ -39,7 +39,7 @@ import sympy as sp
 from . import bounds as _bounds
 from . import optimizers as _opt
 from .symbols import beta1, beta2
-from .validation import check_beta, check_int, check_nonnegative, check_positive
+from .validation import check_beta, check_int, check_nonnegative, check_positive, scalar_positive
 
 __all__ = [
     "beta1", "beta2",
@@ -230,7 +230,7 @@ def closed_loop_updates(landscape, x0, beta1, beta2, lr, steps, eps=1e-8, bias_c
     b1 = np.asarray(check_beta("beta1", beta1), float).ravel()
     b2 = np.asarray(check_beta("beta2", beta2), float).ravel()
     steps = check_int("steps", steps, minimum=2)
-    lr = float(check_positive("lr", lr)[0])
+    lr = scalar_positive("lr", lr)
     tr = _opt.run(_opt.adam(lr=lr, beta1=b1, beta2=b2, eps=eps, bias_correction=bias_correction),
                   landscape, x0, steps)
     u = np.abs(np.diff(tr.path, axis=0)).max(axis=-1) / lr

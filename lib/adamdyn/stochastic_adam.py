@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .validation import check_beta, check_int, check_nonnegative, check_positive
+from .validation import check_int, scalar_beta, scalar_nonnegative, scalar_positive
 from .field_flow import flow
 
 __all__ = ["step_sizes", "AdamRun", "adam_least_squares", "mean_confidence", "window_distances"]
@@ -33,9 +33,9 @@ __all__ = ["step_sizes", "AdamRun", "adam_least_squares", "mean_confidence", "wi
 
 def step_sizes(n, gamma0, power, n0):
     r""":math:`\gamma_n = \gamma_0\,(n_0/(n_0 + n))^{a}` for steps :math:`n = 1, 2, \dots` (array ``n``)."""
-    gamma0 = float(check_positive("gamma0", gamma0)[0])
-    power = float(check_nonnegative("power", power)[0])
-    n0 = float(check_positive("n0", n0)[0])
+    gamma0 = scalar_positive("gamma0", gamma0)
+    power = scalar_nonnegative("power", power)
+    n0 = scalar_positive("n0", n0)
     n = np.asarray(n, dtype=float)
     return gamma0 * (n0 / (n0 + n)) ** power
 
@@ -139,9 +139,9 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     steps = check_int("steps", steps, minimum=1)
     runs = check_int("runs", runs, minimum=1)
     record_every = check_int("record_every", record_every, minimum=1)
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    eps = float(check_nonnegative("eps", eps)[0])
+    b1 = scalar_beta("beta1", beta1)
+    b2 = scalar_beta("beta2", beta2)
+    eps = scalar_nonnegative("eps", eps)
     if gamma is None:
         gam = step_sizes(np.arange(1, steps + 1), gamma0, power, n0)
     else:

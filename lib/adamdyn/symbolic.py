@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 
 from .symbols import beta1, beta2, eps, eta
-from .validation import check_beta, check_int, check_nonnegative, check_points, check_positive
+from .validation import check_int, check_points, scalar_beta, scalar_nonnegative, scalar_positive
 
 __all__ = [
     "beta1", "beta2", "eta", "eps", "t", "m", "v", "g", "c", "delta",
@@ -185,10 +185,10 @@ def first_negligible_step(tol, b1=0.9, b2=0.999, horizon: int | None = None) -> 
     closed-form time of :func:`negligible_bias_time`, beyond which the factor
     only approaches 1).
     """
-    tol = float(check_positive("tol", tol)[0])
+    tol = scalar_positive("tol", tol)
     if tol >= 1:
         raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
-    b1, b2 = float(check_beta("b1", b1)[0]), float(check_beta("b2", b2)[0])
+    b1, b2 = scalar_beta("b1", b1), scalar_beta("b2", b2)
     if horizon is None:
         guess = np.log(tol * (2 - tol)) / np.log(b2) if b2 > 0 else 1.0
         horizon = int(10 * max(guess, np.log(tol / 2) / np.log(b1) if b1 > 0 else 1.0, 10.0))
@@ -272,9 +272,9 @@ def eq4_path(grad, x0, steps: int, lr=1e-3, b1=0.9, b2=0.999, epsilon=1e-8) -> n
     """
     w = check_points("x0", x0)
     steps = check_int("steps", steps, 0)
-    lr = float(check_positive("lr", lr)[0])
-    b1, b2 = float(check_beta("b1", b1)[0]), float(check_beta("b2", b2)[0])
-    epsilon = float(check_nonnegative("epsilon", epsilon)[0])
+    lr = scalar_positive("lr", lr)
+    b1, b2 = scalar_beta("b1", b1), scalar_beta("b2", b2)
+    epsilon = scalar_nonnegative("epsilon", epsilon)
     gm = np.zeros_like(w)  # Kaiser's g_t (first moment)
     s2 = np.zeros_like(w)  # Kaiser's sigma_t^2
     out = np.empty((steps + 1,) + w.shape)

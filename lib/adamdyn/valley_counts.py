@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import optimizers as _opt
-from .validation import check_beta, check_int, check_points, check_positive
+from .validation import check_beta, check_int, check_points, scalar_positive
 
 __all__ = [
     "TOL", "PAPER_COUNTS", "COUNT_KEYS", "ADAM_READINGS", "RMSPROP_DECAYS",
@@ -63,7 +63,7 @@ def arrival_steps(optimizer, landscape, starts, horizon, chunk=200, tol=TOL) -> 
         raise ValueError(f"optimizer must have 1 run or one per start ({starts.shape[0]}), got {len(optimizer)}")
     hit = np.full(starts.shape[0], -1, dtype=np.int64)
     idx = np.arange(starts.shape[0])
-    kw = dict(target=[0.0, 0.0], tol=float(check_positive("tol", tol)[0]))
+    kw = dict(target=[0.0, 0.0], tol=scalar_positive("tol", tol))
     n = min(chunk, horizon)
     tr = _opt.run(opt, landscape, starts, n, record_every=n, **kw)
     while True:

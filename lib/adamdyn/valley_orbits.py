@@ -47,7 +47,7 @@ from scipy.optimize import fsolve
 
 from . import optimizers as _opt
 from .symbols import beta1 as _b1, beta2 as _b2, eps as _eps, eta as _eta
-from .validation import check_beta, check_int, check_positive
+from .validation import check_int, check_positive, scalar_beta
 
 __all__ = [
     "a", "C",
@@ -229,7 +229,7 @@ def two_cycle_amplitude(a=1.0, lr=1e-3, beta1=0.9, eps=1e-8):
 
     The orbit exists iff :math:`w^\ast > 0`, i.e. :math:`a\eta\kappa > \epsilon`; otherwise NaN.
     """
-    b1 = float(check_beta("beta1", beta1)[0])
+    b1 = scalar_beta("beta1", beta1)
     check_positive("a", a)
     w = lr * (1 - b1) / (1 + b1) / 2 - eps / (2 * a)
     return w if w > 0 else float("nan")
@@ -314,7 +314,7 @@ def square_wave_cycles(beta1=0.9, lr=1e-3, max_half=16) -> list[dict]:
 
     Returns one dict per half-period p: ``period`` (2p), ``width``, ``amplitude``.
     """
-    b1 = float(check_beta("beta1", beta1)[0])
+    b1 = scalar_beta("beta1", beta1)
     out = []
     for p in range(1, check_int("max_half", max_half, 1) + 1):
         N = 2 * p

@@ -36,7 +36,7 @@ from . import landscapes as L
 from . import optimizers as _opt
 from . import valley_counts as _vc
 from .saddle import NAMES, four_optimizers
-from .validation import check_beta, check_int, check_points, check_positive
+from .validation import check_int, check_points, scalar_beta, scalar_positive
 
 __all__ = [
     "START", "TOL", "PAPER_COUNTS", "PAPER_PERIODS", "NAMES",
@@ -128,7 +128,7 @@ def second_moment_along(run: LongRun, landscape, index: int, beta2: float) -> np
     """
     if not 0 <= index < len(run.names):
         raise ValueError(f"index must lie in [0, {len(run.names) - 1}], got {index}")
-    b2 = float(check_beta("beta2", beta2)[0])
+    b2 = scalar_beta("beta2", beta2)
     x = run.tail_path[:, index, :]
     g2 = landscape.grad(x[:-1]) ** 2
     v = np.empty_like(x)
@@ -249,10 +249,10 @@ def adagrad_sharp_arrival(x0, lr=1e-3, tol=TOL, max_steps=10**7) -> int:
     :math:`u = \text{tol}/\sqrt2`).
     """
     x0 = np.abs(check_points("x0", x0, 2)[0])
-    tol = float(check_positive("tol", tol)[0])
+    tol = scalar_positive("tol", tol)
     far, d = float(x0.max()), float(x0.max() - x0.min())
     reach = tol if d >= tol else tol / np.sqrt(2.0) if d == 0.0 else (d + np.sqrt(2 * tol**2 - d**2)) / 2
-    moved = float(check_positive("lr", lr)[0]) * np.cumsum(1.0 / np.sqrt(np.arange(1, check_int("max_steps", max_steps, 1) + 1)))
+    moved = scalar_positive("lr", lr) * np.cumsum(1.0 / np.sqrt(np.arange(1, check_int("max_steps", max_steps, 1) + 1)))
     idx = int(np.searchsorted(moved, far - reach))
     if idx >= moved.size:
         raise ValueError(f"max_steps must be larger: AdaGrad does not arrive within {max_steps} steps")

@@ -80,7 +80,7 @@ from scipy.optimize import brentq
 from scipy.special import erfc, erfcx
 
 from .bounds import finite_step_sup
-from .validation import check_beta, check_int, check_nonnegative, check_positive
+from .validation import check_int, scalar_beta, scalar_nonnegative, scalar_positive
 
 __all__ = [
     "truncation_length", "stationary_weights", "truncation_bound", "SeriesField", "field_series", "epsilon_kernel",
@@ -106,9 +106,9 @@ def _discrete_law(values, probs):
 
 def truncation_length(beta1, beta2, tol=1e-13) -> int:
     r"""Smallest :math:`K \ge 1` with :math:`\beta_1^K \le` tol and :math:`\beta_2^K \le` tol."""
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    tol = float(check_positive("tol", tol)[0])
+    b1 = scalar_beta("beta1", beta1)
+    b2 = scalar_beta("beta2", beta2)
+    tol = scalar_positive("tol", tol)
     if tol >= 1.0:
         raise ValueError(f"tol must lie in (0, 1), got {tol!r}")
     K = 1
@@ -120,8 +120,8 @@ def truncation_length(beta1, beta2, tol=1e-13) -> int:
 
 def stationary_weights(beta1, beta2, K):
     r"""Weights :math:`a_k = (1-\beta_1)\beta_1^k`, :math:`b_k = (1-\beta_2)\beta_2^k`, :math:`k < K`."""
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
+    b1 = scalar_beta("beta1", beta1)
+    b2 = scalar_beta("beta2", beta2)
     K = check_int("K", K, minimum=1)
     k = np.arange(K)
     return (1.0 - b1) * b1**k, (1.0 - b2) * b2**k
@@ -146,8 +146,8 @@ def truncation_bound(beta1, beta2, K, g_max, v_low) -> float:
     """
     if v_low <= 0.0:
         return float("inf")
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
+    b1 = scalar_beta("beta1", beta1)
+    b2 = scalar_beta("beta2", beta2)
     R = float(finite_step_sup(b1, b2, check_int("K", K, minimum=1)))
     return float(b1**K * g_max / np.sqrt(v_low) + R * b2**K * g_max**2 / v_low)
 
@@ -274,7 +274,7 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     g, p = _discrete_law(values, probs)
     if not np.all(np.isfinite(g)):
         raise ValueError("values must be finite")
-    eps = float(check_nonnegative("eps", eps)[0])
+    eps = scalar_nonnegative("eps", eps)
     nodes = check_int("nodes", nodes, minimum=8)
     K = truncation_length(beta1, beta2, tol)
     a, b = stationary_weights(beta1, beta2, K)
@@ -349,8 +349,8 @@ def field_zero(field, lo, hi, xtol=1e-12):
 
 def delta_method_coefficient(beta1, beta2) -> float:
     r""":math:`c = \sum_k a_k b_k = (1-\beta_1)(1-\beta_2)/(1-\beta_1\beta_2)`, so :math:`\mathrm{Cov}(m,v)=c\,\mathrm{Cov}(G,G^2)`."""
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
+    b1 = scalar_beta("beta1", beta1)
+    b2 = scalar_beta("beta2", beta2)
     return (1.0 - b1) * (1.0 - b2) / (1.0 - b1 * b2)
 
 
@@ -377,7 +377,7 @@ def sign_field(values, probs, eps=0.0, eps_placement="inside"):
     (outside); for :math:`\epsilon = 0` both are :math:`-\mathbb E\,\mathrm{sign}(G)`.
     """
     g = np.asarray(values, dtype=float)
-    eps = float(check_nonnegative("eps", eps)[0])
+    eps = scalar_nonnegative("eps", eps)
     if eps_placement not in ("inside", "outside"):
         raise ValueError(f"eps_placement must be 'inside' or 'outside', got {eps_placement!r}")
     if eps == 0.0:

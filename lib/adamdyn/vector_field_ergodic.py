@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .validation import check_beta, check_int, check_nonnegative
+from .validation import check_int, scalar_beta, scalar_nonnegative
 from .vector_field import _discrete_law, truncation_length
 
 __all__ = ["ErgodicField", "field_ergodic"]
@@ -106,9 +106,9 @@ def field_ergodic(values, probs, beta1=0.9, beta2=0.99, eps=0.0, steps=20000, re
         Pre-drawn sample indices (overrides ``seed``).
     """
     g, p = _discrete_law(values, probs)
-    b1 = float(check_beta("beta1", beta1)[0])
-    b2 = float(check_beta("beta2", beta2)[0])
-    eps = float(check_nonnegative("eps", eps)[0])
+    b1 = scalar_beta("beta1", beta1)
+    b2 = scalar_beta("beta2", beta2)
+    eps = scalar_nonnegative("eps", eps)
     steps = check_int("steps", steps, minimum=1)
     replicas = check_int("replicas", replicas, minimum=2)
     K = truncation_length(b1, b2, tol)

@@ -48,7 +48,7 @@ import optax
 
 from .. import vector_field as V
 from .. import stochastic_adam as SA
-from ..validation import check_beta, check_int, check_nonnegative, check_positive
+from ..validation import check_beta, check_int, check_nonnegative, check_positive, scalar_positive
 from . import data as D
 from . import models as M
 from . import training
@@ -221,7 +221,7 @@ def regression_problem(noise, n_images=16, noise_scale=4.0, w_true=(0.5, 1.0), s
     """
     if noise not in NOISES:
         raise ValueError(f"noise must be one of {NOISES}, got {noise!r}")
-    s = float(check_positive("noise_scale", noise_scale)[0])
+    s = scalar_positive("noise_scale", noise_scale)
     A1 = regression_features(n_images, seed)
     A = np.concatenate([A1, A1])
     w = np.asarray(w_true, float)

@@ -35,7 +35,14 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .. import bounds as B
-from ..validation import check_beta, check_int, check_nonnegative, check_positive
+from ..validation import (
+    check_beta,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    scalar_beta,
+    scalar_nonnegative,
+)
 from . import data as D
 from . import models as M
 from . import training
@@ -179,8 +186,8 @@ def silent_coordinate_updates(beta1, beta2, eps, m0, v0, t0, n):
     :math:`v \leftarrow \beta_2 v`, :math:`u_t = \hat m_t/(\sqrt{\hat v_t}+\epsilon)` with bias
     correction at :math:`t = t_0+1, \dots, t_0+n`.  Returns an array of length ``n``.
     """
-    b1, b2 = float(check_beta("beta1", beta1)[0]), float(check_beta("beta2", beta2)[0])
-    eps = float(check_nonnegative("eps", eps)[0])
+    b1, b2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
+    eps = scalar_nonnegative("eps", eps)
     m, v, out = float(m0), float(v0), []
     for t in range(int(t0) + 1, int(t0) + int(n) + 1):
         m, v = b1 * m, b2 * v

@@ -31,7 +31,7 @@ import numpy as np
 import sympy as sp
 from jax.flatten_util import ravel_pytree
 
-from ..validation import check_beta, check_int
+from ..validation import check_int, scalar_beta
 
 __all__ = [
     "per_example_gradients",
@@ -109,7 +109,7 @@ def epoch_autocorrelation(n, batch_size, max_lag):
 
 def ema(series, beta):
     """The moving average :math:`\\xi_t = \\beta\\xi_{t-1} + (1-\\beta) x_t`, :math:`\\xi_0 = 0`, along axis 0."""
-    beta = float(check_beta("beta", beta)[0])
+    beta = scalar_beta("beta", beta)
     s = np.asarray(series, np.float64)
     out = np.empty_like(s)
     acc = np.zeros(s.shape[1:])
@@ -137,7 +137,7 @@ def ema_variance_expr():
 
 def ema_variance_factor(beta, rho):
     r""":math:`\frac{1-\beta}{1+\beta}(1 + 2\sum_{k\ge1}\rho_k\beta^k)` for ``rho`` = :math:`(\rho_0=1, \rho_1, \dots)`."""
-    beta = float(check_beta("beta", beta)[0])
+    beta = scalar_beta("beta", beta)
     rho = np.asarray(rho, np.float64)
     k = np.arange(1, rho.size)
     return (1 - beta) / (1 + beta) * (1.0 + 2.0 * np.sum(rho[1:] * beta**k))

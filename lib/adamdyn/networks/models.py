@@ -24,7 +24,7 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
-from ..validation import check_int, check_nonnegative, check_positive
+from ..validation import check_int, scalar_nonnegative, scalar_positive
 
 __all__ = ["Model", "mlp", "deep_linear", "logistic_regression", "cross_entropy", "accuracy", "n_params"]
 
@@ -85,7 +85,7 @@ def mlp(sizes=(64, 64, 10), activation="tanh", dropout=0.0, norm=None) -> Model:
         raise ValueError(f"sizes must have at least two entries (input and output), got {sizes}")
     if activation not in ("tanh", "relu"):
         raise ValueError(f"activation must be 'tanh' or 'relu', got {activation!r}")
-    p = float(check_nonnegative("dropout", dropout)[0])
+    p = scalar_nonnegative("dropout", dropout)
     if p >= 1.0:
         raise ValueError(f"dropout must be in [0, 1), got {p}")
     if norm not in _NORMS:
@@ -127,7 +127,7 @@ def deep_linear(sizes=(16, 16, 16), init_scale=1e-2) -> Model:
     sizes = tuple(check_int("sizes", s, 1) for s in sizes)
     if len(sizes) < 2:
         raise ValueError(f"sizes must have at least two entries, got {sizes}")
-    s = float(check_positive("init_scale", init_scale)[0])
+    s = scalar_positive("init_scale", init_scale)
 
     def init(key, dtype=jnp.float64):
         return _dense_init(key, sizes, dtype, scale=s, bias=False)
@@ -149,8 +149,8 @@ def logistic_regression(n_features=64, n_classes=10, l2=1e-3, init_scale=0.0) ->
     ``init_scale`` > 0 draws the initial weights :math:`N(0, s^2)` (so that seeds differ); 0 starts at 0.
     """
     n_features, n_classes = check_int("n_features", n_features, 1), check_int("n_classes", n_classes, 2)
-    lam = float(check_nonnegative("l2", l2)[0])
-    s = float(check_nonnegative("init_scale", init_scale)[0])
+    lam = scalar_nonnegative("l2", l2)
+    s = scalar_nonnegative("init_scale", init_scale)
 
     def init(key=None, dtype=jnp.float64):
         w = jnp.zeros((n_features, n_classes), dtype)

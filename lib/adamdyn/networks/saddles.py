@@ -43,7 +43,7 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from .. import optimizers as O
-from ..validation import check_int, check_positive
+from ..validation import check_int, scalar_positive
 from . import models as M
 from .grids import optimizer_by_name, rate_grid
 from . import transforms as T
@@ -187,7 +187,7 @@ def plateau_experiment(*, depth=2, d=8, width=8, n=64, singular_values=TEACHER, 
                        seeds=(0, 1), steps=1500, n_rates=5, names=tuple(CENTRES)) -> PlateauExperiment:
     """Every optimizer x rate x init scale x seed on the teacher problem, one compiled call (float64)."""
     depth, width, steps = check_int("depth", depth, 2), check_int("width", width, 1), check_int("steps", steps, 1)
-    scales = [float(check_positive("scales", x)[0]) for x in np.atleast_1d(scales)]
+    scales = [scalar_positive("scales", x) for x in np.atleast_1d(scales)]
     for nm in names:
         if nm not in CENTRES:
             raise ValueError(f"names must be among {tuple(CENTRES)}, got {nm!r}")
