@@ -1,8 +1,9 @@
-"""Display math in a chapter: :func:`show` typesets a sympy expression as a display equation."""
+"""What a chapter shows and cites: :func:`show` typesets a sympy expression as a display equation;
+:func:`glue_values` glues several named values for the prose in one call."""
 
 from __future__ import annotations
 
-__all__ = ["show"]
+__all__ = ["show", "glue_values"]
 
 
 def show(expr) -> None:
@@ -15,3 +16,15 @@ def show(expr) -> None:
     from IPython.display import Math, display
 
     display(Math(sp.latex(expr)))
+
+
+def glue_values(**values) -> None:
+    """Glue each keyword argument as a named value for the prose, without displaying it.
+
+    ``glue_values(sr_c=0.1, sr_rtol=1e-10)`` is ``glue("sr_c", 0.1, display=False)`` and
+    ``glue("sr_rtol", 1e-10, display=False)``: the text cites them as ``{glue:text}`sr_c```.
+    """
+    from myst_nb import glue
+
+    for name, value in values.items():
+        glue(name, value, display=False)
