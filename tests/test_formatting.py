@@ -9,8 +9,10 @@ For every chapter (read with jupytext, as the build reads it):
 - every code cell whose source reaches the page (all but ``remove-cell`` and ``remove-input``;
   toggled cells too) is unchanged by ``ruff format`` with the project's configuration;
 - ruff's line length (pyproject.toml) is what the page shows without sideways scrolling: the
-  browser test at the end loads a built page at a 1400-px window, puts a line of that many
-  characters into a code block and checks that the block does not scroll.
+  browser tests at the end load a built chapter at a 1400-px window, open every toggle and
+  measure how many characters of the code font fit across each code block. Measured: 88 in a
+  plain code cell (ruff's 88 fit exactly), 86 in a toggled one (an expected failure, strict, so
+  that the fix of either the CSS or the line length shows).
 
 The first two are fast (one ruff call per chapter) and run in ``make test-fast``; the last needs
 a built book and Chromium.
@@ -23,7 +25,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -117,38 +118,36 @@ def test_the_format_check_can_fail(tmp_path):
     assert not BOOKKEEPING.search("{glue:text}`x`")
 
 
-# Runs in a built chapter page: the first code block on the page gets one line of `columns`
-# characters; the block must not scroll sideways.
+# Runs in a built chapter page: opens every toggle, then reports how many characters of the
+# code font fit across each code block (inside its padding), and whether the block is toggled.
 WIDTH_JS = r"""
-((columns) => {
-  const pre = [...document.querySelectorAll('div.cell_input pre, div.highlight pre')]
-    .find((p) => p.offsetParent !== null && p.clientWidth > 0);
-  if (!pre) return JSON.stringify({found: false});
-  pre.textContent = 'x'.repeat(columns);
-  const probe = document.createElement('span');
-  probe.textContent = 'x'.repeat(100);
-  pre.appendChild(document.createTextNode('\n'));
-  pre.appendChild(probe);
-  const charWidth = probe.getBoundingClientRect().width / 100;
-  probe.remove();
-  const style = getComputedStyle(pre);
-  const inner = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
-  return JSON.stringify({found: true, scrollWidth: pre.scrollWidth, clientWidth: pre.clientWidth,
-                         fits: Math.floor(inner / charWidth), charWidth});
-})
+(() => {
+  document.querySelectorAll('details').forEach((d) => { d.open = true; });
+  const out = [];
+  for (const pre of document.querySelectorAll('div.cell_input pre')) {
+    if (pre.offsetParent === null || pre.clientWidth === 0) continue;
+    const probe = document.createElement('span');
+    probe.textContent = 'x'.repeat(100);
+    pre.appendChild(probe);
+    const charWidth = probe.getBoundingClientRect().width / 100;
+    probe.remove();
+    const style = getComputedStyle(pre);
+    const inner = pre.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    out.push({toggled: !!pre.closest('details'), fits: Math.floor(inner / charWidth + 1e-6)});
+  }
+  return JSON.stringify(out);
+})()
 """
 
 
-@pytest.mark.book
-def test_a_line_of_ruff_length_does_not_scroll_at_1400px(built_book):
-    """At a 1400-px window, a code block holding a line of ruff's length does not scroll."""
+def columns_at_1400px(html: Path, chapter: str = "conditions_map") -> list[dict]:
+    """Per code block of a built chapter at a 1400-px window: the columns it shows, toggled or not."""
     from test_browser import Chromium, find_chromium
 
     exe = find_chromium()
     if exe is None:
         pytest.skip("no chromium found")
-    columns = line_length()
-    page = built_book / "chapters" / "conditions_map.html"
+    page = html / "chapters" / f"{chapter}.html"
     assert page.is_file(), page
     browser = Chromium(exe)
     try:
@@ -160,12 +159,34 @@ def test_a_line_of_ruff_length_does_not_scroll_at_1400px(built_book):
         browser.send("Page.navigate", {"url": page.as_uri()}, session=session)
         browser.wait_for("Page.loadEventFired", session, timeout=60)
         time.sleep(0.5)
-        result = browser.send("Runtime.evaluate", {"expression": f"{WIDTH_JS}({columns})", "returnByValue": True},
-                              session=session)
-        report = json.loads(result["result"]["value"])
+        result = browser.send("Runtime.evaluate", {"expression": WIDTH_JS, "returnByValue": True}, session=session)
+        return json.loads(result["result"]["value"])
     finally:
         browser.close()
-    assert report["found"], "no visible code block on the page"
-    print(f"a code block at 1400 px shows {report['fits']} columns; ruff writes {columns}")
-    assert report["scrollWidth"] <= report["clientWidth"], report
-    assert report["fits"] >= columns, report
+
+
+@pytest.fixture(scope="module")
+def code_block_columns(built_book):
+    return columns_at_1400px(built_book)
+
+
+@pytest.mark.book
+def test_ruff_line_length_fits_a_code_block_at_1400px(code_block_columns):
+    """At a 1400-px window a code block shows at least ruff's line length: no sideways scrolling.
+
+    Measured (Chromium, the book's theme): 88 columns in a plain code cell."""
+    plain = [b["fits"] for b in code_block_columns if not b["toggled"]]
+    assert plain, "no visible code block on the page"
+    print(f"plain code blocks at 1400 px show {sorted(set(plain))} columns; ruff writes {line_length()}")
+    assert min(plain) >= line_length()
+
+
+@pytest.mark.book
+@pytest.mark.xfail(strict=True, reason="a toggled (hide-input) block sits inside the toggle's padding and shows "
+                                       "86 columns at 1400 px, two fewer than ruff's 88: either line-length = 86 "
+                                       "or less padding in the toggle's CSS")
+def test_ruff_line_length_fits_a_toggled_code_block_at_1400px(code_block_columns):
+    toggled = [b["fits"] for b in code_block_columns if b["toggled"]]
+    assert toggled, "no toggled code block on the page"
+    print(f"toggled code blocks at 1400 px show {sorted(set(toggled))} columns; ruff writes {line_length()}")
+    assert min(toggled) >= line_length()
