@@ -49,8 +49,11 @@ def code_cells(path: Path) -> list[tuple[int, set[str], str]]:
     import jupytext
 
     nb = jupytext.read(path)
-    return [(i, set(c.metadata.get("tags", [])), c.source)
-            for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    return [
+        (i, set(c.metadata.get("tags", [])), c.source)
+        for i, c in enumerate(nb.cells)
+        if c.cell_type == "code"
+    ]
 
 
 def ruff() -> list[str]:
@@ -79,38 +82,70 @@ def test_no_bookkeeping_in_sight(chapter):
         for n, line in enumerate(source.splitlines(), 1):
             if BOOKKEEPING.search(line):
                 bad.append(f"cell {i}, line {n}: {line.strip()}")
-    assert not bad, f"{chapter.name}: bookkeeping in cells a reader sees:\n" + "\n".join(bad)
+    assert not bad, (
+        f"{chapter.name}: bookkeeping in cells a reader sees:\n" + "\n".join(bad)
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_code_on_the_page_is_ruff_formatted(chapter, tmp_path):
     """Every cell whose source is on the page (toggled or not) is as `ruff format` writes it."""
-    cells = {i: source for i, tags, source in code_cells(chapter)
-             if not tags & REMOVED and source.strip() and not IPYTHON.search(source)}
+    cells = {
+        i: source
+        for i, tags, source in code_cells(chapter)
+        if not tags & REMOVED and source.strip() and not IPYTHON.search(source)
+    }
     if not cells:
         pytest.skip(f"{chapter.name} shows no Python code")
     for i, source in cells.items():
         (tmp_path / f"cell_{i:03d}.py").write_text(source.rstrip("\n") + "\n")
-    out = subprocess.run([*ruff(), "format", "--config", str(PYPROJECT), "--diff", "--no-cache",
-                          str(tmp_path)], capture_output=True, text=True, cwd=tmp_path)
+    out = subprocess.run(
+        [
+            *ruff(),
+            "format",
+            "--config",
+            str(PYPROJECT),
+            "--diff",
+            "--no-cache",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert out.returncode == 0, (
         f"{chapter.name}: cells not formatted as `ruff format` would (numbers are cell indices):\n"
-        + (out.stdout + out.stderr)[:6000])
+        + (out.stdout + out.stderr)[:6000]
+    )
 
 
 def test_ruff_configuration_is_the_page_width():
     """One formatter, configured once: ruff in the test extra, 88 columns in pyproject.toml."""
     config = tomllib.loads(PYPROJECT.read_text())
     assert config["tool"]["ruff"]["line-length"] == 88
-    assert any(dep.startswith("ruff==") for dep in config["project"]["optional-dependencies"]["test"])
+    assert any(
+        dep.startswith("ruff==")
+        for dep in config["project"]["optional-dependencies"]["test"]
+    )
 
 
 def test_the_format_check_can_fail(tmp_path):
     """The check above catches an unformatted cell (and the bookkeeping pattern a glue call)."""
     bad = tmp_path / "cell.py"
     bad.write_text("x = {'a':1,  'b':2}\n")
-    out = subprocess.run([*ruff(), "format", "--config", str(PYPROJECT), "--diff", "--no-cache", str(bad)],
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [
+            *ruff(),
+            "format",
+            "--config",
+            str(PYPROJECT),
+            "--diff",
+            "--no-cache",
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert out.returncode == 1 and '"a": 1' in out.stdout
     assert BOOKKEEPING.search('glue("x", 1, display=False)')
     assert BOOKKEEPING.search("glue_values(a=1)")
@@ -152,14 +187,23 @@ def columns_at_1400px(html: Path, chapter: str = "conditions_map") -> list[dict]
     browser = Chromium(exe)
     try:
         target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = browser.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+        session = browser.send(
+            "Target.attachToTarget", {"targetId": target, "flatten": True}
+        )["sessionId"]
         browser.send("Page.enable", session=session)
-        browser.send("Emulation.setDeviceMetricsOverride",
-                     {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 1400, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+            session=session,
+        )
         browser.send("Page.navigate", {"url": page.as_uri()}, session=session)
         browser.wait_for("Page.loadEventFired", session, timeout=60)
         time.sleep(0.5)
-        result = browser.send("Runtime.evaluate", {"expression": WIDTH_JS, "returnByValue": True}, session=session)
+        result = browser.send(
+            "Runtime.evaluate",
+            {"expression": WIDTH_JS, "returnByValue": True},
+            session=session,
+        )
         return json.loads(result["result"]["value"])
     finally:
         browser.close()
@@ -177,16 +221,23 @@ def test_ruff_line_length_fits_a_code_block_at_1400px(code_block_columns):
     Measured (Chromium, the book's theme): 88 columns in a plain code cell."""
     plain = [b["fits"] for b in code_block_columns if not b["toggled"]]
     assert plain, "no visible code block on the page"
-    print(f"plain code blocks at 1400 px show {sorted(set(plain))} columns; ruff writes {line_length()}")
+    print(
+        f"plain code blocks at 1400 px show {sorted(set(plain))} columns; ruff writes {line_length()}"
+    )
     assert min(plain) >= line_length()
 
 
 @pytest.mark.book
-@pytest.mark.xfail(strict=True, reason="a toggled (hide-input) block sits inside the toggle's padding and shows "
-                                       "86 columns at 1400 px, two fewer than ruff's 88: either line-length = 86 "
-                                       "or less padding in the toggle's CSS")
+@pytest.mark.xfail(
+    strict=True,
+    reason="a toggled (hide-input) block sits inside the toggle's padding and shows "
+    "86 columns at 1400 px, two fewer than ruff's 88: either line-length = 86 "
+    "or less padding in the toggle's CSS",
+)
 def test_ruff_line_length_fits_a_toggled_code_block_at_1400px(code_block_columns):
     toggled = [b["fits"] for b in code_block_columns if b["toggled"]]
     assert toggled, "no toggled code block on the page"
-    print(f"toggled code blocks at 1400 px show {sorted(set(toggled))} columns; ruff writes {line_length()}")
+    print(
+        f"toggled code blocks at 1400 px show {sorted(set(toggled))} columns; ruff writes {line_length()}"
+    )
     assert min(toggled) >= line_length()
