@@ -56,6 +56,25 @@ def test_keys_tell_values_apart_exactly():
     assert key((1, 2)) != key([1, 2])
 
 
+def test_keys_depend_on_values_not_on_which_values_are_one_object():
+    """A notebook compiles each statement apart, so its equal literals are distinct objects,
+    while a function's equal default tuples are one constant: both calls must share a key."""
+
+    @_package_function
+    def h(a=(1e-3, 3e-3), b=(1e-3, 3e-3)):
+        return a, b
+
+    assert h.__defaults__[0] is h.__defaults__[1]
+    ns = {}
+    exec(compile("a = (1e-3, 3e-3)", "cell", "exec"), ns)
+    exec(compile("b = (1e-3, 3e-3)", "cell", "exec"), ns)
+    assert ns["a"] is not ns["b"]
+    assert memo.key_of(h) == memo.key_of(h, (ns["a"], ns["b"])) == memo.key_of(h, (), dict(b=ns["b"]))
+    loop = []
+    loop.append(loop)
+    assert memo.key_of(h, (loop,)) is None  # self-referential: computed, not memoised
+
+
 def test_what_the_fingerprint_does_not_cover_is_computed_not_memoised(store):
     calls = []
 

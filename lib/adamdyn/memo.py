@@ -108,11 +108,16 @@ class _KeyPickler(pickle.Pickler):
 
 def _encode(value) -> bytes:
     buffer = io.BytesIO()
+    pickler = _KeyPickler(buffer, protocol=5)
+    # no memo: an object met twice is written out twice, so that the encoding depends on values
+    # only, not on which of them happen to be one object (a function's two equal default tuples
+    # are one constant; a notebook's two equal literals, compiled statement by statement, are two)
+    pickler.fast = True
     try:
-        _KeyPickler(buffer, protocol=5).dump(value)
+        pickler.dump(value)
     except _NotMemoisable:
         raise
-    except Exception as exc:  # unpicklable arguments (generators, open files, ...)
+    except Exception as exc:  # unpicklable or self-referential arguments (generators, files, ...)
         raise _NotMemoisable(repr(exc)) from exc
     return buffer.getvalue()
 
