@@ -179,6 +179,16 @@ def test_digits_split_and_batches(digits):
     assert len(np.unique(idx[:per_epoch])) == per_epoch * 64
 
 
+def test_raw_digits_are_scikit_learns_without_importing_it():
+    from sklearn.datasets import load_digits
+
+    x, y = data.raw_digits()
+    x_ref, y_ref = load_digits(return_X_y=True)
+    assert x.dtype == x_ref.dtype and y.dtype == y_ref.dtype
+    assert np.array_equal(x, x_ref) and np.array_equal(y, y_ref)
+    assert x.shape == (1797, 64) and x.max() == 16 and sorted(set(y.tolist())) == list(range(10))
+
+
 def test_sweep_is_deterministic_and_flags_divergence(digits):
     model = models.mlp((64, 16, 10), dropout=0.1)
     hp = training.grid(lr=[1e-2, 1e10])  # the second overshoots DIVERGENCE_LIMIT at once

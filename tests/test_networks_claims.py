@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import adamdyn as ad
-from adamdyn.networks import _memo, data, figure1, models, section3
+from adamdyn.networks import data, figure1, models, section3
 
 import jax  # noqa: E402  (after adamdyn.networks)
 
@@ -52,21 +52,6 @@ def test_logistic_minimum_is_a_stationary_point_below_other_points():
     for _ in range(3):
         w = jax.tree.map(lambda a: a + 0.01 * rng.standard_normal(a.shape), w_star)
         assert float(model.loss(w, x, y)) > f_star
-
-
-def test_memo_fills_defaults_and_stores_on_disk(tmp_path, monkeypatch):
-    monkeypatch.setenv("ADAMDYN_RESULTS_CACHE", str(tmp_path))
-    calls = []
-
-    @_memo.memoised
-    def f(*, a=1, b=2):
-        calls.append((a, b))
-        return np.array([a, b])
-
-    assert np.array_equal(f(), f(a=1)) and len(calls) == 1
-    assert len(list(tmp_path.glob("f-*.pickle"))) == 1
-    f(b=3)
-    assert len(calls) == 2
 
 
 def test_run_kwargs_are_canonical():

@@ -37,8 +37,6 @@ hypotheses are not available to us.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 from dataclasses import dataclass
 
 import jax
@@ -60,10 +58,6 @@ __all__ = ["mse_mlp", "scheduled_adam", "step_size", "digits_subset", "Overparam
            "least_squares_minimiser", "delta_method_zero", "FieldZero", "ratio_of_means_jacobian", "field_zero_nd",
            "RegressionExperiment", "regression_experiment", "distances", "which_limit",
            "overparametrised_summary", "reaches_minima", "over_verdict", "symmetry_verdict", "BETAS", "NOISES",]
-
-# The memo fingerprints the networks package only; the regression results also depend on the
-# field's module, so its source enters the memo key as a default argument.
-_VF_SOURCE = hashlib.sha256(inspect.getsource(V).encode()).hexdigest()[:16]
 
 #: (beta1, beta2) pairs of the regression experiment (the field's series costs grow like 1/(1 - beta2)).
 BETAS = ((0.9, 0.95), (0.5, 0.9), (0.0, 0.9))
@@ -342,8 +336,7 @@ def _adam_average(A, y, start, beta1, beta2, eps, steps, runs, gamma0, n0, power
 
 @memoised
 def regression_experiment(*, n_images=16, noise_scale=4.0, steps=200000, runs=8, gamma0=0.02, n0=10000.0,
-                          eps=1e-8, seed=0, betas=BETAS, schedules=((1.0, True), (0.5, True), (1.0, False)),
-                          vf_source=_VF_SOURCE) -> RegressionExperiment:
+                          eps=1e-8, seed=0, betas=BETAS, schedules=((1.0, True), (0.5, True), (1.0, False))) -> RegressionExperiment:
     r"""Minimiser, field zero and Adam's long run for every noise and (beta1, beta2).
 
     ``schedules`` are ``(power, bias_correction)`` readings of Adam; the first is run for every

@@ -106,7 +106,7 @@ def _layer_names(params) -> np.ndarray:
     return np.array(labels)[flat_ids]
 
 
-def _make_run(model, steps, dtype):
+def _make_run(model, dtype):
     def one_run(hp, key, idx, arrays):
         x_tr, y_tr, x_te, y_te = arrays
         lr = jnp.asarray(hp["lr"], dtype)
@@ -163,7 +163,7 @@ def beta_grid_experiment(*, sizes=(64, 16, 10), n_beta1=10, n_beta2=10, beta1_ra
     model = M.mlp(sizes, activation="relu")
     idx = jnp.asarray(D.batch_indices(d.n_train, batch_size, steps, check_int("seed", seed, 0)))
     key = jax.random.PRNGKey(seed)
-    one_run = _make_run(model, steps, jnp.float32)
+    one_run = _make_run(model, jnp.float32)
     arrays = (d.x_train, d.y_train, d.x_test, d.y_test)
     hp32 = {k: jnp.asarray(v, jnp.float32) for k, v in hp.items()}
     args = (hp32, key, idx, arrays)

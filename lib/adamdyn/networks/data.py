@@ -23,7 +23,7 @@ import numpy as np
 
 from ..validation import check_int
 
-__all__ = ["Dataset", "digits", "batch_indices", "SAMPLINGS"]
+__all__ = ["Dataset", "digits", "raw_digits", "batch_indices", "SAMPLINGS"]
 
 SAMPLINGS = ("epoch", "replacement")
 
@@ -47,6 +47,28 @@ class Dataset:
         return int(self.x_train.shape[1])
 
 
+def raw_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1797 digits as scikit-learn ships them: pixels (1797, 64), float64 in 0..16, labels (1797,).
+
+    The same arrays as ``sklearn.datasets.load_digits(return_X_y=True)``, read from the file
+    that function reads (``sklearn/datasets/data/digits.csv.gz``) without importing scikit-learn,
+    which costs about 2 s of CPU per process (every Part III chapter).  Should the file move in
+    a future scikit-learn, ``load_digits`` is called instead.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("sklearn")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    csv = [Path(f) / "datasets" / "data" / "digits.csv.gz" for f in folders]
+    if csv and csv[0].is_file():
+        table = np.loadtxt(csv[0], delimiter=",")
+        return table[:, :-1], table[:, -1].astype(int)
+    from sklearn.datasets import load_digits
+
+    return load_digits(return_X_y=True)
+
+
 def digits(test_size=397, seed=0, dtype=jnp.float64) -> Dataset:
     """The standardised digits with a stratified train/test split (1400/397 by default).
 
@@ -59,12 +81,10 @@ def digits(test_size=397, seed=0, dtype=jnp.float64) -> Dataset:
     dtype : jax dtype
         float64 (comparisons with the library) or float32 (faster sweeps).
     """
-    from sklearn.datasets import load_digits
-
     test_size = check_int("test_size", test_size, 10)
     if test_size > 1787:
         raise ValueError(f"test_size must be at most 1787 (leaving 10 training images), got {test_size}")
-    x, y = load_digits(return_X_y=True)
+    x, y = raw_digits()
     rng = np.random.default_rng(check_int("seed", seed, 0))
     # stratified: every class is split in the proportion of the whole
     test = np.zeros(y.size, bool)

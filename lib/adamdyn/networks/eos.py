@@ -104,7 +104,7 @@ def _make_run(model, loss_kind, n_classes, steps, every, iters, dtype):
             return power_iteration(op, q, iters)
 
         def step(carry, _):
-            w, st, bad, u_prev, u_last = carry
+            w, st, bad, _, u_last = carry  # (the update before last drops out)
             f, g = jax.value_and_grad(loss)(w)
             upd, new_st = opt.update(g, st, w)
             new_w = w + upd

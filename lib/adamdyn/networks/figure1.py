@@ -15,7 +15,7 @@ regression on the digits (strongly convex, full batch), whose minimum :math:`f^\
 compute independently by Newton's method.
 
 Everything a chapter reads is computed by :func:`mlp_experiment` and :func:`convex_runs`
-(memoised, :mod:`adamdyn.networks._memo`); :func:`claims` turns them into ledger rows.
+(memoised, :mod:`adamdyn.memo`); :func:`claims` turns them into ledger rows.
 """
 
 from __future__ import annotations

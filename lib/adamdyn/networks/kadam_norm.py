@@ -209,7 +209,7 @@ def rate_grid(lo=-3.0, hi=0.0, per_decade=2):
     return 10.0 ** np.round(np.linspace(lo, hi, n), 6)
 
 
-def _make_run(init, steps, dtype, beta1, beta2, eps):
+def _make_run(init, dtype, beta1, beta2, eps):
     def one_run(hp, key, idx, arrays):
         x_tr, y_tr, x_te, y_te = arrays
         lr, wd = jnp.asarray(hp["lr"], dtype), jnp.asarray(hp["wd"], dtype)
@@ -260,7 +260,7 @@ def norm_experiment(*, sizes=(64, 16, 16, 10), steps=150, batch_size=32, seeds=(
     by_seed = {sd: D.batch_indices(d.n_train, batch_size, steps, sd) for sd in seeds}
     idx = jnp.asarray(np.stack([by_seed[r[4]] for r in rows]))
     keys = jnp.stack([jax.random.PRNGKey(r[4]) for r in rows])
-    one_run = _make_run(model.init, steps, jnp.float32, beta1, beta2, eps)
+    one_run = _make_run(model.init, jnp.float32, beta1, beta2, eps)
     args = (hp, keys, idx, (d.x_train, d.y_train, d.x_test, d.y_test))
     run = training.compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args)
     loss, acc, div = (np.asarray(x) for x in run(*args))

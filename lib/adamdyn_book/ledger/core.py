@@ -282,7 +282,7 @@ def collect_sources(sources=None) -> dict:
 # ----------------------------------------------------------------------------- Part III
 #: Part III's modules: the sources' claims tested on real networks (JAX).  Their rows form a
 #: section of their own in the ledger chapter (``collect_report(PART3_MODULES)``); their
-#: experiments are memoised (:mod:`adamdyn.networks._memo`), so the ledger reuses the chapters' runs.
+#: experiments are memoised (:mod:`adamdyn.memo`), so the ledger reuses the chapters' runs.
 PART3_MODULES = [
     "adamdyn_book.ledger.networks_figure1",
     "adamdyn_book.ledger.networks_noise",

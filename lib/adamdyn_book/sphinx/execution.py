@@ -2,7 +2,12 @@
 
 Before Sphinx reads the notebooks one by one, those that miss the cache are executed
 ``book_execute_workers`` (default 2) at a time, so a cold build takes the time of the slowest
-chain, not the sum of all chapters.  Their kernels talk to the build over IPC (Unix sockets),
+chain, not the sum of all chapters.  They start longest first (:func:`execution_order`: the
+cache's last execution time of each notebook when it has one, :data:`TYPICAL_SECONDS`
+otherwise), so that no worker is left with a long chapter at the end, and the notebooks that
+read the others' results (the ledger, which imports :mod:`adamdyn_book.ledger`) start last:
+by then the results they read are stored (:mod:`adamdyn.memo`), so they neither recompute
+them nor wait on the memo's lock for them.  Their kernels talk to the build over IPC (Unix sockets),
 not plain TCP on localhost, so they neither expose the code on a port nor log ipykernel's
 warning about unencrypted TCP into the build log.  After the build the cache keeps the
 ``book_cache_keep`` (default 3) most recently used entries of each notebook.
@@ -14,7 +19,52 @@ from pathlib import Path
 
 from ..kernels import ipc_folder, ipc_kernel_config
 from .cache_keys import _on_source_read
-from .libgraph import is_notebook
+from .libgraph import code_of, imported_names, is_notebook
+
+__all__ = ["READS_RESULTS", "TYPICAL_SECONDS", "execution_order"]
+
+#: A notebook that imports this package reads the results of the other chapters: it runs last.
+READS_RESULTS = "adamdyn_book.ledger"
+
+#: Execution seconds of the chapters in a cold build (2 workers, the shared 2-core machine),
+#: for the order of a build whose cache has no time of its own yet; a notebook named here or
+#: not, the cache's last time wins.  Only the order depends on them, never a result.
+TYPICAL_SECONDS = {
+    "chapters/vector_field": 40, "chapters/flat": 37, "chapters/networks_figure1": 25,
+    "chapters/valleys": 23, "chapters/ode": 22, "chapters/networks_k_adam": 20,
+    "chapters/networks_eos": 18, "chapters/k_adam": 19, "chapters/networks_noise": 17,
+    "chapters/networks_limits": 16, "chapters/noise": 15, "chapters/networks_stable_region": 14,
+    "chapters/saddle": 13, "chapters/preliminaries": 12, "chapters/conditions_map": 11,
+    "chapters/explorer": 10, "chapters/networks_saddles": 10, "chapters/stable_region": 9,
+    "chapters/reference_implementations": 3,
+}
+
+
+def execution_order(seconds: dict, readers=()) -> list:
+    """Names sorted longest first by ``seconds`` (unknown: :data:`TYPICAL_SECONDS`, else the
+    median of the known), those in ``readers`` last (longest first among themselves).
+
+    Longest first is the classic list-scheduling rule: with ``k`` workers the makespan is at
+    most 4/3 of the best possible, and at the end only short jobs are left to balance.
+    """
+    known = sorted(v for v in seconds.values() if v is not None)
+    default = known[len(known) // 2] if known else 10.0
+
+    def estimate(name):
+        value = seconds.get(name)
+        return value if value is not None else TYPICAL_SECONDS.get(name, default)
+
+    return sorted(seconds, key=lambda name: (name in readers, -estimate(name), name))
+
+
+def _last_seconds(cache) -> dict:
+    """``{uri: execution seconds}`` of the most recent cache entry of each notebook that has one."""
+    out, when = {}, {}
+    for record in cache.list_cache_records():
+        seconds = (record.data or {}).get("execution_seconds")
+        if seconds is not None and (record.uri not in when or record.created > when[record.uri]):
+            out[record.uri], when[record.uri] = float(seconds), record.created
+    return out
 
 
 def _on_env_before_read_docs(app, env, docnames):
@@ -37,7 +87,7 @@ def _on_env_before_read_docs(app, env, docnames):
     from myst_nb.core.read import create_nb_reader
 
     cache = get_cache(config.execution_cache_path)
-    jobs = []
+    jobs, readers = {}, set()
     for docname in sorted(docnames):
         path = Path(env.doc2path(docname))
         try:
@@ -58,13 +108,18 @@ def _on_env_before_read_docs(app, env, docnames):
             cache.match_cache_notebook(nb)
             continue
         except KeyError:
-            jobs.append((path, nb))
+            jobs[docname] = (path, nb)
+            if READS_RESULTS in imported_names(code_of(text)):
+                readers.add(docname)
     if not jobs:
         return
+    last = _last_seconds(cache)
+    order = execution_order({d: last.get(str(path)) for d, (path, _) in jobs.items()}, readers)
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
     logger.info("executing %d notebooks, %d at a time", len(jobs), workers)
+    logger.verbose("execution order: %s", ", ".join(order))
 
     def execute(job):
         path, nb = job
@@ -74,9 +129,9 @@ def _on_env_before_read_docs(app, env, docnames):
                                              allow_errors=config.execution_allow_errors, meta_override=True,
                                              config=ipc_kernel_config(ipc))
 
-    # longest first would be ideal; the cache's last execution times give a proxy when known
+    # the pool starts the jobs in the order given: longest first, the readers of results last
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        for path, result in pool.map(execute, jobs):
+        for path, result in pool.map(execute, [jobs[d] for d in order]):
             if result.err is None:
                 cache.cache_notebook_bundle(
                     CacheBundleIn(result.nb, str(path), data={"execution_seconds": result.time}),

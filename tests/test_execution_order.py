@@ -1,0 +1,37 @@
+"""The order the build executes notebooks in: longest first, the readers of results last."""
+
+from pathlib import Path
+
+from adamdyn_book.sphinx.execution import READS_RESULTS, TYPICAL_SECONDS, execution_order
+from adamdyn_book.sphinx.libgraph import code_of, imported_names
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_longest_first_and_the_readers_last():
+    seconds = {"a": 3.0, "b": 30.0, "ledger": 50.0, "c": 10.0}
+    assert execution_order(seconds, {"ledger"}) == ["b", "c", "a", "ledger"]
+
+
+def test_unknown_times_fall_back_to_the_typical_ones_then_the_median():
+    seconds = {"chapters/flat": None, "chapters/reference_implementations": None, "x": 20.0, "new": None}
+    order = execution_order(seconds)
+    assert TYPICAL_SECONDS["chapters/flat"] > 20.0 > TYPICAL_SECONDS["chapters/reference_implementations"]
+    # "new" is unknown everywhere: it takes the median of the known (20, from "x"), ties by name
+    assert order == ["chapters/flat", "new", "x", "chapters/reference_implementations"]
+    assert execution_order({"p": None, "q": None}) == ["p", "q"]  # nothing known: by name
+
+
+def test_the_last_time_in_the_cache_wins_over_the_typical_one():
+    assert execution_order({"chapters/flat": 1.0, "chapters/reference_implementations": 2.0}) == [
+        "chapters/reference_implementations", "chapters/flat"]
+
+
+def test_the_ledger_is_the_one_chapter_that_reads_the_others_results():
+    readers = sorted(p.stem for p in (ROOT / "chapters").glob("*.md")
+                     if READS_RESULTS in imported_names(code_of(p.read_text(encoding="utf-8"))))
+    assert readers == ["ledger"]
+
+
+def test_every_typical_time_names_a_chapter():
+    assert {name.split("/")[1] for name in TYPICAL_SECONDS} <= {p.stem for p in (ROOT / "chapters").glob("*.md")}
