@@ -8,7 +8,10 @@ else, in the same order, so that all of them give the same bits:
   held transposed (coordinate-major, so that the inner loop runs over runs
   with unit stride and vectorizes), steps are the outer loop and the block the
   inner one; blocks run in parallel on numba's thread count (Python threads, the
-  compiled code releasing the GIL).
+  compiled code releasing the GIL).  A block's live runs are a contiguous prefix
+  (diverged ones are swapped behind them); steps go in chunks that run a fast
+  in-place step and are replayed from a checkpoint, with per-step backups, only
+  where a run left the range (see :func:`_sweep_runs`).
 - :func:`trajectory`: a few runs, one after another (steps inner); the
   fastest layout for a single long trajectory.
 - :func:`user_step`: one step of all runs given their gradients, for
