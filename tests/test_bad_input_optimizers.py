@@ -7,13 +7,13 @@ property test: no public function of the two modules emits a RuntimeWarning on a
 
 import warnings
 
+import adamdyn as ad
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
-
-import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn.optimizers import DIVERGENCE_LIMIT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 
 def _state(x=((1.0, 1.0),), m=((0.0, 0.0),), v=((0.0, 0.0),), t=0, pow1=None, pow2=None):
@@ -21,7 +21,7 @@ def _state(x=((1.0, 1.0),), m=((0.0, 0.0),), v=((0.0, 0.0),), t=0, pow1=None, po
 
 
 def _run(**kw):
-    args = dict(optimizer=ad.adam(), landscape=L.smooth_valley(), x0=[1.0, 1.0], steps=3)
+    args = {"optimizer": ad.adam(), "landscape": L.smooth_valley(), "x0": [1.0, 1.0], "steps": 3}
     args.update(kw)
     return ad.run(args.pop("optimizer"), args.pop("landscape"), args.pop("x0"), args.pop("steps"), **args)
 
@@ -201,7 +201,7 @@ def test_no_runtime_warning_on_accepted_input(opt_kind, lr, b1, b2, eps, wd, bc,
         land.grad(np.array(x0))
         if user:
             land = L.from_function(land.value, land.grad, dim=2)
-        kw = dict(record_every=every)
+        kw = {"record_every": every}
         if events:
             kw.update(target=[0.0, 0.0], tol=tol, center=x0, radius=radius)
         tr = ad.run(opt, land, x0, steps, **kw)

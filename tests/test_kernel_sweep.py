@@ -5,10 +5,9 @@ the path for user landscapes, which composes the update rule's pieces through
 ``coordinate_update`` one run at a time, with the gradient computed by NumPy.
 """
 
+import adamdyn as ad
 import numpy as np
 import pytest
-
-import adamdyn as ad
 from adamdyn import _kernels as K
 from adamdyn import landscapes as L
 from adamdyn.optimizers import SWEEP_MIN_RUNS
@@ -47,7 +46,7 @@ def test_sweep_equals_user_path_bitwise_with_divergence_in_a_chunk_events_and_co
     land = L.quadratic([-50.0, 0.5])  # SGD multiplies x by 1 + 100 lr a step: divergence after 60..2000 steps
     user = L.from_function(land.value, land.grad, dim=2)
     x0 = rng.uniform(-1, 1, size=(n, 2))
-    kw = dict(record_every=5, target=[0.0, 0.0], tol=0.3, center=[0.0, 0.0], radius=1e3)
+    kw = {"record_every": 5, "target": [0.0, 0.0], "tol": 0.3, "center": [0.0, 0.0], "radius": 1e3}
     a, b = ad.run(opt, land, x0, 300, **kw), ad.run(opt, user, x0, 300, **kw)
     assert 10 < a.diverged.sum() < n - 10
     assert len(np.unique(a.diverged_step[a.diverged] // K.CHUNK_STEPS)) > 1

@@ -25,7 +25,13 @@ from typing import Callable
 
 import numpy as np
 
-from .validation import as_param, check_int, check_positive, check_scalar, scalar_positive
+from .validation import (
+    as_param,
+    check_int,
+    check_positive,
+    check_scalar,
+    scalar_positive,
+)
 
 __all__ = [
     "Landscape",
