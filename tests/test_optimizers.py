@@ -455,9 +455,9 @@ def test_benchmark_script_runs_at_small_size():
 # ---------------------------------------------------------------- the blocked kernel and the update rule's pieces
 
 def test_blocked_sweep_equals_one_run_at_a_time_bitwise_across_blocks_threads_and_events():
-    # more runs than one block (BLOCK_COORDINATES // 2 = 256 runs), blocks with one and with mixed epsilon
+    # more runs than one block (BLOCK_COORDINATES // 2 runs), blocks with one and with mixed epsilon
     # placements, runs that diverge mid-way, targets, exits and a strided path: the parallel blocked sweep
-    # and the sequential kernel (one run per call) agree in every bit, whatever numba's thread count
+    # and one run per call (a block of one) agree in every bit, whatever numba's thread count
     import numba
 
     from adamdyn import _kernels

@@ -12,8 +12,6 @@ else, in the same order, so that all of them give the same bits:
   (diverged ones are swapped behind them); steps go in chunks that run a fast
   in-place step and are replayed from a checkpoint, with per-step backups, only
   where a run left the range (see :func:`_sweep_runs`).
-- :func:`trajectory`: a few runs, one after another (steps inner); the
-  fastest layout for a single long trajectory.
 - :func:`user_step`: one step of all runs given their gradients, for
   landscapes whose gradient is a Python function.
 - :func:`gradient_updates`: the updates produced by a given gradient history.
@@ -21,7 +19,7 @@ else, in the same order, so that all of them give the same bits:
   diagnostics; only the benchmark uses it, to show how close :func:`sweep`
   runs to the arithmetic's limit.
 
-The diagnostics of :func:`sweep`, :func:`trajectory` and :func:`user_step`
+The diagnostics of :func:`sweep` and :func:`user_step`
 are the same: a run whose new parameters or moments leave
 ``[-limit, limit]`` (or are not finite) is frozen at its last finite state and
 its step is stored in ``marks[DIVERGED_AT]``; ``marks[HIT]`` and
@@ -114,7 +112,7 @@ def _gradient_block(kind, p, X, G, n):
             G[1, b] = u - w
 
 
-# ---------------------------------------------------------------- one run, one step (trajectory, user_step)
+# ---------------------------------------------------------------- one run, one step (user_step)
 
 @numba.njit(cache=True, error_model="numpy")
 def _step_one(h, x, m, v, g, pw, t, target, center, watch, mark, limit, xn, mn, vn):
@@ -180,30 +178,6 @@ def _store_run(x, m, v, pw, marks, r, xr, mr, vr, pr, mark):
     pw[0, r], pw[1, r] = pr[0], pr[1]
     for j in range(3):
         marks[j, r] = mark[j]
-
-
-@numba.njit(cache=True, error_model="numpy")
-def trajectory(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
-    """Runs one after another, steps inner; records every ``record_every``-th iterate into ``path[1:]``."""
-    R, D = x.shape
-    h, pr, mark = np.empty(H.shape[0]), np.empty(2), np.empty(3, dtype=np.int64)
-    xr, mr, vr, g = np.empty(D), np.empty(D), np.empty(D), np.empty(D)
-    xn, mn, vn = np.empty(D), np.empty(D), np.empty(D)
-    for r in range(R):
-        _load_run(H, x, m, v, pw, marks, r, h, xr, mr, vr, pr, mark)
-        k = 1
-        countdown = record_every
-        for s in range(1, steps + 1):
-            if mark[DIVERGED_AT] < 0:
-                _gradient(kind, lp, xr, g)
-                _step_one(h, xr, mr, vr, g, pr, t0 + s, target, center, watch, mark, limit, xn, mn, vn)
-            countdown -= 1
-            if countdown == 0:
-                countdown = record_every
-                for i in range(D):
-                    path[k, r, i] = xr[i]
-                k += 1
-        _store_run(x, m, v, pw, marks, r, xr, mr, vr, pr, mark)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -419,7 +393,12 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
 
 
 def sweep(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
-    """Blocked :func:`trajectory`, the blocks shared among numba's threads: the same results, bit for bit."""
+    """Runs on a built-in landscape, blocked, the blocks shared among numba's threads.
+
+    One run is one block of one column; that is also the fastest layout for a single long
+    trajectory (measured: faster than a kernel that runs steps inner, one run after another).
+    The results are those of :func:`user_step` with the same gradients, bit for bit.
+    """
     _in_parallel(_sweep_runs, (kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch,
                                marks, limit), x.shape[0], x.shape[1])
 

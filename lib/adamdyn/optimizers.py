@@ -32,8 +32,8 @@ Runs are independent rows of a ``(runs, dim)`` state, and every
 hyperparameter is a per-run vector, so that different optimizers and a whole
 hyperparameter grid advance together in one compiled call.  The update itself
 is written once, in :mod:`adamdyn.update_rule`; the compiled drivers that
-apply it (a blocked, parallel sweep over many runs, a sequential kernel for
-single trajectories, one step for user landscapes) are private, in
+apply it (a blocked, parallel sweep over any number of runs, one step for user
+landscapes) are private, in
 ``adamdyn._kernels``.
 
 References
@@ -327,11 +327,6 @@ class Trajectory:
         return self.state.x
 
 
-#: Below this many runs :func:`run` advances them one after another (the fastest
-#: layout for single trajectories); from it on, in parallel blocks.
-SWEEP_MIN_RUNS = 8
-
-
 class _Watch(NamedTuple):
     """The events :func:`run` records: arrival within ``tol`` of ``target``, exit beyond ``radius`` of ``center``."""
 
@@ -456,9 +451,8 @@ def _initial_marks(x: np.ndarray, t0: int, watch: _Watch) -> np.ndarray:
 
 
 def _advance_compiled(landscape, H, x, m, v, powers, t0, steps, record_every, path, watch, marks):
-    """Built-in landscapes: the whole run in one compiled call (few runs in sequence, many in parallel blocks)."""
-    kernel = _K.trajectory if x.shape[0] < SWEEP_MIN_RUNS else _K.sweep
-    kernel(landscape.kind, np.asarray(landscape.params, dtype=np.float64), H, x, m, v, powers, t0, steps,
+    """Built-in landscapes: the whole run in one compiled call (blocks of runs, in parallel)."""
+    _K.sweep(landscape.kind, np.asarray(landscape.params, dtype=np.float64), H, x, m, v, powers, t0, steps,
            record_every, path, watch.target, watch.center, watch.switches, marks, DIVERGENCE_LIMIT)
 
 
