@@ -18,8 +18,10 @@ Everything runs Adam's defaults in float64 on the smooth valley x^2 + 1e-3 y^2:
    timed, reported per step).  The gradient is computed by hand in torch
    (``p.grad = 2 * coeffs * p``; no autograd).
 
-torch gets as many threads as numba's kernel uses (``--threads``, by default
-numba's thread count); both counts are printed.  Because a shared machine's
+torch gets as many threads as numba's kernel uses: the comparison runs at 1 thread
+each and at ``--threads`` each (by default numba's thread count); both counts are
+printed for each.  ``--compile`` also times the sweep kernel's cold compile (an
+empty numba cache, a fresh process).  Because a shared machine's
 load changes from one second to the next, every ratio comes from measurements
 taken in the same run, alternating the two sides; the 1-minute load average is
 printed.  Compile time is excluded (a warm-up call precedes every timing);
@@ -120,59 +122,102 @@ def bench_adamdyn(single_steps, runs, batch_steps, repeats):
             "path_bytes": tr.path.nbytes, "times_bytes": tr.times.nbytes}
 
 
+def cold_compile_seconds():
+    """CPU and wall seconds to compile the sweep kernel from an empty numba cache, in a fresh process."""
+    import subprocess
+    import sys
+    import tempfile
+
+    code = ("import resource, time, numpy as np, adamdyn as ad\n"
+            "from adamdyn import landscapes as L\n"
+            "c = resource.getrusage(resource.RUSAGE_SELF); c0 = c.ru_utime + c.ru_stime; t0 = time.perf_counter()\n"
+            "ad.run(ad.adam(lr=np.full(16, 1e-3)), L.smooth_valley(), np.ones((16, 2)), 10)\n"
+            "c = resource.getrusage(resource.RUSAGE_SELF)\n"
+            "print(c.ru_utime + c.ru_stime - c0, time.perf_counter() - t0)\n")
+    with tempfile.TemporaryDirectory() as cache:
+        out = subprocess.run([sys.executable, "-c", code], env={**os.environ, "NUMBA_CACHE_DIR": cache},
+                             capture_output=True, text=True, check=True).stdout.split()
+    return float(out[0]), float(out[1])
+
+
+def measure(threads, torch, sizes, repeats):
+    """Every case at ``threads`` threads for numba's kernel and for torch, the sides taking turns."""
+    single_steps, runs, batch_steps, torch_single = sizes
+    numba.set_num_threads(threads)
+    cases = list(adamdyn_cases(single_steps, runs, batch_steps))
+    if torch is not None:
+        torch.set_num_threads(threads)
+        cases += list(torch_cases(torch, torch_single, runs, batch_steps))
+    times = best_of(cases, repeats)
+    elems = runs * 2 * batch_steps
+    out = {"threads": numba.get_num_threads(), "load": os.getloadavg()[0], "single": single_steps / times[0],
+           "batched": elems / times[1], "bare": elems / times[2]}
+    if torch is not None:
+        out.update(torch_threads=torch.get_num_threads(), torch_single=torch_single / times[3],
+                   torch_foreach=elems / times[4], torch_loop=elems / times[5])
+    return out, cases[0]
+
+
+def report(r, torch, sizes):
+    single_steps, runs, batch_steps, torch_single = sizes
+    print(f"numba kernel on {r['threads']} thread(s)"
+          + (f", torch on {r['torch_threads']} thread(s)" if torch is not None else "")
+          + f"; 1-min load average {r['load']:.1f}")
+    print(f"  batched sweep {runs:.0e} runs x 2 dims x {batch_steps:.0e} steps (adamdyn.run): "
+          f"{r['batched']:.3g} element-steps/s")
+    print(f"  bare kernel, same sweep, no diagnostics: {r['bare']:.3g} element-steps/s "
+          f"-> the real kernel runs at {r['batched'] / r['bare']:.2f} of it")
+    print(f"  single 2-D trajectory, {single_steps:.0e} steps, full path: {r['single']:.3g} steps/s")
+    checks = []
+    if torch is not None:
+        t_batched = max(r["torch_foreach"], r["torch_loop"])
+        r_batched, r_single = r["batched"] / t_batched, r["single"] / r["torch_single"]
+        print(f"  torch.optim.Adam batched: foreach=True {r['torch_foreach']:.3g}, foreach=False "
+              f"{r['torch_loop']:.3g} element-steps/s -> adamdyn/torch = {r_batched:.1f}x (vs the better)")
+        print(f"  torch.optim.Adam single 2-D tensor ({torch_single:.0e} steps timed): {r['torch_single']:.3g} "
+              f"steps/s -> adamdyn/torch = {r_single:.0f}x")
+        checks = [(f"batched >= 5x torch at {r['threads']} thread(s) each", r_batched >= 5),
+                  (f"single >= 500x torch at {r['threads']} thread(s) each", r_single >= 500)]
+    return checks
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="smaller sizes (a smoke test, not the targets)")
     p.add_argument("--threads", type=int, default=numba.get_num_threads(),
-                   help="threads for numba's kernel and for torch (default: numba's thread count)")
+                   help="threads for numba's kernel and for torch (default: numba's thread count); "
+                        "the comparison also runs at 1 thread each")
+    p.add_argument("--compile", action="store_true", help="also time the sweep kernel's cold compile")
     args = p.parse_args(argv)
     if args.quick:
-        single_steps, runs, batch_steps, torch_single, repeats = 10**5, 10**3, 10**2, 2000, 1
+        sizes, repeats = (10**5, 10**3, 10**2, 2000), 1
     else:
-        single_steps, runs, batch_steps, torch_single, repeats = 10**6, 10**4, 10**3, 20_000, 3
-    numba.set_num_threads(args.threads)
+        sizes, repeats = (10**6, 10**4, 10**3, 20_000), 3
     try:
         import torch
     except ImportError:
         torch = None
-    elems = runs * 2 * batch_steps
-
-    cases = list(adamdyn_cases(single_steps, runs, batch_steps))
+    print(f"adamdyn {ad.__version__}: numba {numba.__version__} (blocks shared by Python threads over nogil "
+          f"kernels); machine: {os.cpu_count()} cores; best of {repeats}, sides alternating")
     if torch is not None:
-        torch.set_num_threads(args.threads)
-        cases += list(torch_cases(torch, torch_single, runs, batch_steps))
-    times = best_of(cases, repeats)
-    tracemalloc.start()
-    tr = cases[0]()
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-
-    single, batched, bare = single_steps / times[0], elems / times[1], elems / times[2]
-    print(f"adamdyn {ad.__version__}: numba {numba.__version__}, {numba.get_num_threads()} thread(s) "
-          f"(blocks shared by Python threads over nogil kernels); machine: {os.cpu_count()} cores, "
-          f"1-min load average {os.getloadavg()[0]:.1f}; best of {repeats}, sides alternating")
-    print(f"  batched sweep {runs:.0e} runs x 2 dims x {batch_steps:.0e} steps (adamdyn.run): "
-          f"{batched:.3g} element-steps/s")
-    print(f"  bare kernel, same sweep, no diagnostics: {bare:.3g} element-steps/s "
-          f"-> the real kernel runs at {batched / bare:.2f} of it")
-    print(f"  single 2-D trajectory, {single_steps:.0e} steps, full path: {single:.3g} steps/s")
-    print(f"  memory of the {single_steps:.0e}-step trajectory: path {tr.path.nbytes / 1e6:.1f} MB, "
-          f"step numbers {tr.times.nbytes / 1e6:.1f} MB, tracemalloc peak {peak / 1e6:.1f} MB")
-    checks = [("1e6-step trajectory <= 100 MB", peak <= 100e6)]
-    if torch is not None:
-        t_single = torch_single / times[3]
-        t_foreach, t_loop = elems / times[4], elems / times[5]
-        t_batched = max(t_foreach, t_loop)
-        r_batched, r_single = batched / t_batched, single / t_single
-        print(f"torch {torch.__version__}, torch.optim.Adam, float64, gradient by hand (no autograd), "
-              f"{torch.get_num_threads()} thread(s)")
-        print(f"  batched ({runs:.0e} x 2 tensor, {batch_steps:.0e} steps): foreach=True {t_foreach:.3g}, "
-              f"foreach=False {t_loop:.3g} element-steps/s  -> adamdyn/torch = {r_batched:.1f}x (vs the better)")
-        print(f"  single 2-D tensor ({torch_single:.0e} steps timed): {t_single:.3g} steps/s"
-              f"  -> adamdyn/torch = {r_single:.0f}x")
-        checks += [("batched >= 5x torch", r_batched >= 5), ("single >= 500x torch", r_single >= 500)]
+        print(f"torch {torch.__version__}, torch.optim.Adam, float64, gradient by hand (no autograd)")
     else:
         print("torch is not importable here: no torch comparison")
+    checks = []
+    for threads in sorted({1, args.threads}):
+        r, single = measure(threads, torch, sizes, repeats)
+        checks += report(r, torch, sizes)
+    tracemalloc.start()
+    tr = single()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"memory of the {sizes[0]:.0e}-step trajectory: path {tr.path.nbytes / 1e6:.1f} MB, "
+          f"step numbers {tr.times.nbytes / 1e6:.1f} MB, tracemalloc peak {peak / 1e6:.1f} MB")
+    checks.append(("1e6-step trajectory <= 100 MB", peak <= 100e6))
+    if args.compile:
+        cpu, wall = cold_compile_seconds()
+        print(f"cold compile of the sweep kernel (empty numba cache, fresh process): {cpu:.1f} s CPU, "
+              f"{wall:.1f} s wall")
     if not args.quick:
         print("targets: " + "; ".join(f"{name}: {'met' if ok else 'MISSED'}" for name, ok in checks))
 

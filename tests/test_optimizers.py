@@ -172,18 +172,10 @@ BUILTINS = {
 }
 
 
-def _quartic_grad_by_products(X):
-    # quartic().grad with its cubes written as products, the arithmetic of the compiled gradient
-    # (NumPy's ``** 3`` calls pow, whose last bit can differ from two multiplications)
-    X = np.asarray(X, dtype=float)
-    s, d = X[..., 0] + X[..., 1], X[..., 0] / 2 - X[..., 1] / 2
-    u, w = 4 * (s * s * s), 2 * (d * d * d)
-    return np.stack([u + w, u - w], axis=-1)
-
-
 def _user_copy(land):
-    grad = _quartic_grad_by_products if land.kind == L.KIND_QUARTIC else land.grad
-    return L.from_function(land.value, grad, dim=land.dim)
+    # the landscape's own NumPy gradient: the compiled gradients do the same arithmetic (the quartic's
+    # cubes as pow(s, 3.0), as NumPy's ``** 3``)
+    return L.from_function(land.value, land.grad, dim=land.dim)
 
 
 @pytest.mark.parametrize("name", list(BUILTINS))
@@ -205,8 +197,9 @@ def test_compiled_kernel_equals_user_landscape_path_bitwise(name):
 
 def test_quartic_and_its_user_copy_never_separate():
     # Before the update rule was shared, the compiled path took b^t as a running product and the NumPy
-    # path as a power, and Adam on quartic() and on its user copy parted within tens of steps; now they
-    # agree bitwise over 20000 steps, with and without bias correction.
+    # path as a power, and the compiled quartic took its cubes as products where NumPy calls pow: Adam
+    # on quartic() and on from_function(quartic().grad) parted within tens of steps; now they agree
+    # bitwise over 20000 steps, with and without bias correction.
     q = L.quartic()
     user = _user_copy(q)
     opt = ad.combine(ad.adam(lr=1e-2), ad.adam(lr=1e-3, eps_inside=True), ad.adam(lr=1e-2, bias_correction=False))
@@ -462,9 +455,9 @@ def test_benchmark_script_runs_at_small_size():
 # ---------------------------------------------------------------- the blocked kernel and the update rule's pieces
 
 def test_blocked_sweep_equals_one_run_at_a_time_bitwise_across_blocks_threads_and_events():
-    # more runs than one block (BLOCK_COORDINATES // 2 = 256 runs), blocks with one and with mixed epsilon
+    # more runs than one block (BLOCK_COORDINATES // 2 runs), blocks with one and with mixed epsilon
     # placements, runs that diverge mid-way, targets, exits and a strided path: the parallel blocked sweep
-    # and the sequential kernel (one run per call) agree in every bit, whatever numba's thread count
+    # and one run per call (a block of one) agree in every bit, whatever numba's thread count
     import numba
 
     from adamdyn import _kernels

@@ -8,9 +8,10 @@ else, in the same order, so that all of them give the same bits:
   held transposed (coordinate-major, so that the inner loop runs over runs
   with unit stride and vectorizes), steps are the outer loop and the block the
   inner one; blocks run in parallel on numba's thread count (Python threads, the
-  compiled code releasing the GIL).
-- :func:`trajectory`: a few runs, one after another (steps inner); the
-  fastest layout for a single long trajectory.
+  compiled code releasing the GIL).  A block's live runs are a contiguous prefix
+  (diverged ones are swapped behind them); steps go in chunks that run a fast
+  in-place step and are replayed from a checkpoint, with per-step backups, only
+  where a run left the range (see :func:`_sweep_runs`).
 - :func:`user_step`: one step of all runs given their gradients, for
   landscapes whose gradient is a Python function.
 - :func:`gradient_updates`: the updates produced by a given gradient history.
@@ -18,7 +19,7 @@ else, in the same order, so that all of them give the same bits:
   diagnostics; only the benchmark uses it, to show how close :func:`sweep`
   runs to the arithmetic's limit.
 
-The diagnostics of :func:`sweep`, :func:`trajectory` and :func:`user_step`
+The diagnostics of :func:`sweep` and :func:`user_step`
 are the same: a run whose new parameters or moments leave
 ``[-limit, limit]`` (or are not finite) is frozen at its last finite state and
 its step is stored in ``marks[DIVERGED_AT]``; ``marks[HIT]`` and
@@ -33,11 +34,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
-from numba import types
-from numba.extending import overload
 
 from .update_rule import (
-    ADAPTIVE, B1, B2, BIAS1, BIAS2, C1, C2, EPS, EPS_INSIDE, LR, WD,
+    ADAPTIVE, B1, B2, BIAS1, BIAS2, C1, C2, EPS, EPS_INSIDE, LR, N_HYPER, WD,
     advance_power, bias_denominator, coordinate_update, debias, decayed_step, denominator, direction,
     first_moment, second_moment,
 )
@@ -48,7 +47,7 @@ HAS_TARGET, TOL, HAS_CENTER, RADIUS = range(4)
 HIT, EXIT, DIVERGED_AT = range(3)
 #: Coordinates per block of :func:`sweep`: the block's state (about eight
 #: arrays of this many float64) stays in the L1/L2 cache.
-BLOCK_COORDINATES = 512
+BLOCK_COORDINATES = 256
 
 
 # ---------------------------------------------------------------- gradients of the built-in landscapes
@@ -73,46 +72,47 @@ def _gradient(kind, p, x, g):
             else:
                 g[i] = 0.0
     else:
-        # cubes as products (numba's integer power); NumPy's ``** 3`` in landscapes.quartic().grad calls pow
-        u = 4.0 * (x[0] + x[1]) ** 3
-        w = 2.0 * (0.5 * x[0] - 0.5 * x[1]) ** 3
+        # cubes as pow(s, 3.0), as NumPy's ``** 3`` in landscapes.quartic().grad (not as products,
+        # which round differently in about a quarter of all cases)
+        u = 4.0 * (x[0] + x[1]) ** 3.0
+        w = 2.0 * (0.5 * x[0] - 0.5 * x[1]) ** 3.0
         g[0] = u + w
         g[1] = u - w
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _gradient_block(kind, p, X, G):
-    """The same gradients for a block held coordinate-major, ``X[i, b]`` (runs inner)."""
-    D, B = X.shape
+def _gradient_block(kind, p, X, G, n):
+    """The same gradients for the columns ``0..n-1`` of a block held coordinate-major, ``X[i, b]``."""
+    D = X.shape[0]
     if kind == 0:
         for i in range(D):
             a = 2.0 * p[i]
-            for b in range(B):
+            for b in range(n):
                 G[i, b] = a * X[i, b]
     elif kind == 1:
         for i in range(D):
             pi = p[i]
-            for b in range(B):
+            for b in range(n):
                 xi = X[i, b]
                 G[i, b] = pi if xi > 0.0 else (-pi if xi < 0.0 else 0.0)
     elif kind == 2:
         e, c, pw = p[0], p[1], p[2]
         for i in range(D):
-            for b in range(B):
+            for b in range(n):
                 d = e - X[i, b]
                 if d > 0.0:
                     G[i, b] = -c if pw == 1.0 else -c * d ** (pw - 1.0)
                 else:
                     G[i, b] = 0.0
     else:
-        for b in range(B):
-            u = 4.0 * (X[0, b] + X[1, b]) ** 3
-            w = 2.0 * (0.5 * X[0, b] - 0.5 * X[1, b]) ** 3
+        for b in range(n):
+            u = 4.0 * (X[0, b] + X[1, b]) ** 3.0
+            w = 2.0 * (0.5 * X[0, b] - 0.5 * X[1, b]) ** 3.0
             G[0, b] = u + w
             G[1, b] = u - w
 
 
-# ---------------------------------------------------------------- one run, one step (trajectory, user_step)
+# ---------------------------------------------------------------- one run, one step (user_step)
 
 @numba.njit(cache=True, error_model="numpy")
 def _step_one(h, x, m, v, g, pw, t, target, center, watch, mark, limit, xn, mn, vn):
@@ -181,30 +181,6 @@ def _store_run(x, m, v, pw, marks, r, xr, mr, vr, pr, mark):
 
 
 @numba.njit(cache=True, error_model="numpy")
-def trajectory(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
-    """Runs one after another, steps inner; records every ``record_every``-th iterate into ``path[1:]``."""
-    R, D = x.shape
-    h, pr, mark = np.empty(H.shape[0]), np.empty(2), np.empty(3, dtype=np.int64)
-    xr, mr, vr, g = np.empty(D), np.empty(D), np.empty(D), np.empty(D)
-    xn, mn, vn = np.empty(D), np.empty(D), np.empty(D)
-    for r in range(R):
-        _load_run(H, x, m, v, pw, marks, r, h, xr, mr, vr, pr, mark)
-        k = 1
-        countdown = record_every
-        for s in range(1, steps + 1):
-            if mark[DIVERGED_AT] < 0:
-                _gradient(kind, lp, xr, g)
-                _step_one(h, xr, mr, vr, g, pr, t0 + s, target, center, watch, mark, limit, xn, mn, vn)
-            countdown -= 1
-            if countdown == 0:
-                countdown = record_every
-                for i in range(D):
-                    path[k, r, i] = xr[i]
-                k += 1
-        _store_run(x, m, v, pw, marks, r, xr, mr, vr, pr, mark)
-
-
-@numba.njit(cache=True, error_model="numpy")
 def user_step(H, x, m, v, g, pw, t, target, center, watch, marks, limit):
     """One step ``t`` of every run given the gradients ``g`` (shape of ``x``), for user landscapes."""
     R, D = x.shape
@@ -223,168 +199,208 @@ def user_step(H, x, m, v, g, pw, t, target, center, watch, marks, limit):
 
 # ---------------------------------------------------------------- blocked sweep
 
-def _flag(f, b):
-    """Run ``b``'s flag: ``f[b]`` for a per-run array, ``f`` itself for one flag for all runs."""
-
-
-@overload(_flag, jit_options={"cache": True})
-def _flag_impl(f, b):
-    if isinstance(f, types.Array):
-        return lambda f, b: f[b]
-    return lambda f, b: f
+#: Extra rows of a block's coefficient array ``Q`` (after the packed rows ``LR`` ... ``ADAPTIVE``):
+#: epsilon split into the part added under the square root and the part added after it.
+EPS_UNDER, EPS_AFTER = N_HYPER, N_HYPER + 1
+#: Steps per chunk of :func:`_sweep_runs`: a checkpoint's cost is spread over this many steps.
+CHUNK_STEPS = 64
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _update_uniform(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside, adaptive, den1, den2, limit):
-    """:func:`_update_mixed` for a block whose runs share ``inside`` and ``adaptive``: each combination is a
-    call with constant flags, which the compiler folds, so only one denominator is computed."""
-    if adaptive and not inside:
-        _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, False, True, den1, den2, limit)
-    elif adaptive:
-        _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, True, True, den1, den2, limit)
-    else:
-        _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, False, False, den1, den2, limit)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside, adaptive, den1, den2, limit):
-    """The block's new state into ``Xn, Mn, Vn`` and ``ok[b]``: is run ``b``'s new state within ``limit``?
-
-    ``inside`` and ``adaptive`` are per-run arrays or one bool for the whole block.
-    """
-    D, B = X.shape
-    for b in range(B):
-        ok[b] = True
-    for i in range(D):
-        for b in range(B):
-            xi, mi, vi, _ = coordinate_update(X[i, b], M[i, b], V[i, b], G[i, b], lr[b], b1[b], c1[b], b2[b], c2[b],
-                                              eps[b], wd[b], _flag(inside, b), _flag(adaptive, b), den1[b], den2[b])
-            Xn[i, b] = xi
-            Mn[i, b] = mi
-            Vn[i, b] = vi
-            ok[b] = ok[b] & (abs(xi) <= limit) & (abs(mi) <= limit) & (vi <= limit)
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _first_within(X, point, radius2, inside, live, step, marks_row):
-    """Mark ``step`` for live, unmarked runs whose squared distance to ``point`` is within (or beyond) ``radius2``."""
-    D, B = X.shape
-    acc = np.zeros(B)
-    for i in range(D):
-        for b in range(B):
-            acc[b] += (X[i, b] - point[i]) ** 2
-    for b in range(B):
-        hit = acc[b] <= radius2 if inside else acc[b] > radius2
-        if live[b] and marks_row[b] < 0 and hit:
-            marks_row[b] = step
-
-
-@numba.njit(cache=True, error_model="numpy")
-def _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks,
-                 limit, r0, r1):
-    """Advance runs ``r0:r1`` by ``steps`` steps, the state held coordinate-major in the block.
-
-    Two buffers per state array: a step writes the new state beside the old one,
-    frozen (diverged) runs copy their old state across, and the buffers swap.
-    """
-    D = x.shape[1]
-    B = r1 - r0
+def _load_block(x, m, v, r0, r1):
+    """Rows ``r0:r1`` of the state, transposed: ``X[i, b] = x[r0 + b, i]`` (runs inner, unit stride)."""
+    D, B = x.shape[1], r1 - r0
     X, M, V = np.empty((D, B)), np.empty((D, B)), np.empty((D, B))
-    Xn, Mn, Vn = np.empty((D, B)), np.empty((D, B)), np.empty((D, B))
-    G = np.empty((D, B))
     for i in range(D):
         for b in range(B):
             X[i, b] = x[r0 + b, i]
             M[i, b] = m[r0 + b, i]
             V[i, b] = v[r0 + b, i]
-    lr, b1, c1 = H[LR, r0:r1].copy(), H[B1, r0:r1].copy(), H[C1, r0:r1].copy()
-    b2, c2, eps = H[B2, r0:r1].copy(), H[C2, r0:r1].copy(), H[EPS, r0:r1].copy()
-    wd, inside, adaptive = H[WD, r0:r1].copy(), H[EPS_INSIDE, r0:r1].copy(), H[ADAPTIVE, r0:r1].copy()
-    bias1, bias2 = H[BIAS1, r0:r1].copy(), H[BIAS2, r0:r1].copy()
-    uniform = inside.min() == inside.max() and adaptive.min() == adaptive.max()
-    p1, p2 = pw[0, r0:r1].copy(), pw[1, r0:r1].copy()
-    hit, exit_ = marks[HIT, r0:r1].copy(), marks[EXIT, r0:r1].copy()
-    div = marks[DIVERGED_AT, r0:r1].copy()
-    live = div < 0
-    n_frozen = B - live.sum()
-    ok = np.empty(B, dtype=np.bool_)
-    den1, den2 = np.empty(B), np.empty(B)
-    has_target, tol2 = watch[HAS_TARGET] != 0.0, watch[TOL] * watch[TOL]
-    has_center, radius2 = watch[HAS_CENTER] != 0.0, watch[RADIUS] * watch[RADIUS]
-    k = 1
-    countdown = record_every
-    for s in range(1, steps + 1):
-        t = t0 + s
-        _gradient_block(kind, lp, X, G)
-        for b in range(B):
-            # frozen runs keep their powers (as in _step_one)
-            p1[b] = advance_power(p1[b], b1[b]) if live[b] else p1[b]
-            p2[b] = advance_power(p2[b], b2[b]) if live[b] else p2[b]
-            den1[b] = bias_denominator(p1[b], bias1[b])
-            den2[b] = bias_denominator(p2[b], bias2[b])
-        if uniform:
-            _update_uniform(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside[0], adaptive[0],
-                            den1, den2, limit)
-        else:
-            _update_mixed(X, M, V, G, Xn, Mn, Vn, ok, lr, b1, c1, b2, c2, eps, wd, inside, adaptive,
-                          den1, den2, limit)
-        for b in range(B):
-            if live[b] and not ok[b]:
-                live[b] = False
-                div[b] = t
-                n_frozen += 1
-        if n_frozen > 0:
-            for i in range(D):
-                for b in range(B):
-                    if not live[b]:
-                        Xn[i, b] = X[i, b]
-                        Mn[i, b] = M[i, b]
-                        Vn[i, b] = V[i, b]
-        X, Xn = Xn, X
-        M, Mn = Mn, M
-        V, Vn = Vn, V
-        if has_target:
-            _first_within(X, target, tol2, True, live, t, hit)
-        if has_center:
-            _first_within(X, center, radius2, False, live, t, exit_)
-        countdown -= 1
-        if countdown == 0:
-            countdown = record_every
-            for b in range(B):
-                for i in range(D):
-                    path[k, r0 + b, i] = X[i, b]
-            k += 1
-    for i in range(D):
-        for b in range(B):
-            x[r0 + b, i] = X[i, b]
-            m[r0 + b, i] = M[i, b]
-            v[r0 + b, i] = V[i, b]
-    pw[0, r0:r1] = p1
-    pw[1, r0:r1] = p2
-    marks[HIT, r0:r1] = hit
-    marks[EXIT, r0:r1] = exit_
-    marks[DIVERGED_AT, r0:r1] = div
+    return X, M, V
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _store_block(x, m, v, X, M, V, rows):
+    """The inverse of :func:`_load_block`: column ``b`` goes back to row ``rows[b]``."""
+    for b in range(rows.shape[0]):
+        r = rows[b]
+        for i in range(X.shape[0]):
+            x[r, i] = X[i, b]
+            m[r, i] = M[i, b]
+            v[r, i] = V[i, b]
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _compact(X, M, V, Q, P, K, rows, frozen, n):
+    """Swap the frozen columns among ``0..n-1`` behind the live ones; returns the new live count.
+
+    Frozen runs are never touched again, so the live ones stay a contiguous prefix.
+    """
+    for b in range(n - 1, -1, -1):  # downwards: the column swapped into b has been looked at
+        if frozen[b]:
+            c = n - 1
+            for A in (X, M, V, Q, P):
+                for j in range(A.shape[0]):
+                    A[j, b], A[j, c] = A[j, c], A[j, b]
+            for j in range(3):
+                K[j, b], K[j, c] = K[j, c], K[j, b]
+            rows[b], rows[c] = rows[c], rows[b]
+            frozen[b], frozen[c] = frozen[c], False
+            n = c
+    return n
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit,
                 r0, r1):
-    """The blocks of runs ``r0:r1``, one after another (one thread's share of :func:`sweep`)."""
-    B = _block_runs(x.shape[1])
-    for b0 in range(r0, r1, B):
-        _sweep_block(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks,
-                     limit, b0, min(r1, b0 + B))
+    """Advance runs ``r0:r1`` by ``steps`` steps, block by block (one thread's share of :func:`sweep`).
+
+    A block's state is held coordinate-major, ``X[i, b]``, its live runs in the columns
+    ``0..n-1``; a run that diverges is swapped behind them and never touched again, so the
+    live ones stay a contiguous prefix that the loops over runs vectorize.  Steps go in chunks
+    of ``CHUNK_STEPS``.  A chunk first runs the fast in-place step, which only counts values
+    that left ``[-limit, limit]``; if there were any, the chunk is replayed from its checkpoint,
+    each step's state backed up, and the runs that left the range are put back to their last
+    finite state (their powers advanced, as in :func:`_step_one`), marked and frozen.  Both
+    passes do the same arithmetic, so the other runs' bits do not change.
+
+    One function on purpose: every separately compiled helper costs its own optimisation and
+    code generation, and is optimised again inside each caller.
+    """
+    D = x.shape[1]
+    Bmax = max(1, BLOCK_COORDINATES // D)
+    has_target, tol2 = watch[HAS_TARGET] != 0.0, watch[TOL] * watch[TOL]
+    has_center, radius2 = watch[HAS_CENTER] != 0.0, watch[RADIUS] * watch[RADIUS]
+    for q0 in range(r0, r1, Bmax):
+        q1 = min(r1, q0 + Bmax)
+        B = q1 - q0
+        X, M, V = _load_block(x, m, v, q0, q1)
+        # Q: the packed hyperparameters, then epsilon split so that
+        # denominator(v_hat + Q[EPS_UNDER], Q[EPS_AFTER], False) == denominator(v_hat, eps, inside)
+        # bit for bit (adding 0.0 to v_hat >= 0 or to a square root is exact): one branch-free
+        # expression with one square root serves blocks that mix the two placements
+        Q = np.empty((N_HYPER + 2, B))
+        for j in range(N_HYPER):
+            for b in range(B):
+                Q[j, b] = H[j, q0 + b]
+        for b in range(B):
+            inside = Q[EPS_INSIDE, b] != 0.0
+            Q[EPS_UNDER, b] = Q[EPS, b] if inside else 0.0
+            Q[EPS_AFTER, b] = 0.0 if inside else Q[EPS, b]
+        P, K, rows = pw[:, q0:q1].copy(), marks[:, q0:q1].copy(), np.arange(q0, q1)
+        G = np.empty((D, B))
+        S = np.empty((3, D, B))  # one step's backup (careful pass)
+        C = np.empty((3, D, B))  # the chunk's checkpoint
+        den, Pc, Kc, acc = np.empty((2, B)), np.empty((2, B)), np.empty((3, B), dtype=np.int64), np.empty(B)
+        n = B
+        frozen = np.zeros(B, dtype=np.bool_)
+        for b in range(B):
+            frozen[b] = K[DIVERGED_AT, b] >= 0  # before this call (a continued state)
+        n = _compact(X, M, V, Q, P, K, rows, frozen, n)
+        k, countdown = 1, record_every
+        s0, careful = 1, False
+        n0, k0, countdown0 = n, k, countdown
+        while True:
+            if s0 > steps:
+                break
+            s1 = min(steps, s0 + CHUNK_STEPS - 1)
+            if not careful:  # checkpoint
+                for i in range(D):
+                    for b in range(n):
+                        C[0, i, b], C[1, i, b], C[2, i, b] = X[i, b], M[i, b], V[i, b]
+                for b in range(n):
+                    Pc[0, b], Pc[1, b] = P[0, b], P[1, b]
+                    Kc[0, b], Kc[1, b], Kc[2, b] = K[0, b], K[1, b], K[2, b]
+                n0, k0, countdown0 = n, k, countdown
+            bad = 0
+            for s in range(s0, s1 + 1):
+                t = t0 + s
+                if careful:
+                    for i in range(D):
+                        for b in range(n):
+                            S[0, i, b], S[1, i, b], S[2, i, b] = X[i, b], M[i, b], V[i, b]
+                for b in range(n):
+                    P[0, b] = advance_power(P[0, b], Q[B1, b])
+                    P[1, b] = advance_power(P[1, b], Q[B2, b])
+                    den[0, b] = bias_denominator(P[0, b], Q[BIAS1, b])
+                    den[1, b] = bias_denominator(P[1, b], Q[BIAS2, b])
+                _gradient_block(kind, lp, X, G, n)
+                # the pieces of adamdyn.update_rule in coordinate_update's order, the flags as per-run
+                # values (epsilon's placement through Q, the adaptive switch as a select)
+                step_bad = 0
+                for i in range(D):
+                    for b in range(n):
+                        g = G[i, b]
+                        mn = first_moment(M[i, b], g, Q[B1, b], Q[C1, b])
+                        vn = second_moment(V[i, b], g, Q[B2, b], Q[C2, b])
+                        mh = debias(mn, den[0, b])
+                        u = direction(mh, denominator(debias(vn, den[1, b]) + Q[EPS_UNDER, b], Q[EPS_AFTER, b],
+                                                      False))
+                        u = u if Q[ADAPTIVE, b] != 0.0 else mh
+                        xn = decayed_step(X[i, b], Q[LR, b], Q[WD, b], u)
+                        X[i, b] = xn
+                        M[i, b] = mn
+                        V[i, b] = vn
+                        step_bad += not ((abs(xn) <= limit) & (abs(mn) <= limit) & (vn <= limit))
+                bad += step_bad
+                if careful and step_bad > 0:  # back to the last finite state, marked, frozen
+                    for b in range(n):
+                        ok = True
+                        for i in range(D):
+                            ok &= (abs(X[i, b]) <= limit) & (abs(M[i, b]) <= limit) & (V[i, b] <= limit)
+                        if not ok:
+                            for i in range(D):
+                                X[i, b], M[i, b], V[i, b] = S[0, i, b], S[1, i, b], S[2, i, b]
+                            K[DIVERGED_AT, b] = t
+                            frozen[b] = True
+                    n = _compact(X, M, V, Q, P, K, rows, frozen, n)
+                for e in range(2):  # arrival within tol of target (HIT), exit beyond radius of center (EXIT)
+                    if (has_target, has_center)[e]:
+                        point, r2 = (target, center)[e], (tol2, radius2)[e]
+                        for b in range(n):
+                            acc[b] = 0.0
+                        for i in range(D):
+                            for b in range(n):
+                                acc[b] += (X[i, b] - point[i]) ** 2
+                        row = K[HIT + e]
+                        for b in range(n):
+                            met = acc[b] <= r2 if e == 0 else acc[b] > r2
+                            row[b] = t if (row[b] < 0) & met else row[b]
+                countdown -= 1
+                if countdown == 0:  # every column, frozen ones at their last finite state, at its run's row
+                    countdown = record_every
+                    for b in range(B):
+                        for i in range(D):
+                            path[k, rows[b], i] = X[i, b]
+                    k += 1
+            if bad > 0 and not careful:  # replay the chunk from its checkpoint
+                for i in range(D):
+                    for b in range(n0):
+                        X[i, b], M[i, b], V[i, b] = C[0, i, b], C[1, i, b], C[2, i, b]
+                for b in range(n0):
+                    P[0, b], P[1, b] = Pc[0, b], Pc[1, b]
+                    K[0, b], K[1, b], K[2, b] = Kc[0, b], Kc[1, b], Kc[2, b]
+                n, k, countdown = n0, k0, countdown0
+                careful = True
+            else:
+                s0, careful = s1 + 1, False
+        _store_block(x, m, v, X, M, V, rows)
+        for b in range(B):
+            for j in range(2):
+                pw[j, rows[b]] = P[j, b]
+            for j in range(3):
+                marks[j, rows[b]] = K[j, b]
 
 
 def sweep(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch, marks, limit):
-    """Blocked :func:`trajectory`, the blocks shared among numba's threads: the same results, bit for bit."""
+    """Runs on a built-in landscape, blocked, the blocks shared among numba's threads.
+
+    One run is one block of one column; that is also the fastest layout for a single long
+    trajectory (measured: faster than a kernel that runs steps inner, one run after another).
+    The results are those of :func:`user_step` with the same gradients, bit for bit.
+    """
     _in_parallel(_sweep_runs, (kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, center, watch,
                                marks, limit), x.shape[0], x.shape[1])
-
-
-@numba.njit(cache=True)
-def _block_runs(D):
-    return max(1, BLOCK_COORDINATES // D)
 
 
 def _in_parallel(kernel, args, R, D):
@@ -394,7 +410,7 @@ def _in_parallel(kernel, args, R, D):
     run them in parallel; ``numba.set_num_threads`` sets their number.  (numba's own
     ``parallel=True`` would do the same but costs about half a minute of extra compilation.)
     """
-    B = _block_runs(D)
+    B = max(1, BLOCK_COORDINATES // D)
     nblocks = -(-R // B)
     n = max(1, min(numba.get_num_threads(), nblocks))
     if n == 1:
@@ -440,14 +456,7 @@ def gradient_updates(H, G, x, out):
 def _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, r0, r1):
     D = x.shape[1]
     B = r1 - r0
-    X = np.empty((D, B))
-    M = np.empty((D, B))
-    V = np.empty((D, B))
-    for i in range(D):
-        for b in range(B):
-            X[i, b] = x[r0 + b, i]
-            M[i, b] = m[r0 + b, i]
-            V[i, b] = v[r0 + b, i]
+    X, M, V = _load_block(x, m, v, r0, r1)
     c1, c2 = 1.0 - b1, 1.0 - b2
     p1 = 1.0
     p2 = 1.0
@@ -462,16 +471,12 @@ def _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, r0, r1):
                 V[i, b] = second_moment(V[i, b], g, b2, c2)
                 u = direction(debias(M[i, b], den1), denominator(debias(V[i, b], den2), eps, False))
                 X[i, b] = decayed_step(X[i, b], lr, 0.0, u)
-    for i in range(D):
-        for b in range(B):
-            x[r0 + b, i] = X[i, b]
-            m[r0 + b, i] = M[i, b]
-            v[r0 + b, i] = V[i, b]
+    _store_block(x, m, v, X, M, V, np.arange(r0, r1))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _bare_runs(x, m, v, a2, lr, b1, b2, eps, steps, r0, r1):
-    B = _block_runs(x.shape[1])
+    B = max(1, BLOCK_COORDINATES // x.shape[1])
     for b0 in range(r0, r1, B):
         _bare_block(x, m, v, a2, lr, b1, b2, eps, steps, b0, min(r1, b0 + B))
 

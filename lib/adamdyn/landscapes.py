@@ -25,7 +25,13 @@ from typing import Callable
 
 import numpy as np
 
-from .validation import as_param, check_positive, scalar_positive
+from .validation import (
+    as_param,
+    check_int,
+    check_positive,
+    check_scalar,
+    scalar_positive,
+)
 
 __all__ = [
     "Landscape",
@@ -85,14 +91,33 @@ class Landscape:
     latex: str = ""
 
 
+def _check_name(name) -> str:
+    if not isinstance(name, str):
+        raise ValueError(f"name must be a string (a label for figures), got {name!r}")
+    return name
+
+
+def _quiet(f):
+    """``f`` without floating-point warnings: beyond float64's range a landscape's value or gradient
+    is inf (or NaN where two infinities meet), and the runs flag such points as diverged."""
+
+    def wrapped(X):
+        with np.errstate(all="ignore"):
+            return f(X)
+
+    wrapped.__doc__ = f.__doc__
+    return wrapped
+
+
 def quadratic(coeffs, name: str = "quadratic") -> Landscape:
     r"""Separable quadratic :math:`f(w) = \sum_i a_i w_i^2`, gradient :math:`2 a_i w_i`."""
+    _check_name(name)
     a = as_param("coeffs", coeffs)
     terms = " + ".join(f"{c:g} w_{{{i + 1}}}^2" for i, c in enumerate(a))
     return Landscape(
         name=name,
-        value=lambda X: np.sum(a * np.asarray(X) ** 2, axis=-1),
-        grad=lambda X: 2.0 * a * np.asarray(X),
+        value=_quiet(lambda X: np.sum(a * np.asarray(X) ** 2, axis=-1)),
+        grad=_quiet(lambda X: 2.0 * a * np.asarray(X)),
         dim=a.size,
         kind=KIND_QUADRATIC,
         params=a.copy(),
@@ -103,12 +128,13 @@ def quadratic(coeffs, name: str = "quadratic") -> Landscape:
 
 def weighted_abs(coeffs, name: str = "weighted_abs") -> Landscape:
     r"""Separable :math:`f(w) = \sum_i a_i |w_i|`, gradient :math:`a_i\,\mathrm{sign}(w_i)` (0 at 0)."""
+    _check_name(name)
     a = check_positive("coeffs", coeffs)
     terms = " + ".join(f"{c:g} |w_{{{i + 1}}}|" for i, c in enumerate(a))
     return Landscape(
         name=name,
-        value=lambda X: np.sum(a * np.abs(X), axis=-1),
-        grad=lambda X: a * np.sign(X),
+        value=_quiet(lambda X: np.sum(a * np.abs(X), axis=-1)),
+        grad=_quiet(lambda X: a * np.sign(X)),
         dim=a.size,
         kind=KIND_ABS,
         params=a.copy(),
@@ -124,14 +150,12 @@ def saddle() -> Landscape:
 
 def smooth_valley(a: float = 1.0, b: float = 1e-3) -> Landscape:
     r"""Kaiser's smooth valley :math:`f(x, y) = a x^2 + b y^2`, by default :math:`x^2 + 10^{-3} y^2`."""
-    check_positive("a", a)
-    check_positive("b", b)
-    return quadratic([a, b], name="smooth valley")
+    return quadratic([scalar_positive("a", a), scalar_positive("b", b)], name="smooth valley")
 
 
 def sharp_valley(a: float = 1.0, b: float = 1e-4) -> Landscape:
     r"""Kaiser's sharp valley :math:`f(x, y) = a|x| + b|y|`, by default :math:`|x| + 10^{-4}|y|`."""
-    return weighted_abs([a, b], name="sharp valley")
+    return weighted_abs([scalar_positive("a", a), scalar_positive("b", b)], name="sharp valley")
 
 
 def plateau(edge: float = 0.0, slope: float = 1.0, power: float = 1.0) -> Landscape:
@@ -148,11 +172,9 @@ def plateau(edge: float = 0.0, slope: float = 1.0, power: float = 1.0) -> Landsc
     the edge ``e``.  Descent moves in the ``+w`` direction and enters the flat
     at ``w = e``.
     """
-    e = float(as_param("edge", edge)[0])
+    e = check_scalar("edge", edge)
     c = scalar_positive("slope", slope)
-    p = float(as_param("power", power)[0])
-    if p < 1.0:
-        raise ValueError(f"power must be >= 1, got {power!r}")
+    p = check_scalar("power", power, 1.0)
 
     def value(X):
         d = np.maximum(e - np.asarray(X, dtype=float), 0.0)
@@ -164,8 +186,8 @@ def plateau(edge: float = 0.0, slope: float = 1.0, power: float = 1.0) -> Landsc
 
     return Landscape(
         name="plateau",
-        value=value,
-        grad=grad,
+        value=_quiet(value),
+        grad=_quiet(grad),
         dim=None,
         kind=KIND_PLATEAU,
         params=np.array([e, c, p]),
@@ -190,8 +212,8 @@ def quartic() -> Landscape:
 
     return Landscape(
         name="quartic",
-        value=value,
-        grad=grad,
+        value=_quiet(value),
+        grad=_quiet(grad),
         dim=2,
         kind=KIND_QUARTIC,
         params=np.zeros(0),
@@ -215,6 +237,9 @@ def from_function(value, grad=None, dim: int | None = None, name: str = "user", 
     """
     if not callable(value):
         raise ValueError("value must be callable, mapping arrays (..., dim) to (...)")
+    if dim is not None:
+        dim = check_int("dim", dim, 1)
+    _check_name(name)
     if grad is not None and not callable(grad):
         raise ValueError("grad must be callable or None")
     if grad is None:

@@ -32,8 +32,8 @@ Runs are independent rows of a ``(runs, dim)`` state, and every
 hyperparameter is a per-run vector, so that different optimizers and a whole
 hyperparameter grid advance together in one compiled call.  The update itself
 is written once, in :mod:`adamdyn.update_rule`; the compiled drivers that
-apply it (a blocked, parallel sweep over many runs, a sequential kernel for
-single trajectories, one step for user landscapes) are private, in
+apply it (a blocked, parallel sweep over any number of runs, one step for user
+landscapes) are private, in
 ``adamdyn._kernels``.
 
 References
@@ -60,6 +60,7 @@ from .validation import (
     check_nonnegative,
     check_points,
     check_positive,
+    real_array,
     scalar_nonnegative,
     scalar_positive,
 )
@@ -142,6 +143,17 @@ def _make(name, lr, b1, c1, b2, c2, eps, weight_decay=0.0, eps_inside=False, bia
     return Optimizer((name,) * n, *arrays)
 
 
+def _check_flag(name: str, value) -> np.ndarray:
+    """A switch: ``True``/``False`` or an array of booleans (one per run).
+
+    Anything else is refused, also ``'no'`` or ``0``: NumPy would read any non-empty string as True.
+    """
+    arr = np.asarray(value) if isinstance(value, (bool, np.bool_, np.ndarray, list, tuple)) else None
+    if arr is None or arr.dtype != np.bool_ or arr.ndim > 1 or arr.size == 0:
+        raise ValueError(f"{name} must be True or False (or a 1-D array of booleans, one per run), got {value!r}")
+    return np.atleast_1d(arr)
+
+
 def _broadcast(**params):
     """Check that per-run arrays have compatible lengths (1 or a common R)."""
     sizes = {k: v.size for k, v in params.items()}
@@ -215,10 +227,10 @@ def adam(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True, eps_in
     """
     lr, eps = check_positive("lr", lr), check_nonnegative("eps", eps)
     beta1, beta2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
-    _broadcast(lr=lr, beta1=beta1, beta2=beta2, eps=eps)
-    bc = np.asarray(bias_correction, bool)
+    bc, inside = _check_flag("bias_correction", bias_correction), _check_flag("eps_inside", eps_inside)
+    _broadcast(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bc, eps_inside=inside)
     return _make("Adam", lr, beta1, 1.0 - beta1, beta2, 1.0 - beta2, eps,
-                 eps_inside=eps_inside, bias1=bc, bias2=bc)
+                 eps_inside=inside, bias1=bc, bias2=bc)
 
 
 def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, bias_correction=True, eps_inside=False) -> Optimizer:
@@ -226,12 +238,24 @@ def adamw(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=1e-2, bias_cor
     :math:`w_t = (1 - \eta\lambda) w_{t-1} - \eta\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)`.
 
     torch equivalent: ``torch.optim.AdamW(params, lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay)``.
+
+    The decay factor :math:`1 - \eta\lambda` must be :math:`\ge 0`: with :math:`\eta\lambda > 1`
+    each step would flip the weights' sign instead of shrinking them, which is no decay, so such
+    a pair is refused (ValueError), per run.
     """
     wd = check_nonnegative("weight_decay", weight_decay)
     base = adam(lr, beta1, beta2, eps, bias_correction, eps_inside)
     n = max(len(base), wd.size)
     if len(base) not in (1, n) or wd.size not in (1, n):
-        raise ValueError("weight_decay must have length 1 or the number of runs")
+        raise ValueError(f"weight_decay must have length 1 or the number of runs ({n}), got {wd.size}")
+    with np.errstate(over="ignore"):  # an overflowing product is > 1 and refused below
+        factor = 1.0 - base.lr * wd
+    if np.any(factor < 0.0):
+        bad = int(np.argmax(factor < 0.0)) if factor.size > 1 else 0
+        raise ValueError(
+            "weight_decay must satisfy lr * weight_decay <= 1 (the decay factor 1 - lr * weight_decay "
+            f"must be >= 0, else every step flips the weights' sign), got lr = "
+            f"{np.broadcast_to(base.lr, factor.shape)[bad]:g}, weight_decay = {np.broadcast_to(wd, factor.shape)[bad]:g}")
     fields = {f: np.broadcast_to(getattr(base, f), (n,)).copy() for f in _ARRAY_FIELDS}
     fields["weight_decay"] = np.broadcast_to(wd, (n,)).copy()
     return Optimizer(("AdamW",) * n, **fields)
@@ -303,11 +327,6 @@ class Trajectory:
         return self.state.x
 
 
-#: Below this many runs :func:`run` advances them one after another (the fastest
-#: layout for single trajectories); from it on, in parallel blocks.
-SWEEP_MIN_RUNS = 8
-
-
 class _Watch(NamedTuple):
     """The events :func:`run` records: arrival within ``tol`` of ``target``, exit beyond ``radius`` of ``center``."""
 
@@ -338,7 +357,7 @@ def _pair(opt: Optimizer, x0: np.ndarray, name: str = "x0"):
 
 def _fresh_start(optimizer: Optimizer, landscape: Landscape, x0):
     """Runs paired with starting points, zero moments, step 0, powers b^0 = 1."""
-    x = check_points("x0", x0, landscape.dim)
+    x = _start_points("x0", x0, landscape.dim)
     optimizer, x = _pair(optimizer, x)
     x = x.copy()
     return optimizer, x, np.zeros_like(x), np.zeros_like(x), 0, np.ones((2, x.shape[0]))
@@ -346,19 +365,44 @@ def _fresh_start(optimizer: Optimizer, landscape: Landscape, x0):
 
 def _continued_start(optimizer: Optimizer, landscape: Landscape, state: State):
     """The same from a previous run's final :class:`State` (powers recomputed as b^t if absent)."""
-    x = check_points("state.x", state.x, landscape.dim).copy()
+    if not isinstance(state, State):
+        raise ValueError(f"state must be a State (a previous run's Trajectory.state), got {type(state).__name__}")
+    x = _start_points("state.x", state.x, landscape.dim).copy()
     optimizer, x = _pair(optimizer, x, "state.x")
-    for name, arr in (("state.m", state.m), ("state.v", state.v)):
-        if np.shape(arr) != x.shape:
-            raise ValueError(f"{name} must have the shape of state.x, {x.shape}, got {np.shape(arr)}")
-    m = np.array(state.m, dtype=np.float64)
-    v = np.array(state.v, dtype=np.float64)
+    m = _moment("state.m", state.m, x.shape, DIVERGENCE_LIMIT)
+    v = _moment("state.v", state.v, x.shape, DIVERGENCE_LIMIT)
+    if np.any(v < 0.0):
+        raise ValueError("state.v must be >= 0 (a running mean of squared gradients), got negative entries")
     t0 = check_int("state.t", state.t, 0)
-    pow1 = optimizer.b1**t0 if state.pow1 is None else np.array(state.pow1, dtype=np.float64)
-    pow2 = optimizer.b2**t0 if state.pow2 is None else np.array(state.pow2, dtype=np.float64)
-    if pow1.shape != (x.shape[0],) or pow2.shape != (x.shape[0],):
-        raise ValueError(f"state.pow1 and state.pow2 must have shape ({x.shape[0]},)")
-    return optimizer, x, m, v, t0, np.stack([pow1, pow2])
+    pows = []
+    for name, given, b in (("state.pow1", state.pow1, optimizer.b1), ("state.pow2", state.pow2, optimizer.b2)):
+        if given is None:
+            with np.errstate(under="ignore"):  # b^t underflows to 0 for long runs, as the running product does
+                pows.append(b**t0)
+            continue
+        p = real_array(name, given)
+        if p.shape != (x.shape[0],) or not np.all((p >= 0.0) & (p <= 1.0)):
+            raise ValueError(f"{name} must hold {x.shape[0]} values in [0, 1] (the powers b^t), got {given!r}")
+        pows.append(p)
+    return optimizer, x, m, v, t0, np.stack(pows)
+
+
+def _start_points(name: str, value, dim) -> np.ndarray:
+    """Starting points as ``(runs, dim)``: real, finite and within the divergence limit."""
+    x = check_points(name, real_array(name, value), dim)
+    if not np.all(np.abs(x) <= DIVERGENCE_LIMIT):
+        raise ValueError(f"{name} must lie in [-{DIVERGENCE_LIMIT:g}, {DIVERGENCE_LIMIT:g}], got {value!r}")
+    return x
+
+
+def _moment(name: str, value, shape, limit) -> np.ndarray:
+    """A moment of a continued state: real, of the state's shape, finite and within the limit."""
+    arr = real_array(name, value)
+    if arr.shape != shape:
+        raise ValueError(f"{name} must have the shape of state.x, {shape}, got {arr.shape}")
+    if not np.all(np.abs(arr) <= limit):
+        raise ValueError(f"{name} must be finite and lie in [-{limit:g}, {limit:g}], got {value!r}")
+    return arr.copy()
 
 
 def _event_point(name: str, point, dim: int) -> np.ndarray:
@@ -366,6 +410,8 @@ def _event_point(name: str, point, dim: int) -> np.ndarray:
     point = as_param(name, point)
     if point.size != dim:
         raise ValueError(f"{name} must have {dim} coordinates, got {point.size}")
+    if not np.all(np.abs(point) <= DIVERGENCE_LIMIT):
+        raise ValueError(f"{name} must lie in [-{DIVERGENCE_LIMIT:g}, {DIVERGENCE_LIMIT:g}], got {point!r}")
     return point
 
 
@@ -396,17 +442,17 @@ def _watch(dim: int, target, tol, center, radius) -> _Watch:
 def _initial_marks(x: np.ndarray, t0: int, watch: _Watch) -> np.ndarray:
     """Rows HIT, EXIT, DIVERGED_AT of int64 step numbers, -1 for "not yet"; a start may already hit or exit."""
     marks = np.full((3, x.shape[0]), -1, dtype=np.int64)
-    if watch.has_target:
-        marks[_K.HIT, np.linalg.norm(x - watch.target, axis=1) <= watch.switches[_K.TOL]] = t0
-    if watch.has_center:
-        marks[_K.EXIT, np.linalg.norm(x - watch.center, axis=1) > watch.switches[_K.RADIUS]] = t0
+    with np.errstate(over="ignore"):  # many coordinates near the limit: the distance is inf, as in the kernels
+        if watch.has_target:
+            marks[_K.HIT, np.linalg.norm(x - watch.target, axis=1) <= watch.switches[_K.TOL]] = t0
+        if watch.has_center:
+            marks[_K.EXIT, np.linalg.norm(x - watch.center, axis=1) > watch.switches[_K.RADIUS]] = t0
     return marks
 
 
 def _advance_compiled(landscape, H, x, m, v, powers, t0, steps, record_every, path, watch, marks):
-    """Built-in landscapes: the whole run in one compiled call (few runs in sequence, many in parallel blocks)."""
-    kernel = _K.trajectory if x.shape[0] < SWEEP_MIN_RUNS else _K.sweep
-    kernel(landscape.kind, np.asarray(landscape.params, dtype=np.float64), H, x, m, v, powers, t0, steps,
+    """Built-in landscapes: the whole run in one compiled call (blocks of runs, in parallel)."""
+    _K.sweep(landscape.kind, np.asarray(landscape.params, dtype=np.float64), H, x, m, v, powers, t0, steps,
            record_every, path, watch.target, watch.center, watch.switches, marks, DIVERGENCE_LIMIT)
 
 
@@ -488,7 +534,7 @@ def gradient_history(grads):
     Accepts shapes ``(T,)``, ``(T, runs)`` and ``(T, runs, dim)``; entries must satisfy
     :math:`|g| \\le 10^{150}` so that their squares fit in float64.
     """
-    G = np.asarray(grads, dtype=float)
+    G = real_array("grads", grads)
     shape = G.shape
     if G.ndim == 1:
         G = G[:, None, None]
@@ -518,6 +564,8 @@ def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
     -------
     ndarray of the same shape as ``grads``.
     """
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError("optimizer must be an Optimizer (use adamdyn.adam(...), sgd(...), ...)")
     G, shape = gradient_history(grads)
     T, R, D = G.shape
     opt = optimizer
@@ -528,7 +576,10 @@ def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
     if x0 is None:
         x = np.zeros((R, D))
     else:
-        x = np.broadcast_to(check_points("x0", x0, D), (R, D)).copy()
+        x = _start_points("x0", x0, D)
+        if x.shape[0] not in (1, R):
+            raise ValueError(f"x0 must have 1 or {R} rows (one per run), got {x.shape[0]}")
+        x = np.broadcast_to(x, (R, D)).copy()
     out = np.empty_like(G)
     _K.gradient_updates(opt.packed(), np.ascontiguousarray(G), x, out)
     return out.reshape(shape)
