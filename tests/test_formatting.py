@@ -45,9 +45,15 @@ IPYTHON = re.compile(r"^\s*[%!]|^\s*\w[\w.]*\?\s*$", re.M)
 
 
 def code_cells(path: Path) -> list[tuple[int, set[str], str]]:
-    """``(index, tags, source)`` of each code cell of the chapter, in order."""
+    """``(index, tags, source)`` of each code cell of the chapter, in order.
+
+    A page that is not a notebook (no ``{code-cell}``, e.g. the front page) has none: its
+    fenced blocks are shell commands for the reader, not cells.
+    """
     import jupytext
 
+    if "```{code-cell}" not in path.read_text(encoding="utf-8"):
+        return []
     nb = jupytext.read(path)
     return [
         (i, set(c.metadata.get("tags", [])), c.source)
