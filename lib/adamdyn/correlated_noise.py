@@ -19,6 +19,8 @@ import sympy as sp
 
 from .noise import _branch, _var_and_se, j, sigma
 from .symbols import beta1
+from ._input_checks import check_integers, check_seed
+from .update_rule import numpy_rule as _rule
 from .validation import check_beta, check_int
 
 __all__ = ["rho", "ar1_variance_limit_expr", "ar1_first_moment_variance", "ar1_monte_carlo", "steps_to_limit",
@@ -64,7 +66,7 @@ def ar1_first_moment_variance(beta1, rho, T, sigma=1.0):
 
 
 def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, sigma=1.0, seed=0):
-    r"""Monte Carlo (the first-moment recursion iterated directly) of :math:`\operatorname{Var}[m_T]` with stationary AR(1) noise
+    r"""Monte Carlo (the first-moment piece of :mod:`adamdyn.update_rule` iterated directly) of :math:`\operatorname{Var}[m_T]` with stationary AR(1) noise
     :math:`N_t = \rho N_{t-1} + \sqrt{1-\rho^2}\,\sigma\xi_t`, :math:`N_1 \sim \mathcal N(0,\sigma^2)`, zero mean.
     Returns ``(variance, standard error)`` over ``T_values``."""
     check_beta("beta1", beta1)
@@ -80,7 +82,7 @@ def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, s
     for t in range(1, int(T_values.max()) + 1):
         if t > 1:
             noise = rho * noise + np.sqrt(1 - rho**2) * sigma * rng.standard_normal(n_paths)
-        m = beta1 * m + (1 - beta1) * noise
+        m = _rule.first_moment(m, noise, beta1, 1 - beta1)
         if t in keep:
             ms[keep[t]] = m
     return _var_and_se(ms.T)

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .landscapes import Landscape
+from .update_rule import numpy_rule as _rule
 from .optimizers import DIVERGENCE_LIMIT, gradient_history
 from .validation import (
     as_param,
@@ -136,22 +137,17 @@ def kadam_direction(opt: KAdam, g, m, v, t, powers=None):
     mn, vn = np.empty_like(m), np.empty_like(v)
     u = g
     for j in range(opt.k):
-        b1 = np.full(1, opt.beta1[j])
-        b2 = np.full(1, opt.beta2[j])
-        c1, c2 = 1.0 - b1, 1.0 - b2
-        mn[j] = b1[:, None] * m[j] + c1[:, None] * u
+        b1, b2 = opt.beta1[j], opt.beta2[j]
+        mn[j] = _rule.first_moment(m[j], u, b1, 1.0 - b1)
         if opt.norm[j] == "global":
-            vn[j] = b2[:, None] * v[j] + c2[:, None] * np.mean(u * u, axis=-1, keepdims=True)
+            # one moving average of the mean square per run
+            vn[j] = _rule.first_moment(v[j], np.mean(u * u, axis=-1, keepdims=True), b2, 1.0 - b2)
         else:
-            # same association as adamdyn.optimizers, (c2 * u) * u, for bitwise k = 1
-            vn[j] = b2[:, None] * v[j] + c2[:, None] * u * u
-        p1, p2 = (b1**t, b2**t) if powers is None else (np.full(1, powers[0][j]), np.full(1, powers[1][j]))
-        den1 = np.where(opt.bias_correction[j], 1.0 - p1, 1.0)[:, None]
-        den2 = np.where(opt.bias_correction[j], 1.0 - p2, 1.0)[:, None]
-        mh, vh = mn[j] / den1, vn[j] / den2
-        d = np.sqrt(vh) + opt.eps[j]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(d > 0.0, mh / np.where(d > 0.0, d, 1.0), 0.0)
+            vn[j] = _rule.second_moment(v[j], u, b2, 1.0 - b2)
+        p1, p2 = (b1**t, b2**t) if powers is None else (powers[0][j], powers[1][j])
+        mh = _rule.debias(mn[j], _rule.bias_denominator(p1, opt.bias_correction[j]))
+        vh = _rule.debias(vn[j], _rule.bias_denominator(p2, opt.bias_correction[j]))
+        u = _rule.direction(mh, _rule.denominator(vh, opt.eps[j], False))
     return u, mn, vn
 
 
@@ -160,15 +156,13 @@ def _advance_powers(opt: KAdam, powers):
     b1, b2 = np.asarray(opt.beta1, float), np.asarray(opt.beta2, float)
     if powers is None:
         return b1.copy(), b2.copy()
-    return powers[0] * b1, powers[1] * b2
+    return _rule.advance_power(powers[0], b1), _rule.advance_power(powers[1], b2)
 
 
 def _step(opt: KAdam, x, m, v, g, t, powers=None):
     u, mn, vn = kadam_direction(opt, g, m, v, t, powers)
     lr, wd = opt.lr[:, None], opt.weight_decay[:, None]
-    delta = -lr * wd * x - lr * u
-    xn = x * (1.0 - lr * wd) - lr * u
-    return xn, mn, vn, delta
+    return _rule.decayed_step(x, lr, wd, u), mn, vn, _rule.decayed_update(x, lr, wd, u)
 
 
 def kadam_updates_from_gradients(opt: KAdam, grads) -> np.ndarray:

@@ -35,7 +35,9 @@ import sympy as sp
 
 from . import optimizers as _opt
 from . import landscapes as _L
-from .validation import check_beta, check_int, check_positive
+from ._input_checks import check_integers, check_seed
+from .update_rule import numpy_rule as _rule
+from .validation import check_beta, check_int, check_positive, scalar_beta, scalar_nonnegative, scalar_positive
 
 __all__ = [
     "beta1", "beta2", "sigma", "mu", "T", "j",
@@ -173,8 +175,8 @@ def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_p
                         mean=0.0, seed=0):
     r"""Monte Carlo of :math:`m_T, v_T` under i.i.d. Gaussian noise around a constant mean.
 
-    The two moving averages are iterated here directly: an independent reference for the moment recursions,
-    deliberately not the library's optimizer (:func:`adamdyn.noisy_step.monte_carlo_steps` runs that).
+    The two moving averages are iterated here with the moment pieces of :mod:`adamdyn.update_rule`
+    alone, without the rest of the optimizer (:func:`adamdyn.noisy_step.monte_carlo_steps` runs that).
 
     Returns a dict of arrays over ``T_values``: ``m_mean, m_mean_se, m_var, m_var_se, v_mean, v_mean_se,
     v_var, v_var_se``.  Standard errors: :math:`s/\sqrt n` for means; for variances
@@ -193,8 +195,8 @@ def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_p
     vs = np.empty((len(T_values), n_paths))
     for t in range(1, int(T_values.max()) + 1):
         g = mean + sigma * rng.standard_normal(n_paths)
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
+        m = _rule.first_moment(m, g, beta1, 1 - beta1)
+        v = _rule.second_moment(v, g, beta2, 1 - beta2)
         if t in keep:
             ms[keep[t]], vs[keep[t]] = m, v
     out = {}
@@ -218,8 +220,8 @@ def ramp_monte_carlo(beta1=0.9, steps=60, a=1.0, b=-0.02, sigma=1.0, n_paths=20_
     m = np.zeros(n_paths)
     mh = np.empty((steps, n_paths))
     for k in range(steps):
-        m = beta1 * m + (1 - beta1) * g[k]
-        mh[k] = m / (1 - beta1 ** (k + 1))
+        m = _rule.first_moment(m, g[k], beta1, 1 - beta1)
+        mh[k] = _rule.debias(m, _rule.bias_denominator(beta1 ** (k + 1), True))
     return tt, mh.mean(axis=1), mh.std(axis=1, ddof=1) / np.sqrt(n_paths), mu_t
 
 
@@ -248,8 +250,8 @@ def noisy_quadratic_lag(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n
     m = np.zeros(n_paths)
     mh = np.empty_like(G)
     for k in range(steps):
-        m = beta1 * m + (1 - beta1) * G[k]
-        mh[k] = m / (1 - beta1 ** (k + 1))
+        m = _rule.first_moment(m, G[k], beta1, 1 - beta1)
+        mh[k] = _rule.debias(m, _rule.bias_denominator(beta1 ** (k + 1), True))
     se = lambda x: x.std(axis=1, ddof=1) / np.sqrt(n_paths)  # noqa: E731
     return np.arange(1, steps + 1), mh.mean(axis=1), se(mh), Gt.mean(axis=1), se(Gt)
 

@@ -7,9 +7,11 @@ follows the flow :math:`\dot\theta = h(\theta)` of the Adam vector field
 flow's clock :math:`t_n = \sum_{i\le n}\gamma_i`; :func:`window_distances` measures the
 pseudo-trajectory distance to the flow over windows of ODE time.
 
-The compiled loop is a labelled second copy of Adam's update (one sampled row per step, per-step
-step sizes, which the library's batched kernel does not take); with constant steps it equals
-``adamdyn.adam`` in the tests.
+The compiled loop draws one sampled row per step and takes per-step step sizes, which the
+library's batched kernel does not; the update itself is composed of the pieces of
+:mod:`adamdyn.update_rule`, so with constant steps it equals ``adamdyn.adam`` bit for bit
+(see the tests).  A diverged run is flagged and frozen at its last finite state, as in
+:func:`adamdyn.run`.
 
 References
 ----------
@@ -25,8 +27,12 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .validation import check_int, scalar_beta, scalar_nonnegative, scalar_positive
+from ._input_checks import check_flag, check_seed
 from .field_flow import flow
+from .optimizers import DIVERGENCE_LIMIT
+from .update_rule import (advance_power, bias_denominator, debias, decayed_step, denominator, direction,
+                          first_moment, second_moment)
+from .validation import check_int, real_array, scalar_beta, scalar_nonnegative, scalar_positive
 
 __all__ = ["step_sizes", "AdamRun", "adam_least_squares", "mean_confidence", "window_distances"]
 
@@ -36,22 +42,33 @@ def step_sizes(n, gamma0, power, n0):
     gamma0 = scalar_positive("gamma0", gamma0)
     power = scalar_nonnegative("power", power)
     n0 = scalar_positive("n0", n0)
-    n = np.asarray(n, dtype=float)
+    n = real_array("n", n)
+    if np.any(~np.isfinite(n)) or np.any(n < 0):
+        raise ValueError(f"n must hold step numbers >= 0, got {n!r}")
     return gamma0 * (n0 / (n0 + n)) ** power
 
 
-@numba.njit(cache=True)
-def _adam_ls_kernel(theta, m, v, t0, A, y, unif, cdf, gam, b1, b2, eps, bias, every, path, clock, tnow):
-    """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes."""
+@numba.njit(cache=True, error_model="numpy")
+def _adam_ls_kernel(theta, m, v, powers, A, y, unif, cdf, gam, b1, b2, eps, bias, every, path, clock, tnow,
+                    diverged):
+    """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes.
+
+    Composed of the pieces of :mod:`adamdyn.update_rule`.  ``powers`` holds the running
+    :math:`(\beta_1^t, \beta_2^t)` across calls.  A run whose new state is not finite or (or its moments) leaves
+    :math:`[-10^{150}, 10^{150}]` is flagged in ``diverged`` and keeps its last finite state.
+    """
     T, R = unif.shape
     n = cdf.shape[0]
     D = theta.shape[1]
-    diverged = np.zeros(R, dtype=np.bool_)
+    th_new = np.empty(D)
+    m_new = np.empty(D)
+    v_new = np.empty(D)
     k = 0
     for s in range(T):
-        t = t0 + s + 1
-        c1 = 1.0 - b1**t if bias else 1.0
-        c2 = 1.0 - b2**t if bias else 1.0
+        powers[0] = advance_power(powers[0], b1)
+        powers[1] = advance_power(powers[1], b2)
+        den1 = bias_denominator(powers[0], bias)
+        den2 = bias_denominator(powers[1], bias)
         for r in range(R):
             if diverged[r]:
                 continue
@@ -61,23 +78,29 @@ def _adam_ls_kernel(theta, m, v, t0, A, y, unif, cdf, gam, b1, b2, eps, bias, ev
             res = -y[i]
             for j in range(D):
                 res += A[i, j] * theta[r, j]
+            ok = True
             for j in range(D):
                 gj = res * A[i, j]
-                m[r, j] = b1 * m[r, j] + (1.0 - b1) * gj
-                v[r, j] = b2 * v[r, j] + (1.0 - b2) * gj * gj
-                vh = v[r, j] / c2
-                d = np.sqrt(vh) + eps
-                if d > 0.0:
-                    theta[r, j] -= gam[s] * (m[r, j] / c1) / d
-            for j in range(D):
-                if not np.isfinite(theta[r, j]) or abs(theta[r, j]) > 1e150:
-                    diverged[r] = True
+                m_new[j] = first_moment(m[r, j], gj, b1, 1.0 - b1)
+                v_new[j] = second_moment(v[r, j], gj, b2, 1.0 - b2)
+                u = direction(debias(m_new[j], den1), denominator(debias(v_new[j], den2), eps, False))
+                th_new[j] = decayed_step(theta[r, j], gam[s], 0.0, u)
+                if not (abs(th_new[j]) <= DIVERGENCE_LIMIT and abs(m_new[j]) <= DIVERGENCE_LIMIT
+                        and v_new[j] <= DIVERGENCE_LIMIT):
+                    ok = False
+            if ok:
+                for j in range(D):
+                    theta[r, j] = th_new[j]
+                    m[r, j] = m_new[j]
+                    v[r, j] = v_new[j]
+            else:
+                diverged[r] = True
         tnow += gam[s]
         if (s + 1) % every == 0:
             path[k] = theta
             clock[k] = tnow
             k += 1
-    return diverged, tnow
+    return tnow
 
 
 @dataclass(frozen=True)
@@ -142,6 +165,9 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     b1 = scalar_beta("beta1", beta1)
     b2 = scalar_beta("beta2", beta2)
     eps = scalar_nonnegative("eps", eps)
+    bias = check_flag("bias_correction", bias_correction)
+    seed = check_seed("seed", seed)
+    chunk = check_int("chunk", chunk, minimum=1)
     if gamma is None:
         gam = step_sizes(np.arange(1, steps + 1), gamma0, power, n0)
     else:
@@ -160,6 +186,7 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     chunk = max(record_every, (chunk // record_every) * record_every)
     paths, clocks = [th.copy()[None]], [np.zeros(1)]
     diverged = np.zeros(runs, dtype=bool)
+    powers = np.ones(2)
     tnow, done = 0.0, 0
     while done < steps:
         T = min(chunk, steps - done)
@@ -167,9 +194,8 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
         nrec = T // record_every
         path = np.empty((nrec, runs, D))
         clock = np.empty(nrec)
-        dv, tnow = _adam_ls_kernel(th, m, v, done, A, y, unif, cdf, gam[done:done + T], b1, b2, eps,
-                                   bool(bias_correction), record_every, path, clock, tnow)
-        diverged |= dv
+        tnow = _adam_ls_kernel(th, m, v, powers, A, y, unif, cdf, gam[done:done + T], b1, b2, eps,
+                               float(bias), record_every, path, clock, tnow, diverged)
         paths.append(path)
         clocks.append(clock)
         done += T

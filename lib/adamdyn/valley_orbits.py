@@ -47,6 +47,7 @@ from scipy.optimize import fsolve
 
 from . import optimizers as _opt
 from .symbols import beta1 as _b1, beta2 as _b2, eps as _eps, eta as _eta
+from .update_rule import numpy_rule as _rule
 from .validation import check_int, check_positive, scalar_beta
 
 __all__ = [
@@ -239,9 +240,9 @@ def adam_map(state, a=1.0, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """One long-run Adam step (no bias correction) of one coordinate on :math:`a w^2`: (w, m, v) -> (w', m', v')."""
     w, m, v = state
     g = 2 * a * w
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    return np.array([w - lr * m / (np.sqrt(v) + eps), m, v])
+    m = _rule.first_moment(m, g, beta1, 1 - beta1)
+    v = _rule.second_moment(v, g, beta2, 1 - beta2)
+    return np.array([_rule.decayed_step(w, lr, 0.0, _rule.direction(m, _rule.denominator(v, eps, False))), m, v])
 
 
 def two_cycle_state(a=1.0, lr=1e-3, beta1=0.9, eps=1e-8):
