@@ -21,7 +21,7 @@ from .noise import _branch, _var_and_se, j, sigma
 from .symbols import beta1
 from ._input_checks import check_integers, check_seed
 from .update_rule import numpy_rule as _rule
-from .validation import check_beta, check_int
+from .validation import check_beta, check_int, real_array, scalar_nonnegative
 
 __all__ = ["rho", "ar1_variance_limit_expr", "ar1_first_moment_variance", "ar1_monte_carlo", "steps_to_limit",
            "ar1_check"]
@@ -55,7 +55,8 @@ def ar1_first_moment_variance(beta1, rho, T, sigma=1.0):
     check_beta("beta1", beta1)
     if not -1 < rho < 1:
         raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
-    Ts = np.atleast_1d(np.asarray(T, int))
+    Ts = np.atleast_1d(check_integers("T", real_array("T", T), 1))
+    sigma = scalar_nonnegative("sigma", sigma)
     n = int(Ts.max())
     k = np.arange(n)
     w = (1 - beta1) * beta1**k
@@ -73,8 +74,11 @@ def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, s
     if not -1 < rho < 1:
         raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
     n_paths = check_int("n_paths", n_paths, 2)
-    T_values = np.asarray(T_values, int)
-    rng = np.random.default_rng(seed)
+    sigma = scalar_nonnegative("sigma", sigma)
+    T_values = check_integers("T_values", real_array("T_values", T_values), 1)
+    if T_values.ndim != 1 or T_values.size == 0:
+        raise ValueError(f"T_values must be a 1-D list of integers >= 1, got {T_values!r}")
+    rng = np.random.default_rng(check_seed("seed", seed))
     noise = sigma * rng.standard_normal(n_paths)
     m = np.zeros(n_paths)
     keep = {int(k): i for i, k in enumerate(T_values)}

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._input_checks import check_flag, check_seed
 from .landscapes import Landscape
 from .update_rule import numpy_rule as _rule
 from .optimizers import DIVERGENCE_LIMIT, gradient_history
@@ -115,7 +116,7 @@ def kadam(lr=1e-3, k=2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias
     b1 = tuple(scalar_beta("beta1", b) for b in _per_level("beta1", beta1, k))
     b2 = tuple(scalar_beta("beta2", b) for b in _per_level("beta2", beta2, k))
     ep = tuple(scalar_nonnegative("eps", e) for e in _per_level("eps", eps, k))
-    bc = tuple(bool(b) for b in _per_level("bias_correction", bias_correction, k))
+    bc = tuple(check_flag("bias_correction", b) for b in _per_level("bias_correction", bias_correction, k))
     nm = _per_level("norm", norm, k)
     for s in nm:
         if s not in _NORMS:
@@ -209,6 +210,8 @@ def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamT
     steps = check_int("steps", steps, 0)
     record_every = check_int("record_every", record_every, 1)
     x = check_points("x0", x0).copy()
+    if isinstance(grad, Landscape) and grad.dim is not None and x.shape[1] != grad.dim:
+        raise ValueError(f"x0 must have {grad.dim} coordinates per run for this landscape, got shape {x.shape}")
     R = max(x.shape[0], len(opt))
     if x.shape[0] == 1 and R > 1:
         x = np.repeat(x, R, axis=0)
@@ -289,7 +292,7 @@ def compare_k(ks, h, sigma, steps, lrs, seeds, seed=0, tail=0.1, **levels):
     h = as_param("h", h)
     if not 0.0 < tail <= 1.0:
         raise ValueError(f"tail must lie in (0, 1], got {tail!r}")
-    noise = np.random.default_rng(seed).standard_normal((steps, seeds, h.size))
+    noise = np.random.default_rng(check_seed("seed", seed)).standard_normal((steps, seeds, h.size))
     noise = np.tile(noise, (1, lrs.size, 1))
     lr_runs = np.repeat(lrs, seeds)
     every = max(1, steps // 100)
