@@ -35,7 +35,8 @@ supplying those two primitives; nothing else differs between them:
   ``np.where``), for the modules that iterate the update in NumPy (k-Adam, the
   discrete algorithms beside the ODE, the noise Monte Carlo);
 - :func:`jax_rule` binds them to ``jax.numpy`` for the optax transformations of
-  :mod:`adamdyn.networks.transforms`.
+  :mod:`adamdyn.networks.transforms`, and :func:`sympy_rule` to sympy for symbolic
+  derivations of the map (its Jacobian in :mod:`adamdyn.valley_orbits`).
 
 Switches (``inside``, ``corrected``) are Python booleans or 0.0 / 1.0 flags;
 :func:`denominator` branches on its switch (a compiled kernel must not pay
@@ -86,6 +87,7 @@ __all__ = [
     "bind",
     "numpy_rule",
     "jax_rule",
+    "sympy_rule",
     "pack",
     "FIELDS",
     "N_HYPER",
@@ -136,7 +138,7 @@ def advance_power(power, b):
 @_piece
 def bias_denominator(power, corrected):
     r""":math:`1 - b^t` if bias correction is on (``corrected`` true or nonzero), else 1."""
-    return _where(corrected, 1.0 - power, 1.0)
+    return _where(corrected, 1 - power, 1)      # integer literals keep sympy expressions exact
 
 
 @_piece
@@ -161,7 +163,7 @@ def direction(m_hat, d):
 @_piece
 def decayed_step(w, lr, weight_decay, u):
     r"""Decoupled weight decay and the step: :math:`w_t = (1 - \eta\lambda) w_{t-1} - \eta u_t`."""
-    return w * (1.0 - lr * weight_decay) - lr * u
+    return w * (1 - lr * weight_decay) - lr * u
 
 
 @_piece
@@ -224,6 +226,21 @@ direction = _numba_rule.direction
 decayed_step = _numba_rule.decayed_step
 decayed_update = _numba_rule.decayed_update
 coordinate_update = _numba_rule.coordinate_update
+
+
+def _symbolic_where(condition, if_true, if_false):
+    """``where`` for sympy: a Python or sympy boolean selects; a symbolic condition (``d > 0``) is
+    taken as true, since the derivations divide by positive denominators."""
+    if isinstance(condition, (bool, np.bool_)) or getattr(condition, "is_Boolean", False) and condition in (True, False):
+        return if_true if bool(condition) else if_false
+    return if_true
+
+
+def sympy_rule() -> SimpleNamespace:
+    """The pieces for sympy expressions (symbolic derivations of the map), with ``sympy.sqrt``."""
+    import sympy as sp
+
+    return bind(sp.sqrt, _symbolic_where)
 
 
 def jax_rule() -> SimpleNamespace:

@@ -47,7 +47,7 @@ from scipy.optimize import fsolve
 
 from . import optimizers as _opt
 from .symbols import beta1 as _b1, beta2 as _b2, eps as _eps, eta as _eta
-from .update_rule import numpy_rule as _rule
+from .update_rule import numpy_rule as _rule, sympy_rule
 from .validation import check_int, check_positive, scalar_beta
 
 __all__ = [
@@ -280,12 +280,15 @@ def _jacobian_function():
     w, m, v = sp.symbols("w m v", real=True)
     a, lr, b1, b2, eps = _a, _eta, _b1, _b2, _eps
 
-    def F(s):
+    rule = sympy_rule()
+
+    def F(s):                           # adam_map, symbolically: the same pieces
         w_, m_, v_ = s
         g = 2 * a * w_
-        mn = b1 * m_ + (1 - b1) * g
-        vn = b2 * v_ + (1 - b2) * g**2
-        return sp.Matrix([w_ - lr * mn / (sp.sqrt(vn) + eps), mn, vn])
+        mn = rule.first_moment(m_, g, b1, 1 - b1)
+        vn = rule.second_moment(v_, g, b2, 1 - b2)
+        u = rule.direction(mn, rule.denominator(vn, eps, False))
+        return sp.Matrix([rule.decayed_step(w_, lr, 0, u), mn, vn])
 
     FF = F(F(sp.Matrix([w, m, v])))
     J = FF.jacobian([w, m, v])
