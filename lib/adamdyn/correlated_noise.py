@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .noise import _branch, _var_and_se, j, sigma
+from .noise import _branch, _scale, _var_and_se, j, sigma
 from .symbols import beta1
 from ._input_checks import check_integers, check_seed
 from .update_rule import numpy_rule as _rule
@@ -56,7 +56,7 @@ def ar1_first_moment_variance(beta1, rho, T, sigma=1.0):
     if not -1 < rho < 1:
         raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
     Ts = np.atleast_1d(check_integers("T", real_array("T", T), 1))
-    sigma = scalar_nonnegative("sigma", sigma)
+    sigma = _scale("sigma", sigma)
     n = int(Ts.max())
     k = np.arange(n)
     w = (1 - beta1) * beta1**k
@@ -74,7 +74,7 @@ def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, s
     if not -1 < rho < 1:
         raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
     n_paths = check_int("n_paths", n_paths, 2)
-    sigma = scalar_nonnegative("sigma", sigma)
+    sigma = _scale("sigma", sigma)
     T_values = check_integers("T_values", real_array("T_values", T_values), 1)
     if T_values.ndim != 1 or T_values.size == 0:
         raise ValueError(f"T_values must be a 1-D list of integers >= 1, got {T_values!r}")

@@ -138,7 +138,7 @@ def first_moment_variance(beta1, T, sigma=1.0, bias_correction=False):
     (divided by :math:`(1-\beta_1^T)^2` if ``bias_correction``); broadcast over arrays."""
     b1 = check_beta("beta1", np.ravel(beta1)).reshape(np.shape(beta1))
     T = _step_counts("T", T)
-    sigma = scalar_nonnegative("sigma", sigma)
+    sigma = _scale("sigma", sigma)
     out = sigma**2 * (1 - b1) / (1 + b1) * (1 - b1 ** (2 * T))
     return out / (1 - b1**T) ** 2 if bias_correction else out
 
@@ -146,7 +146,7 @@ def first_moment_variance(beta1, T, sigma=1.0, bias_correction=False):
 def first_moment_variance_limit(beta1, sigma=1.0):
     r""":math:`\sigma^2(1-\beta_1)/(1+\beta_1)`."""
     b1 = check_beta("beta1", np.ravel(beta1)).reshape(np.shape(beta1))
-    sigma = scalar_nonnegative("sigma", sigma)
+    sigma = _scale("sigma", sigma)
     return sigma**2 * (1 - b1) / (1 + b1)
 
 
@@ -154,7 +154,7 @@ def second_moment_mean(beta2, T, sigma=1.0, mean=0.0):
     r""":math:`(\mu^2+\sigma^2)(1-\beta_2^T)`."""
     b2 = check_beta("beta2", np.ravel(beta2)).reshape(np.shape(beta2))
     T = _step_counts("T", T)
-    sigma, mean = scalar_nonnegative("sigma", sigma), check_scalar("mean", mean)
+    sigma, mean = _scale("sigma", sigma), _scale("mean", mean, -_MAX_SCALE)
     return (mean**2 + sigma**2) * (1 - b2**T)
 
 
@@ -162,8 +162,17 @@ def second_moment_variance(beta2, T, sigma=1.0, mean=0.0):
     r""":math:`2\sigma^2(2\mu^2+\sigma^2)\frac{1-\beta_2}{1+\beta_2}(1-\beta_2^{2T})` (Gaussian noise)."""
     b2 = check_beta("beta2", np.ravel(beta2)).reshape(np.shape(beta2))
     T = _step_counts("T", T)
-    sigma, mean = scalar_nonnegative("sigma", sigma), check_scalar("mean", mean)
+    sigma, mean = _scale("sigma", sigma), _scale("mean", mean, -_MAX_SCALE)
     return 2 * sigma**2 * (2 * mean**2 + sigma**2) * (1 - b2) / (1 + b2) * (1 - b2 ** (2 * T))
+
+
+#: Largest noise level or mean accepted: their squares (and fourth powers' sums) stay finite.
+_MAX_SCALE = 1e75
+
+
+def _scale(name, value, low=0.0, *, low_open=False):
+    """A noise level or mean: one number in [low, 1e75] (its fourth power fits in float64)."""
+    return check_scalar(name, value, low, _MAX_SCALE, low_open=low_open)
 
 
 def _step_counts(name, T):
@@ -193,7 +202,7 @@ def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_p
     :math:`\sqrt{(\hat\mu_4 - \tfrac{n-3}{n-1}s^4)/n}`.
     """
     beta1, beta2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
-    sigma, mean = scalar_positive("sigma", sigma), check_scalar("mean", mean)
+    sigma, mean = _scale("sigma", sigma, low_open=True), _scale("mean", mean, -_MAX_SCALE)
     n_paths = check_int("n_paths", n_paths, 2)
     T_values = check_integers("T_values", real_array("T_values", T_values), 1)
     if T_values.ndim != 1 or T_values.size == 0:
@@ -225,7 +234,7 @@ def ramp_monte_carlo(beta1=0.9, steps=60, a=1.0, b=-0.02, sigma=1.0, n_paths=20_
     """
     beta1 = scalar_beta("beta1", beta1)
     steps = check_int("steps", steps, 1)
-    a, b, sigma = check_scalar("a", a), check_scalar("b", b), scalar_nonnegative("sigma", sigma)
+    a, b, sigma = _scale("a", a, -_MAX_SCALE), _scale("b", b, -_MAX_SCALE), _scale("sigma", sigma)
     n_paths = check_int("n_paths", n_paths, 2)
     rng = np.random.default_rng(check_seed("seed", seed))
     tt = np.arange(1, steps + 1)
@@ -248,7 +257,7 @@ def noisy_quadratic_lag(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n
     exactly what Adam saw.  Returns ``(t, mean m_hat_t, se, mean true gradient at w_{t-1}, se)``.
     """
     beta1, beta2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
-    lr, sigma = scalar_positive("lr", lr), scalar_nonnegative("sigma", sigma)
+    lr, sigma = scalar_positive("lr", lr), _scale("sigma", sigma)
     steps, n_paths = check_int("steps", steps, 1), check_int("n_paths", n_paths, 2)
     w0 = check_scalar("w0", w0)
     rng = np.random.default_rng(check_seed("seed", seed))
@@ -278,7 +287,7 @@ def noise_free_phase(noisy_mean_iterate, noiseless_iterate, sigma, rel=0.05):
     r"""How long a noisy run tracks the noiseless one: the first step at which the mean noisy iterate
     leaves the noiseless iterate by more than ``rel`` of the noiseless one's size, and the noiseless
     gradient there in units of the noise, :math:`|\nabla f|/\sigma` (here :math:`|w|/\sigma`)."""
-    sigma, rel = scalar_positive("sigma", sigma), scalar_positive("rel", rel)
+    sigma, rel = _scale("sigma", sigma, low_open=True), scalar_positive("rel", rel)
     w_noisy, w0 = real_array("noisy_mean_iterate", noisy_mean_iterate), real_array("noiseless_iterate", noiseless_iterate)
     if w_noisy.ndim != 1 or w_noisy.shape != w0.shape or w0.size == 0:
         raise ValueError(f"noisy_mean_iterate and noiseless_iterate must be 1-D of one length, got "

@@ -182,35 +182,44 @@ def _gauss_log_nodes(u_lo, u_hi, N):
     return u, half[..., None] * w
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _series_kernel(g, logp, a, b, eps, s, wr):
-    """sum_q wr[i,q] exp(sum_k log phi(s b_k) - s eps) sum_k a_k psi/phi (s b_k), for each law i."""
+    """sum_q wr[i,q] exp(sum_k log phi(s b_k) - s eps) sum_k a_k psi/phi (s b_k), for each law i.
+
+    The terms of the (law, node) pairs are independent and computed in parallel; each law's
+    sum over the nodes is then taken in node order, so the result does not depend on the
+    number of threads.
+    """
     B, n = g.shape
     N = s.shape[1]
     K = b.shape[0]
+    terms = np.empty(B * N)
+    for iq in numba.prange(B * N):
+        i, q = iq // N, iq % N
+        sq = s[i, q]
+        logprod = 0.0
+        acc = 0.0
+        for k in range(K):
+            t = sq * b[k]
+            mx = -np.inf
+            for j in range(n):
+                lw = logp[j] - t * g[i, j] * g[i, j]
+                if lw > mx:
+                    mx = lw
+            ssum = 0.0
+            gsum = 0.0
+            for j in range(n):
+                e = np.exp(logp[j] - t * g[i, j] * g[i, j] - mx)
+                ssum += e
+                gsum += e * g[i, j]
+            logprod += mx + np.log(ssum)
+            if a[k] != 0.0:
+                acc += a[k] * gsum / ssum
+        terms[iq] = wr[i, q] * np.exp(logprod - sq * eps) * acc
     out = np.zeros(B)
     for i in range(B):
         for q in range(N):
-            sq = s[i, q]
-            logprod = 0.0
-            acc = 0.0
-            for k in range(K):
-                t = sq * b[k]
-                mx = -np.inf
-                for j in range(n):
-                    lw = logp[j] - t * g[i, j] * g[i, j]
-                    if lw > mx:
-                        mx = lw
-                ssum = 0.0
-                gsum = 0.0
-                for j in range(n):
-                    e = np.exp(logp[j] - t * g[i, j] * g[i, j] - mx)
-                    ssum += e
-                    gsum += e * g[i, j]
-                logprod += mx + np.log(ssum)
-                if a[k] != 0.0:
-                    acc += a[k] * gsum / ssum
-            out[i] += wr[i, q] * np.exp(logprod - sq * eps) * acc
+            out[i] += terms[i * N + q]
     return out
 
 
