@@ -7,9 +7,6 @@ import warnings
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from adamdyn import correlated_noise as CN
 from adamdyn import kadam as K
 from adamdyn import landscapes as L
@@ -19,6 +16,8 @@ from adamdyn import stochastic_adam as SA
 from adamdyn import vector_field as V
 from adamdyn import vector_field_ergodic as VE
 from adamdyn.stability import closed_loop_updates
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 X, P = np.array([-1.0, 9.0]), np.array([0.9, 0.1])
 
@@ -133,6 +132,8 @@ def test_closed_loop_updates_checks_its_switches():
 # ------------------------------------------------------------------ no RuntimeWarning on accepted input
 _real = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([0.0, -0.0, 1e-300, 1e300, 1e154]))
 _beta = st.one_of(st.floats(0.0, 1.0), st.sampled_from([0.0, 0.999999, 1.0]))
+# the field's series and chain take ~log(1e-13)/log(beta) terms: keep those betas moderate (speed only)
+_beta_field = st.one_of(st.floats(0.0, 0.95), st.sampled_from([0.0, 1.0, -0.1]))
 _int = st.integers(-2, 6)
 
 _CALLS = {
@@ -149,17 +150,18 @@ _CALLS = {
     "adam_least_squares": (lambda b, x, n: SA.adam_least_squares(np.ones((2, 1)), [x, 1.0], [0.0], n, gamma=x,
                                                                   beta1=b, beta2=b, runs=2, record_every=1),
                            (_beta, _real, _int)),
-    "field_series": (lambda b, x, n: V.field_series([x, 1.0], [0.5, 0.5], b, b, error=True), (_beta, _real, _int)),
+    "field_series": (lambda b, x, n: V.field_series([x, 1.0], [0.5, 0.5], b, b, error=True),
+                     (_beta_field, _real, _int)),
     "field_series_outside": (lambda b, x, n: V.field_series([x, -1.0], [0.5, 0.5], b, 0.5, eps=1e-8,
-                                                             eps_placement="outside"), (_beta, _real, _int)),
+                                                             eps_placement="outside"), (_beta_field, _real, _int)),
     "field_ergodic": (lambda b, x, n: VE.field_ergodic([x, 1.0], [0.5, 0.5], b, b, steps=max(n, 1) * 5, replicas=2),
-                      (_beta, _real, _int)),
+                      (_beta_field, _real, _int)),
     "kadam": (lambda b, x, n: K.run_kadam(K.kadam(lr=x, k=max(n, 1), beta1=b), L.quartic(), [1.0, x], 5),
               (_beta, _real, _int)),
 }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.sampled_from(sorted(_CALLS)), st.data())
 def test_no_runtime_warning_on_accepted_input(name, data):
     call, strategies = _CALLS[name]

@@ -15,10 +15,9 @@ import re
 import tokenize
 from pathlib import Path
 
+import adamdyn as ad
 import numpy as np
 import pytest
-
-import adamdyn as ad
 from adamdyn import landscapes as L
 from adamdyn import update_rule as U
 

@@ -37,8 +37,8 @@ import numpy as np
 
 from ._input_checks import check_flag, check_seed
 from .landscapes import Landscape
-from .update_rule import numpy_rule as _rule
 from .optimizers import DIVERGENCE_LIMIT, gradient_history
+from .update_rule import numpy_rule as _rule
 from .validation import (
     as_param,
     check_int,

@@ -33,12 +33,18 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import optimizers as _opt
 from . import landscapes as _L
+from . import optimizers as _opt
 from ._input_checks import check_integers, check_seed
 from .update_rule import numpy_rule as _rule
-from .validation import (check_beta, check_int, check_scalar, real_array, scalar_beta, scalar_nonnegative,
-                         scalar_positive)
+from .validation import (
+    check_beta,
+    check_int,
+    check_scalar,
+    real_array,
+    scalar_beta,
+    scalar_positive,
+)
 
 __all__ = [
     "beta1", "beta2", "sigma", "mu", "T", "j",
@@ -52,7 +58,6 @@ __all__ = [
 ]
 
 from .symbols import beta1, beta2
-
 
 sigma = sp.Symbol("sigma", positive=True)
 mu = sp.Symbol("mu", real=True)

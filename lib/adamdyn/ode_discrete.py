@@ -25,9 +25,14 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
+from .ode import (
+    Coefficients,
+    adagrad_coefficients,
+    heavy_ball_coefficients,
+    rmsprop_coefficients,
+    solve_adam,
+)
 from .update_rule import numpy_rule as _rule
-from .ode import (adagrad_coefficients, Coefficients, heavy_ball_coefficients, rmsprop_coefficients,
-                  solve_adam)
 from .validation import (
     check_betas,
     check_int,

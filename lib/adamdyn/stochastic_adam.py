@@ -30,9 +30,23 @@ import numpy as np
 from ._input_checks import check_flag, check_seed
 from .field_flow import flow
 from .optimizers import DIVERGENCE_LIMIT
-from .update_rule import (advance_power, bias_denominator, debias, decayed_step, denominator, direction,
-                          first_moment, second_moment)
-from .validation import check_int, real_array, scalar_beta, scalar_nonnegative, scalar_positive
+from .update_rule import (
+    advance_power,
+    bias_denominator,
+    debias,
+    decayed_step,
+    denominator,
+    direction,
+    first_moment,
+    second_moment,
+)
+from .validation import (
+    check_int,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["step_sizes", "AdamRun", "adam_least_squares", "mean_confidence", "window_distances"]
 

@@ -216,16 +216,16 @@ def _select(condition, if_true, if_false):
 numpy_rule = bind(np.sqrt, np.where)
 
 _numba_rule = bind(np.sqrt, _select, numba.njit(cache=True, error_model="numpy"))
-first_moment = _numba_rule.first_moment
-second_moment = _numba_rule.second_moment
-advance_power = _numba_rule.advance_power
-bias_denominator = _numba_rule.bias_denominator
-debias = _numba_rule.debias
-denominator = _numba_rule.denominator
-direction = _numba_rule.direction
-decayed_step = _numba_rule.decayed_step
-decayed_update = _numba_rule.decayed_update
-coordinate_update = _numba_rule.coordinate_update
+first_moment = _numba_rule.first_moment  # noqa: F811 (the compiled twin replaces the source)
+second_moment = _numba_rule.second_moment  # noqa: F811 (the compiled twin replaces the source)
+advance_power = _numba_rule.advance_power  # noqa: F811 (the compiled twin replaces the source)
+bias_denominator = _numba_rule.bias_denominator  # noqa: F811 (the compiled twin replaces the source)
+debias = _numba_rule.debias  # noqa: F811 (the compiled twin replaces the source)
+denominator = _numba_rule.denominator  # noqa: F811 (the compiled twin replaces the source)
+direction = _numba_rule.direction  # noqa: F811 (the compiled twin replaces the source)
+decayed_step = _numba_rule.decayed_step  # noqa: F811 (the compiled twin replaces the source)
+decayed_update = _numba_rule.decayed_update  # noqa: F811 (the compiled twin replaces the source)
+coordinate_update = _numba_rule.coordinate_update  # noqa: F811 (the compiled twin replaces the source)
 
 
 def _symbolic_where(condition, if_true, if_false):

@@ -46,8 +46,12 @@ import sympy as sp
 from scipy.optimize import fsolve
 
 from . import optimizers as _opt
-from .symbols import beta1 as _b1, beta2 as _b2, eps as _eps, eta as _eta
-from .update_rule import numpy_rule as _rule, sympy_rule
+from .symbols import beta1 as _b1
+from .symbols import beta2 as _b2
+from .symbols import eps as _eps
+from .symbols import eta as _eta
+from .update_rule import numpy_rule as _rule
+from .update_rule import sympy_rule
 from .validation import check_int, check_positive, scalar_beta
 
 __all__ = [
