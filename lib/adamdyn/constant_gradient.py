@@ -18,6 +18,7 @@ import sympy as sp
 from . import optimizers as _opt
 from .noise import T, _branch, j
 from .symbols import beta1, beta2
+from .update_rule import sympy_rule
 from .validation import check_int, check_nonnegative
 
 __all__ = ["constant_gradient_step_expr", "constant_gradient_steps", "corner_check"]
@@ -33,9 +34,11 @@ def constant_gradient_step_expr(bias_correction=False):
     g = sp.Symbol("g", positive=True)
     m = (1 - beta1) * g * _branch(sp.summation(beta1**j, (j, 0, T - 1)))
     v = (1 - beta2) * g**2 * _branch(sp.summation(beta2**j, (j, 0, T - 1)))
+    rule = sympy_rule()
     if bias_correction:
-        m, v = m / (1 - beta1**T), v / (1 - beta2**T)
-    return sp.simplify(m / sp.sqrt(v))
+        m = rule.debias(m, rule.bias_denominator(beta1**T, True))
+        v = rule.debias(v, rule.bias_denominator(beta2**T, True))
+    return sp.simplify(rule.direction(m, rule.denominator(v, 0, False)))
 
 
 def constant_gradient_steps(gradient, steps=100, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True):

@@ -17,9 +17,11 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from .noise import _branch, _var_and_se, j, sigma
+from ._input_checks import check_integers, check_seed
+from .noise import _branch, _scale, _var_and_se, j, sigma
 from .symbols import beta1
-from .validation import check_beta, check_int
+from .update_rule import numpy_rule as _rule
+from .validation import check_beta, check_int, real_array
 
 __all__ = ["rho", "ar1_variance_limit_expr", "ar1_first_moment_variance", "ar1_monte_carlo", "steps_to_limit",
            "ar1_check"]
@@ -53,7 +55,8 @@ def ar1_first_moment_variance(beta1, rho, T, sigma=1.0):
     check_beta("beta1", beta1)
     if not -1 < rho < 1:
         raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
-    Ts = np.atleast_1d(np.asarray(T, int))
+    Ts = np.atleast_1d(check_integers("T", real_array("T", T), 1))
+    sigma = _scale("sigma", sigma)
     n = int(Ts.max())
     k = np.arange(n)
     w = (1 - beta1) * beta1**k
@@ -64,15 +67,18 @@ def ar1_first_moment_variance(beta1, rho, T, sigma=1.0):
 
 
 def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, sigma=1.0, seed=0):
-    r"""Monte Carlo (the first-moment recursion iterated directly) of :math:`\operatorname{Var}[m_T]` with stationary AR(1) noise
+    r"""Monte Carlo (the first-moment piece of :mod:`adamdyn.update_rule` iterated directly) of :math:`\operatorname{Var}[m_T]` with stationary AR(1) noise
     :math:`N_t = \rho N_{t-1} + \sqrt{1-\rho^2}\,\sigma\xi_t`, :math:`N_1 \sim \mathcal N(0,\sigma^2)`, zero mean.
     Returns ``(variance, standard error)`` over ``T_values``."""
     check_beta("beta1", beta1)
     if not -1 < rho < 1:
         raise ValueError(f"rho must lie in (-1, 1), got {rho!r}")
     n_paths = check_int("n_paths", n_paths, 2)
-    T_values = np.asarray(T_values, int)
-    rng = np.random.default_rng(seed)
+    sigma = _scale("sigma", sigma)
+    T_values = check_integers("T_values", real_array("T_values", T_values), 1)
+    if T_values.ndim != 1 or T_values.size == 0:
+        raise ValueError(f"T_values must be a 1-D list of integers >= 1, got {T_values!r}")
+    rng = np.random.default_rng(check_seed("seed", seed))
     noise = sigma * rng.standard_normal(n_paths)
     m = np.zeros(n_paths)
     keep = {int(k): i for i, k in enumerate(T_values)}
@@ -80,7 +86,7 @@ def ar1_monte_carlo(beta1=0.9, rho=0.9, T_values=(1, 10, 100), n_paths=20_000, s
     for t in range(1, int(T_values.max()) + 1):
         if t > 1:
             noise = rho * noise + np.sqrt(1 - rho**2) * sigma * rng.standard_normal(n_paths)
-        m = beta1 * m + (1 - beta1) * noise
+        m = _rule.first_moment(m, noise, beta1, 1 - beta1)
         if t in keep:
             ms[keep[t]] = m
     return _var_and_se(ms.T)

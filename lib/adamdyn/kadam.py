@@ -35,8 +35,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._input_checks import check_flag, check_seed
 from .landscapes import Landscape
 from .optimizers import DIVERGENCE_LIMIT, gradient_history
+from .update_rule import numpy_rule as _rule
 from .validation import (
     as_param,
     check_int,
@@ -114,7 +116,7 @@ def kadam(lr=1e-3, k=2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias
     b1 = tuple(scalar_beta("beta1", b) for b in _per_level("beta1", beta1, k))
     b2 = tuple(scalar_beta("beta2", b) for b in _per_level("beta2", beta2, k))
     ep = tuple(scalar_nonnegative("eps", e) for e in _per_level("eps", eps, k))
-    bc = tuple(bool(b) for b in _per_level("bias_correction", bias_correction, k))
+    bc = tuple(check_flag("bias_correction", b) for b in _per_level("bias_correction", bias_correction, k))
     nm = _per_level("norm", norm, k)
     for s in nm:
         if s not in _NORMS:
@@ -136,22 +138,17 @@ def kadam_direction(opt: KAdam, g, m, v, t, powers=None):
     mn, vn = np.empty_like(m), np.empty_like(v)
     u = g
     for j in range(opt.k):
-        b1 = np.full(1, opt.beta1[j])
-        b2 = np.full(1, opt.beta2[j])
-        c1, c2 = 1.0 - b1, 1.0 - b2
-        mn[j] = b1[:, None] * m[j] + c1[:, None] * u
+        b1, b2 = opt.beta1[j], opt.beta2[j]
+        mn[j] = _rule.first_moment(m[j], u, b1, 1.0 - b1)
         if opt.norm[j] == "global":
-            vn[j] = b2[:, None] * v[j] + c2[:, None] * np.mean(u * u, axis=-1, keepdims=True)
+            # one moving average of the mean square per run
+            vn[j] = _rule.first_moment(v[j], np.mean(u * u, axis=-1, keepdims=True), b2, 1.0 - b2)
         else:
-            # same association as adamdyn.optimizers, (c2 * u) * u, for bitwise k = 1
-            vn[j] = b2[:, None] * v[j] + c2[:, None] * u * u
-        p1, p2 = (b1**t, b2**t) if powers is None else (np.full(1, powers[0][j]), np.full(1, powers[1][j]))
-        den1 = np.where(opt.bias_correction[j], 1.0 - p1, 1.0)[:, None]
-        den2 = np.where(opt.bias_correction[j], 1.0 - p2, 1.0)[:, None]
-        mh, vh = mn[j] / den1, vn[j] / den2
-        d = np.sqrt(vh) + opt.eps[j]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            u = np.where(d > 0.0, mh / np.where(d > 0.0, d, 1.0), 0.0)
+            vn[j] = _rule.second_moment(v[j], u, b2, 1.0 - b2)
+        p1, p2 = (b1**t, b2**t) if powers is None else (powers[0][j], powers[1][j])
+        mh = _rule.debias(mn[j], _rule.bias_denominator(p1, opt.bias_correction[j]))
+        vh = _rule.debias(vn[j], _rule.bias_denominator(p2, opt.bias_correction[j]))
+        u = _rule.direction(mh, _rule.denominator(vh, opt.eps[j], False))
     return u, mn, vn
 
 
@@ -160,15 +157,13 @@ def _advance_powers(opt: KAdam, powers):
     b1, b2 = np.asarray(opt.beta1, float), np.asarray(opt.beta2, float)
     if powers is None:
         return b1.copy(), b2.copy()
-    return powers[0] * b1, powers[1] * b2
+    return _rule.advance_power(powers[0], b1), _rule.advance_power(powers[1], b2)
 
 
 def _step(opt: KAdam, x, m, v, g, t, powers=None):
     u, mn, vn = kadam_direction(opt, g, m, v, t, powers)
     lr, wd = opt.lr[:, None], opt.weight_decay[:, None]
-    delta = -lr * wd * x - lr * u
-    xn = x * (1.0 - lr * wd) - lr * u
-    return xn, mn, vn, delta
+    return _rule.decayed_step(x, lr, wd, u), mn, vn, _rule.decayed_update(x, lr, wd, u)
 
 
 def kadam_updates_from_gradients(opt: KAdam, grads) -> np.ndarray:
@@ -215,6 +210,8 @@ def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamT
     steps = check_int("steps", steps, 0)
     record_every = check_int("record_every", record_every, 1)
     x = check_points("x0", x0).copy()
+    if isinstance(grad, Landscape) and grad.dim is not None and x.shape[1] != grad.dim:
+        raise ValueError(f"x0 must have {grad.dim} coordinates per run for this landscape, got shape {x.shape}")
     R = max(x.shape[0], len(opt))
     if x.shape[0] == 1 and R > 1:
         x = np.repeat(x, R, axis=0)
@@ -295,7 +292,7 @@ def compare_k(ks, h, sigma, steps, lrs, seeds, seed=0, tail=0.1, **levels):
     h = as_param("h", h)
     if not 0.0 < tail <= 1.0:
         raise ValueError(f"tail must lie in (0, 1], got {tail!r}")
-    noise = np.random.default_rng(seed).standard_normal((steps, seeds, h.size))
+    noise = np.random.default_rng(check_seed("seed", seed)).standard_normal((steps, seeds, h.size))
     noise = np.tile(noise, (1, lrs.size, 1))
     lr_runs = np.repeat(lrs, seeds)
     every = max(1, steps // 100)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._input_checks import check_seed
 from .kadam import _expand, kadam, kadam_direction, run_kadam
 from .validation import (
     as_param,
@@ -194,7 +195,7 @@ def tune_on_rayleigh(h, sigma, steps, lrs, seeds, weight_decay, beta1=0.9, beta2
     lrs = check_positive("lrs", lrs)
     seeds = check_int("seeds", seeds, 2)
     steps = check_int("steps", steps, 10)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     z0 = rng.standard_normal((seeds, h.size))
     z0 /= np.linalg.norm(z0, axis=1, keepdims=True)
     noise = rng.standard_normal((steps, seeds, h.size))

@@ -33,9 +33,18 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from . import optimizers as _opt
 from . import landscapes as _L
-from .validation import check_beta, check_int, check_positive
+from . import optimizers as _opt
+from ._input_checks import check_integers, check_seed
+from .update_rule import numpy_rule as _rule
+from .validation import (
+    check_beta,
+    check_int,
+    check_scalar,
+    real_array,
+    scalar_beta,
+    scalar_positive,
+)
 
 __all__ = [
     "beta1", "beta2", "sigma", "mu", "T", "j",
@@ -49,7 +58,6 @@ __all__ = [
 ]
 
 from .symbols import beta1, beta2
-
 
 sigma = sp.Symbol("sigma", positive=True)
 mu = sp.Symbol("mu", real=True)
@@ -133,30 +141,48 @@ def ramp_lag_limit_expr():
 def first_moment_variance(beta1, T, sigma=1.0, bias_correction=False):
     r"""Numeric :math:`\operatorname{Var}[m_T] = \sigma^2\frac{1-\beta_1}{1+\beta_1}(1-\beta_1^{2T})`
     (divided by :math:`(1-\beta_1^T)^2` if ``bias_correction``); broadcast over arrays."""
-    b1 = np.asarray(beta1, float)
-    check_beta("beta1", b1.ravel())
-    T = np.asarray(T, float)
+    b1 = check_beta("beta1", np.ravel(beta1)).reshape(np.shape(beta1))
+    T = _step_counts("T", T)
+    sigma = _scale("sigma", sigma)
     out = sigma**2 * (1 - b1) / (1 + b1) * (1 - b1 ** (2 * T))
     return out / (1 - b1**T) ** 2 if bias_correction else out
 
 
 def first_moment_variance_limit(beta1, sigma=1.0):
     r""":math:`\sigma^2(1-\beta_1)/(1+\beta_1)`."""
-    b1 = np.asarray(beta1, float)
-    check_beta("beta1", b1.ravel())
+    b1 = check_beta("beta1", np.ravel(beta1)).reshape(np.shape(beta1))
+    sigma = _scale("sigma", sigma)
     return sigma**2 * (1 - b1) / (1 + b1)
 
 
 def second_moment_mean(beta2, T, sigma=1.0, mean=0.0):
     r""":math:`(\mu^2+\sigma^2)(1-\beta_2^T)`."""
-    b2 = np.asarray(beta2, float)
-    return (mean**2 + sigma**2) * (1 - b2 ** np.asarray(T, float))
+    b2 = check_beta("beta2", np.ravel(beta2)).reshape(np.shape(beta2))
+    T = _step_counts("T", T)
+    sigma, mean = _scale("sigma", sigma), _scale("mean", mean, -_MAX_SCALE)
+    return (mean**2 + sigma**2) * (1 - b2**T)
 
 
 def second_moment_variance(beta2, T, sigma=1.0, mean=0.0):
     r""":math:`2\sigma^2(2\mu^2+\sigma^2)\frac{1-\beta_2}{1+\beta_2}(1-\beta_2^{2T})` (Gaussian noise)."""
-    b2 = np.asarray(beta2, float)
-    return 2 * sigma**2 * (2 * mean**2 + sigma**2) * (1 - b2) / (1 + b2) * (1 - b2 ** (2 * np.asarray(T, float)))
+    b2 = check_beta("beta2", np.ravel(beta2)).reshape(np.shape(beta2))
+    T = _step_counts("T", T)
+    sigma, mean = _scale("sigma", sigma), _scale("mean", mean, -_MAX_SCALE)
+    return 2 * sigma**2 * (2 * mean**2 + sigma**2) * (1 - b2) / (1 + b2) * (1 - b2 ** (2 * T))
+
+
+#: Largest noise level or mean accepted: their squares (and fourth powers' sums) stay finite.
+_MAX_SCALE = 1e75
+
+
+def _scale(name, value, low=0.0, *, low_open=False):
+    """A noise level or mean: one number in [low, 1e75] (its fourth power fits in float64)."""
+    return check_scalar(name, value, low, _MAX_SCALE, low_open=low_open)
+
+
+def _step_counts(name, T):
+    """Step counts: whole numbers >= 1 (an array or a number), as floats."""
+    return check_integers(name, real_array(name, T), 1).astype(float)
 
 
 def _var_and_se(x):
@@ -173,19 +199,20 @@ def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_p
                         mean=0.0, seed=0):
     r"""Monte Carlo of :math:`m_T, v_T` under i.i.d. Gaussian noise around a constant mean.
 
-    The two moving averages are iterated here directly: an independent reference for the moment recursions,
-    deliberately not the library's optimizer (:func:`adamdyn.noisy_step.monte_carlo_steps` runs that).
+    The two moving averages are iterated here with the moment pieces of :mod:`adamdyn.update_rule`
+    alone, without the rest of the optimizer (:func:`adamdyn.noisy_step.monte_carlo_steps` runs that).
 
     Returns a dict of arrays over ``T_values``: ``m_mean, m_mean_se, m_var, m_var_se, v_mean, v_mean_se,
     v_var, v_var_se``.  Standard errors: :math:`s/\sqrt n` for means; for variances
     :math:`\sqrt{(\hat\mu_4 - \tfrac{n-3}{n-1}s^4)/n}`.
     """
-    check_beta("beta1", beta1), check_beta("beta2", beta2), check_positive("sigma", sigma)
+    beta1, beta2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
+    sigma, mean = _scale("sigma", sigma, low_open=True), _scale("mean", mean, -_MAX_SCALE)
     n_paths = check_int("n_paths", n_paths, 2)
-    T_values = np.asarray(T_values, int)
-    if T_values.ndim != 1 or np.any(T_values < 1):
-        raise ValueError("T_values must be a 1-D list of integers >= 1")
-    rng = np.random.default_rng(seed)
+    T_values = check_integers("T_values", real_array("T_values", T_values), 1)
+    if T_values.ndim != 1 or T_values.size == 0:
+        raise ValueError(f"T_values must be a 1-D list of integers >= 1, got {T_values!r}")
+    rng = np.random.default_rng(check_seed("seed", seed))
     m = np.zeros(n_paths)
     v = np.zeros(n_paths)
     keep = {int(k): i for i, k in enumerate(T_values)}
@@ -193,8 +220,8 @@ def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_p
     vs = np.empty((len(T_values), n_paths))
     for t in range(1, int(T_values.max()) + 1):
         g = mean + sigma * rng.standard_normal(n_paths)
-        m = beta1 * m + (1 - beta1) * g
-        v = beta2 * v + (1 - beta2) * g * g
+        m = _rule.first_moment(m, g, beta1, 1 - beta1)
+        v = _rule.second_moment(v, g, beta2, 1 - beta2)
         if t in keep:
             ms[keep[t]], vs[keep[t]] = m, v
     out = {}
@@ -210,16 +237,19 @@ def ramp_monte_carlo(beta1=0.9, steps=60, a=1.0, b=-0.02, sigma=1.0, n_paths=20_
 
     Returns ``(t, mean of m_hat, its standard error, mu_t)``.
     """
-    check_beta("beta1", beta1)
-    rng = np.random.default_rng(seed)
+    beta1 = scalar_beta("beta1", beta1)
+    steps = check_int("steps", steps, 1)
+    a, b, sigma = _scale("a", a, -_MAX_SCALE), _scale("b", b, -_MAX_SCALE), _scale("sigma", sigma)
+    n_paths = check_int("n_paths", n_paths, 2)
+    rng = np.random.default_rng(check_seed("seed", seed))
     tt = np.arange(1, steps + 1)
     mu_t = a + b * tt
     g = mu_t[:, None] + sigma * rng.standard_normal((steps, n_paths))
     m = np.zeros(n_paths)
     mh = np.empty((steps, n_paths))
     for k in range(steps):
-        m = beta1 * m + (1 - beta1) * g[k]
-        mh[k] = m / (1 - beta1 ** (k + 1))
+        m = _rule.first_moment(m, g[k], beta1, 1 - beta1)
+        mh[k] = _rule.debias(m, _rule.bias_denominator(beta1 ** (k + 1), True))
     return tt, mh.mean(axis=1), mh.std(axis=1, ddof=1) / np.sqrt(n_paths), mu_t
 
 
@@ -231,7 +261,11 @@ def noisy_quadratic_lag(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n
     that also logs each gradient it hands out, so the bias-corrected first moment can be rebuilt from
     exactly what Adam saw.  Returns ``(t, mean m_hat_t, se, mean true gradient at w_{t-1}, se)``.
     """
-    rng = np.random.default_rng(seed)
+    beta1, beta2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
+    lr, sigma = scalar_positive("lr", lr), _scale("sigma", sigma)
+    steps, n_paths = check_int("steps", steps, 1), check_int("n_paths", n_paths, 2)
+    w0 = check_scalar("w0", w0)
+    rng = np.random.default_rng(check_seed("seed", seed))
     seen, true = [], []
 
     def grad(X):
@@ -248,8 +282,8 @@ def noisy_quadratic_lag(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n
     m = np.zeros(n_paths)
     mh = np.empty_like(G)
     for k in range(steps):
-        m = beta1 * m + (1 - beta1) * G[k]
-        mh[k] = m / (1 - beta1 ** (k + 1))
+        m = _rule.first_moment(m, G[k], beta1, 1 - beta1)
+        mh[k] = _rule.debias(m, _rule.bias_denominator(beta1 ** (k + 1), True))
     se = lambda x: x.std(axis=1, ddof=1) / np.sqrt(n_paths)  # noqa: E731
     return np.arange(1, steps + 1), mh.mean(axis=1), se(mh), Gt.mean(axis=1), se(Gt)
 
@@ -258,7 +292,11 @@ def noise_free_phase(noisy_mean_iterate, noiseless_iterate, sigma, rel=0.05):
     r"""How long a noisy run tracks the noiseless one: the first step at which the mean noisy iterate
     leaves the noiseless iterate by more than ``rel`` of the noiseless one's size, and the noiseless
     gradient there in units of the noise, :math:`|\nabla f|/\sigma` (here :math:`|w|/\sigma`)."""
-    w_noisy, w0 = np.asarray(noisy_mean_iterate), np.asarray(noiseless_iterate)
+    sigma, rel = _scale("sigma", sigma, low_open=True), scalar_positive("rel", rel)
+    w_noisy, w0 = real_array("noisy_mean_iterate", noisy_mean_iterate), real_array("noiseless_iterate", noiseless_iterate)
+    if w_noisy.ndim != 1 or w_noisy.shape != w0.shape or w0.size == 0:
+        raise ValueError(f"noisy_mean_iterate and noiseless_iterate must be 1-D of one length, got "
+                         f"{w_noisy.shape} and {w0.shape}")
     off = np.flatnonzero(np.abs(w_noisy - w0) > rel * np.abs(w0))
     k = int(off[0]) if off.size else len(w0) - 1
     return k, float(abs(w0[k]) / sigma)

@@ -43,6 +43,7 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
+from ._input_checks import check_seed
 from .symbols import beta1, beta2, eps
 from .validation import check_beta, check_int, check_nonnegative, check_positive
 
@@ -175,7 +176,7 @@ def monte_carlo_steps(mean_gradients, sigma_=1.0, steps=3000, n_paths=4000, beta
     check_positive("sigma", sigma_)
     steps = check_int("steps", steps, 2)
     n_paths = check_int("n_paths", n_paths, 2)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
 
     def grad(X):
         return mus + sigma_ * rng.standard_normal(np.shape(X))

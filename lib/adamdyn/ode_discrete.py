@@ -7,8 +7,12 @@ Adam and the Euler scheme of any coefficient family, measure their distance to t
 (:func:`discretization_errors`) and to the library's optimizers (:func:`family_gaps`), and test the
 poster's conclusion that Adam beats gradient descent (:func:`gd_against_adam`).
 
-The loops below are written out on purpose: they are independent references, checked against the
-library's one update rule (:mod:`adamdyn.optimizers`) in the tests and in :func:`family_gaps`.
+Every step below is composed of the pieces of the one update rule (:mod:`adamdyn.update_rule`,
+its NumPy binding): the algorithms differ only in their coefficients (the poster's :math:`\mu_k,
+\nu_k`, the Euler scheme's :math:`1 - s\,r(t)`, ...), never in how a moment or a step is formed.
+:func:`kingma_adam` therefore takes exactly the operations of :func:`adamdyn.run` with
+:func:`adamdyn.adam` (running powers for :math:`\beta_i^t`), and :func:`family_gaps` measures
+the Euler scheme against the library's optimizers.
 
 References
 ----------
@@ -21,8 +25,14 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .ode import (adagrad_coefficients, Coefficients, heavy_ball_coefficients, rmsprop_coefficients,
-                  solve_adam)
+from .ode import (
+    Coefficients,
+    adagrad_coefficients,
+    heavy_ball_coefficients,
+    rmsprop_coefficients,
+    solve_adam,
+)
+from .update_rule import numpy_rule as _rule
 from .validation import (
     check_betas,
     check_int,
@@ -102,10 +112,10 @@ def poster_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8):
         n = k + 2
         mu = b1 * -np.expm1((n - 1) * np.log(b1)) / -np.expm1(n * np.log(b1))
         nu = b2 * -np.expm1((n - 1) * np.log(b2)) / -np.expm1(n * np.log(b2))
-        theta = theta - s * m / np.sqrt(v + eps)
+        theta = _rule.decayed_step(theta, s, 0.0, _rule.direction(m, _rule.denominator(v, eps, True)))
         g = np.asarray(grad(theta), dtype=float)
-        m = mu * m + (1 - mu) * g
-        v = nu * v + (1 - nu) * g**2
+        m = _rule.first_moment(m, g, mu, 1 - mu)
+        v = _rule.second_moment(v, g, nu, 1 - nu)
         if _diverged(theta):
             raise FloatingPointError(f"poster_adam diverged at step {k + 1}")
         TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
@@ -125,13 +135,16 @@ def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=Fa
     TH[0] = theta
     m = np.zeros_like(theta)
     v = np.zeros_like(theta)
+    p1 = p2 = 1.0
     for t in range(1, steps + 1):
         g = np.asarray(grad(theta), dtype=float)
-        m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g**2
-        mh, vh = m / -np.expm1(t * np.log(b1)), v / -np.expm1(t * np.log(b2))
-        den = np.sqrt(vh + eps) if eps_inside else np.sqrt(vh) + eps
-        theta = theta - s * mh / den
+        m = _rule.first_moment(m, g, b1, 1.0 - b1)
+        v = _rule.second_moment(v, g, b2, 1.0 - b2)
+        p1, p2 = _rule.advance_power(p1, b1), _rule.advance_power(p2, b2)
+        mh = _rule.debias(m, _rule.bias_denominator(p1, True))
+        vh = _rule.debias(v, _rule.bias_denominator(p2, True))
+        u = _rule.direction(mh, _rule.denominator(vh, eps, bool(eps_inside)))
+        theta = _rule.decayed_step(theta, s, 0.0, u)
         if _diverged(theta):
             raise FloatingPointError(f"kingma_adam diverged at step {t}")
         TH[t] = theta
@@ -163,11 +176,11 @@ def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_sta
         t = t_start + (k + 1) * s
         drive = grad(theta) if coeffs.m_is_gradient else m
         g_old = np.asarray(grad(theta), dtype=float) if gradient_at == "old" else None
-        theta = theta - s * drive / np.sqrt(v + eps)
+        theta = _rule.decayed_step(theta, s, 0.0, _rule.direction(drive, _rule.denominator(v, eps, True)))
         g = np.asarray(grad(theta), dtype=float) if g_old is None else g_old
         if not coeffs.m_is_gradient:
-            m = (1 - s * coeffs.r(t)) * m + s * coeffs.h(t) * g
-        v = (1 - s * coeffs.q(t)) * v + s * coeffs.p(t) * g**2
+            m = _rule.first_moment(m, g, 1 - s * coeffs.r(t), s * coeffs.h(t))
+        v = _rule.second_moment(v, g, 1 - s * coeffs.q(t), s * coeffs.p(t))
         if _diverged(theta):
             raise FloatingPointError(f"forward_euler diverged at step {k + 1}")
         TH[k + 1], M[k + 1], V[k + 1] = theta, m, v

@@ -7,9 +7,11 @@ follows the flow :math:`\dot\theta = h(\theta)` of the Adam vector field
 flow's clock :math:`t_n = \sum_{i\le n}\gamma_i`; :func:`window_distances` measures the
 pseudo-trajectory distance to the flow over windows of ODE time.
 
-The compiled loop is a labelled second copy of Adam's update (one sampled row per step, per-step
-step sizes, which the library's batched kernel does not take); with constant steps it equals
-``adamdyn.adam`` in the tests.
+The compiled loop draws one sampled row per step and takes per-step step sizes, which the
+library's batched kernel does not; the update itself is composed of the pieces of
+:mod:`adamdyn.update_rule`, so with constant steps it equals ``adamdyn.adam`` bit for bit
+(see the tests).  A diverged run is flagged and frozen at its last finite state, as in
+:func:`adamdyn.run`.
 
 References
 ----------
@@ -25,8 +27,26 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .validation import check_int, scalar_beta, scalar_nonnegative, scalar_positive
+from ._input_checks import check_flag, check_seed
 from .field_flow import flow
+from .optimizers import DIVERGENCE_LIMIT
+from .update_rule import (
+    advance_power,
+    bias_denominator,
+    debias,
+    decayed_step,
+    denominator,
+    direction,
+    first_moment,
+    second_moment,
+)
+from .validation import (
+    check_int,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["step_sizes", "AdamRun", "adam_least_squares", "mean_confidence", "window_distances"]
 
@@ -36,48 +56,112 @@ def step_sizes(n, gamma0, power, n0):
     gamma0 = scalar_positive("gamma0", gamma0)
     power = scalar_nonnegative("power", power)
     n0 = scalar_positive("n0", n0)
-    n = np.asarray(n, dtype=float)
+    n = real_array("n", n)
+    if np.any(~np.isfinite(n)) or np.any(n < 0):
+        raise ValueError(f"n must hold step numbers >= 0, got {n!r}")
     return gamma0 * (n0 / (n0 + n)) ** power
 
 
-@numba.njit(cache=True)
-def _adam_ls_kernel(theta, m, v, t0, A, y, unif, cdf, gam, b1, b2, eps, bias, every, path, clock, tnow):
-    """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes."""
+@numba.njit(cache=True, error_model="numpy")
+def _bias_denominators(powers, b1, b2, bias, T):
+    """The next ``T`` bias denominators from the running powers ``powers`` (advanced in place)."""
+    den = np.empty((2, T))
+    for s in range(T):                  # one multiplication a step, as every driver of the rule
+        powers[0] = advance_power(powers[0], b1)
+        powers[1] = advance_power(powers[1], b2)
+        den[0, s] = bias_denominator(powers[0], bias)
+        den[1, s] = bias_denominator(powers[1], bias)
+    return den
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _adam_ls_kernel(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, every, path, clock, tnow, diverged):
+    """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes.
+
+    Composed of the pieces of :mod:`adamdyn.update_rule`; ``den`` holds the bias denominators
+    of the steps (:func:`_bias_denominators`).  A run whose new state or moments leave
+    :math:`[-10^{150}, 10^{150}]` (or are not finite) is flagged in ``diverged`` and keeps its
+    last finite state.  Steps outer, runs inner: consecutive runs are independent, so the
+    processor overlaps their dependency chains.
+    """
     T, R = unif.shape
     n = cdf.shape[0]
     D = theta.shape[1]
-    diverged = np.zeros(R, dtype=np.bool_)
+    c1, c2 = 1.0 - b1, 1.0 - b2
+    one_d = D == 1
+    new = np.empty((3, D))
     k = 0
     for s in range(T):
-        t = t0 + s + 1
-        c1 = 1.0 - b1**t if bias else 1.0
-        c2 = 1.0 - b2**t if bias else 1.0
+        den1, den2, step = den[0, s], den[1, s], gam[s]
         for r in range(R):
             if diverged[r]:
                 continue
-            i = 0                       # inverse cdf, as _draw_indices
-            while i < n - 1 and unif[s, r] >= cdf[i]:
-                i += 1
+            u_r = unif[s, r]
+            i = 0                       # inverse cdf, as _draw_indices; branch-free (the cdf increases)
+            for q in range(n - 1):
+                i += u_r >= cdf[q]
             res = -y[i]
             for j in range(D):
                 res += A[i, j] * theta[r, j]
+            ok = True
             for j in range(D):
-                gj = res * A[i, j]
-                m[r, j] = b1 * m[r, j] + (1.0 - b1) * gj
-                v[r, j] = b2 * v[r, j] + (1.0 - b2) * gj * gj
-                vh = v[r, j] / c2
-                d = np.sqrt(vh) + eps
-                if d > 0.0:
-                    theta[r, j] -= gam[s] * (m[r, j] / c1) / d
-            for j in range(D):
-                if not np.isfinite(theta[r, j]) or abs(theta[r, j]) > 1e150:
-                    diverged[r] = True
-        tnow += gam[s]
+                g = res * A[i, j]
+                mn = first_moment(m[r, j], g, b1, c1)
+                vn = second_moment(v[r, j], g, b2, c2)
+                u = direction(debias(mn, den1), denominator(debias(vn, den2), eps, False))
+                wn = decayed_step(theta[r, j], step, 0.0, u)
+                if not (abs(wn) <= DIVERGENCE_LIMIT and abs(mn) <= DIVERGENCE_LIMIT and vn <= DIVERGENCE_LIMIT):
+                    ok = False
+                if one_d:
+                    if ok:
+                        theta[r, 0], m[r, 0], v[r, 0] = wn, mn, vn
+                else:
+                    new[0, j], new[1, j], new[2, j] = wn, mn, vn
+            if not ok:
+                diverged[r] = True
+            elif not one_d:
+                for j in range(D):
+                    theta[r, j], m[r, j], v[r, j] = new[0, j], new[1, j], new[2, j]
+        tnow += step
         if (s + 1) % every == 0:
             path[k] = theta
             clock[k] = tnow
             k += 1
-    return diverged, tnow
+    return tnow
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _adam_ls_kernel_1d(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, every, path, clock, tnow, diverged):
+    """:func:`_adam_ls_kernel` for one-dimensional problems (the chapter's): the same operations,
+    without the per-coordinate loop and temporaries (about 1.5x faster)."""
+    T, R = unif.shape
+    n = cdf.shape[0]
+    c1, c2 = 1.0 - b1, 1.0 - b2
+    k = 0
+    for s in range(T):
+        den1, den2, step = den[0, s], den[1, s], gam[s]
+        for r in range(R):
+            if diverged[r]:
+                continue
+            u_r = unif[s, r]
+            i = 0
+            for q in range(n - 1):
+                i += u_r >= cdf[q]
+            g = (-y[i] + A[i, 0] * theta[r, 0]) * A[i, 0]
+            mn = first_moment(m[r, 0], g, b1, c1)
+            vn = second_moment(v[r, 0], g, b2, c2)
+            u = direction(debias(mn, den1), denominator(debias(vn, den2), eps, False))
+            wn = decayed_step(theta[r, 0], step, 0.0, u)
+            if abs(wn) <= DIVERGENCE_LIMIT and abs(mn) <= DIVERGENCE_LIMIT and vn <= DIVERGENCE_LIMIT:
+                theta[r, 0], m[r, 0], v[r, 0] = wn, mn, vn
+            else:
+                diverged[r] = True
+        tnow += step
+        if (s + 1) % every == 0:
+            path[k] = theta
+            clock[k] = tnow
+            k += 1
+    return tnow
 
 
 @dataclass(frozen=True)
@@ -142,6 +226,9 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     b1 = scalar_beta("beta1", beta1)
     b2 = scalar_beta("beta2", beta2)
     eps = scalar_nonnegative("eps", eps)
+    bias = check_flag("bias_correction", bias_correction)
+    seed = check_seed("seed", seed)
+    chunk = check_int("chunk", chunk, minimum=1)
     if gamma is None:
         gam = step_sizes(np.arange(1, steps + 1), gamma0, power, n0)
     else:
@@ -160,6 +247,7 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     chunk = max(record_every, (chunk // record_every) * record_every)
     paths, clocks = [th.copy()[None]], [np.zeros(1)]
     diverged = np.zeros(runs, dtype=bool)
+    powers = np.ones(2)
     tnow, done = 0.0, 0
     while done < steps:
         T = min(chunk, steps - done)
@@ -167,9 +255,10 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
         nrec = T // record_every
         path = np.empty((nrec, runs, D))
         clock = np.empty(nrec)
-        dv, tnow = _adam_ls_kernel(th, m, v, done, A, y, unif, cdf, gam[done:done + T], b1, b2, eps,
-                                   bool(bias_correction), record_every, path, clock, tnow)
-        diverged |= dv
+        den = _bias_denominators(powers, b1, b2, float(bias), T)
+        kernel = _adam_ls_kernel_1d if D == 1 else _adam_ls_kernel
+        tnow = kernel(th, m, v, den, A, y, unif, cdf, gam[done:done + T], b1, b2, eps, record_every,
+                               path, clock, tnow, diverged)
         paths.append(path)
         clocks.append(clock)
         done += T

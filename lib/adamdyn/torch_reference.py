@@ -7,6 +7,10 @@ and the reason where no torch optimizer does.  :func:`max_deviation` and
 :func:`deviation_on_gradients` run both side by side when torch is importable;
 the book itself does not need torch.
 
+This is the library's one **independent reference implementation** of the update: torch's own
+optimizers, which share no code with :mod:`adamdyn.update_rule` (the tests also keep a plain-loop
+reference written from Kingma & Ba's Algorithm 1).  Every other module composes the rule's pieces.
+
 Why the arguments matter (torch 2.x defaults):
 
 * ``RMSprop``'s decay rate is called ``alpha`` and defaults to 0.99;

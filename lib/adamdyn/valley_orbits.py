@@ -46,7 +46,12 @@ import sympy as sp
 from scipy.optimize import fsolve
 
 from . import optimizers as _opt
-from .symbols import beta1 as _b1, beta2 as _b2, eps as _eps, eta as _eta
+from .symbols import beta1 as _b1
+from .symbols import beta2 as _b2
+from .symbols import eps as _eps
+from .symbols import eta as _eta
+from .update_rule import numpy_rule as _rule
+from .update_rule import sympy_rule
 from .validation import check_int, check_positive, scalar_beta
 
 __all__ = [
@@ -239,9 +244,9 @@ def adam_map(state, a=1.0, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """One long-run Adam step (no bias correction) of one coordinate on :math:`a w^2`: (w, m, v) -> (w', m', v')."""
     w, m, v = state
     g = 2 * a * w
-    m = beta1 * m + (1 - beta1) * g
-    v = beta2 * v + (1 - beta2) * g * g
-    return np.array([w - lr * m / (np.sqrt(v) + eps), m, v])
+    m = _rule.first_moment(m, g, beta1, 1 - beta1)
+    v = _rule.second_moment(v, g, beta2, 1 - beta2)
+    return np.array([_rule.decayed_step(w, lr, 0.0, _rule.direction(m, _rule.denominator(v, eps, False))), m, v])
 
 
 def two_cycle_state(a=1.0, lr=1e-3, beta1=0.9, eps=1e-8):
@@ -279,12 +284,15 @@ def _jacobian_function():
     w, m, v = sp.symbols("w m v", real=True)
     a, lr, b1, b2, eps = _a, _eta, _b1, _b2, _eps
 
-    def F(s):
+    rule = sympy_rule()
+
+    def F(s):                           # adam_map, symbolically: the same pieces
         w_, m_, v_ = s
         g = 2 * a * w_
-        mn = b1 * m_ + (1 - b1) * g
-        vn = b2 * v_ + (1 - b2) * g**2
-        return sp.Matrix([w_ - lr * mn / (sp.sqrt(vn) + eps), mn, vn])
+        mn = rule.first_moment(m_, g, b1, 1 - b1)
+        vn = rule.second_moment(v_, g, b2, 1 - b2)
+        u = rule.direction(mn, rule.denominator(vn, eps, False))
+        return sp.Matrix([rule.decayed_step(w_, lr, 0, u), mn, vn])
 
     FF = F(F(sp.Matrix([w, m, v])))
     J = FF.jacobian([w, m, v])

@@ -100,8 +100,8 @@ def _discrete_law(values, probs):
     p = np.asarray(probs, dtype=float)
     if g.ndim == 0 or g.shape[-1] != p.size or p.ndim != 1:
         raise ValueError(f"values must have shape (..., n) with n = len(probs) = {p.size}, got {g.shape}")
-    if np.any(p <= 0) or abs(p.sum() - 1.0) > 1e-12:
-        raise ValueError(f"probs must be positive and sum to 1, got {probs!r}")
+    if not np.all(np.isfinite(p)) or np.any(p <= 0) or abs(p.sum() - 1.0) > 1e-12:
+        raise ValueError(f"probs must be finite, positive and sum to 1, got {probs!r}")
     return g, p
 
 def truncation_length(beta1, beta2, tol=1e-13) -> int:
@@ -182,35 +182,44 @@ def _gauss_log_nodes(u_lo, u_hi, N):
     return u, half[..., None] * w
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, parallel=True)
 def _series_kernel(g, logp, a, b, eps, s, wr):
-    """sum_q wr[i,q] exp(sum_k log phi(s b_k) - s eps) sum_k a_k psi/phi (s b_k), for each law i."""
+    """sum_q wr[i,q] exp(sum_k log phi(s b_k) - s eps) sum_k a_k psi/phi (s b_k), for each law i.
+
+    The terms of the (law, node) pairs are independent and computed in parallel; each law's
+    sum over the nodes is then taken in node order, so the result does not depend on the
+    number of threads.
+    """
     B, n = g.shape
     N = s.shape[1]
     K = b.shape[0]
+    terms = np.empty(B * N)
+    for iq in numba.prange(B * N):
+        i, q = iq // N, iq % N
+        sq = s[i, q]
+        logprod = 0.0
+        acc = 0.0
+        for k in range(K):
+            t = sq * b[k]
+            mx = -np.inf
+            for j in range(n):
+                lw = logp[j] - t * g[i, j] * g[i, j]
+                if lw > mx:
+                    mx = lw
+            ssum = 0.0
+            gsum = 0.0
+            for j in range(n):
+                e = np.exp(logp[j] - t * g[i, j] * g[i, j] - mx)
+                ssum += e
+                gsum += e * g[i, j]
+            logprod += mx + np.log(ssum)
+            if a[k] != 0.0:
+                acc += a[k] * gsum / ssum
+        terms[iq] = wr[i, q] * np.exp(logprod - sq * eps) * acc
     out = np.zeros(B)
     for i in range(B):
         for q in range(N):
-            sq = s[i, q]
-            logprod = 0.0
-            acc = 0.0
-            for k in range(K):
-                t = sq * b[k]
-                mx = -np.inf
-                for j in range(n):
-                    lw = logp[j] - t * g[i, j] * g[i, j]
-                    if lw > mx:
-                        mx = lw
-                ssum = 0.0
-                gsum = 0.0
-                for j in range(n):
-                    e = np.exp(logp[j] - t * g[i, j] * g[i, j] - mx)
-                    ssum += e
-                    gsum += e * g[i, j]
-                logprod += mx + np.log(ssum)
-                if a[k] != 0.0:
-                    acc += a[k] * gsum / ssum
-            out[i] += wr[i, q] * np.exp(logprod - sq * eps) * acc
+            out[i] += terms[i * N + q]
     return out
 
 
@@ -240,6 +249,30 @@ def _series_integral(g, p, a, b, eps, r_lo, r_hi, N, placement="inside"):
     wr = np.ascontiguousarray(w * r * epsilon_kernel(r, eps, placement))   # dr = r du
     val = _series_kernel(np.ascontiguousarray(g), np.log(p), a, b, 0.0, np.ascontiguousarray(r * r), wr)
     return 2.0 / np.sqrt(np.pi) * val
+
+
+#: Laws whose largest :math:`|g|` lies outside this range are rescaled before the quadrature.
+_SAFE_SCALE = (1e-100, 1e100)
+
+
+def _rescaled(gb, eps, placement):
+    r"""Laws (rows of ``gb``) scaled by a power of two :math:`c` into :math:`|g| \approx 1` where their
+    squares would overflow or underflow, with the :math:`\epsilon` that leaves the field unchanged.
+
+    :math:`h` is invariant under :math:`G \to G/c` with :math:`\epsilon \to \epsilon/c^2` (inside the
+    root) or :math:`\epsilon/c` (outside), exactly for a power of two.  Laws in the safe range keep
+    :math:`c = 1` (their arithmetic is unchanged).  Tiny laws with :math:`\epsilon > 0` are left as
+    they are: there :math:`\epsilon` dominates and the field is :math:`\approx -\mathbb E G/\sqrt\epsilon`.
+    Returns the scaled values and :math:`\epsilon` per law, shape (B,).
+    """
+    top = np.abs(gb).max(axis=-1)
+    scale = np.ones(gb.shape[0])
+    big = top > _SAFE_SCALE[1]
+    tiny = (top < _SAFE_SCALE[0]) & (top > 0.0) & (eps == 0.0)
+    fix = big | tiny
+    scale[fix] = np.exp2(np.round(np.log2(top[fix])))
+    eps = eps / scale
+    return gb / scale[:, None], eps / scale if placement == "inside" else eps
 
 
 def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes=64,
@@ -276,10 +309,13 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
         raise ValueError("values must be finite")
     eps = scalar_nonnegative("eps", eps)
     nodes = check_int("nodes", nodes, minimum=8)
+    if eps_placement not in ("inside", "outside"):
+        raise ValueError(f"eps_placement must be 'inside' or 'outside', got {eps_placement!r}")
     K = truncation_length(beta1, beta2, tol)
     a, b = stationary_weights(beta1, beta2, K)
     shape = g.shape[:-1]
     gb = g.reshape(-1, p.size).copy()
+    gb, eps = _rescaled(gb, eps, eps_placement)
     # a residual that is zero up to rounding is zero: keeps the quadrature range finite
     gb[np.abs(gb) <= 1e-13 * np.abs(gb).max(axis=-1, keepdims=True)] = 0.0
     g2 = gb * gb
@@ -287,8 +323,6 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     g_min2 = g2.min(axis=-1)
     pos = np.where(g2 > 0, g2, np.inf).min(axis=-1)
     # lowest value v_K + eps can take with v_K > 0 (all-zero histories give m_K = 0 and contribute 0)
-    if eps_placement not in ("inside", "outside"):
-        raise ValueError(f"eps_placement must be 'inside' or 'outside', got {eps_placement!r}")
     eps_v = eps if eps_placement == "inside" else 0.0     # what eps adds to v in the exponent
     v_low = np.where(g_min2 > 0, (1.0 - beta2**K) * g_min2, b[-1] * pos) + eps_v
     v_low = np.where(np.isfinite(v_low), v_low, 1.0)   # a law concentrated at 0: the field is 0
@@ -299,9 +333,10 @@ def field_series(values, probs, beta1=0.9, beta2=0.99, eps=0.0, tol=1e-13, nodes
     # `nodes` per 12 decades of r: laws with tiny gradients need a longer range and more nodes
     decades = float(np.max(np.log10(r_hi / r_lo)))
     nodes = max(nodes, int(np.ceil(nodes * decades / 12.0)))
-    val = -_series_integral(gb, p, a, b, eps, r_lo, r_hi, nodes, eps_placement)
+    eps_col = eps[:, None]
+    val = -_series_integral(gb, p, a, b, eps_col, r_lo, r_hi, nodes, eps_placement)
     if error:
-        fine = -_series_integral(gb, p, a, b, eps, r_lo, r_hi, 2 * nodes, eps_placement)
+        fine = -_series_integral(gb, p, a, b, eps_col, r_lo, r_hi, 2 * nodes, eps_placement)
         quad = np.abs(fine - val)
         cut = 2.0 / np.sqrt(np.pi) * g_max * r_lo + g_max * erfc(r_hi * np.sqrt(v_low)) / np.sqrt(v_low)
         exact_low = g_min2 + eps_v > 0

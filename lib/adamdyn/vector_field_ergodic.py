@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from ._input_checks import check_integers, check_seed
+from .update_rule import denominator, direction, first_moment, second_moment
 from .validation import check_int, scalar_beta, scalar_nonnegative
 from .vector_field import _discrete_law, truncation_length
 
@@ -40,7 +42,7 @@ def _draw_indices(rng, cdf, shape):
     return np.minimum(idx, cdf.size - 1)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, error_model="numpy")
 def _ergodic_kernel(g, idx, b1, b2, eps, burn, outside=False):
     """Time average of m/sqrt(v+eps) along the frozen chain; g (B, n), idx (R, T) -> (B, R)."""
     B = g.shape[0]
@@ -53,12 +55,10 @@ def _ergodic_kernel(g, idx, b1, b2, eps, burn, outside=False):
             acc = 0.0
             for t in range(T):
                 x = g[i, idx[r, t]]
-                m = b1 * m + (1.0 - b1) * x
-                v = b2 * v + (1.0 - b2) * x * x
+                m = first_moment(m, x, b1, 1.0 - b1)
+                v = second_moment(v, x, b2, 1.0 - b2)
                 if t >= burn:
-                    d = np.sqrt(v) + eps if outside else np.sqrt(v + eps)
-                    if d > 0.0:
-                        acc += m / d
+                    acc += direction(m, denominator(v, eps, not outside))
             out[i, r] = acc / (T - burn)
     return out
 
@@ -111,13 +111,22 @@ def field_ergodic(values, probs, beta1=0.9, beta2=0.99, eps=0.0, steps=20000, re
     eps = scalar_nonnegative("eps", eps)
     steps = check_int("steps", steps, minimum=1)
     replicas = check_int("replicas", replicas, minimum=2)
+    seed = check_seed("seed", seed)
+    if eps_placement not in ("inside", "outside"):
+        raise ValueError(f"eps_placement must be 'inside' or 'outside', got {eps_placement!r}")
+    if not np.all(np.isfinite(g)):
+        raise ValueError("values must be finite")
     K = truncation_length(b1, b2, tol)
     if indices is None:
         indices = _draw_indices(np.random.default_rng(seed), np.cumsum(p), (replicas, K + steps))
+    else:
+        # checked here: the compiled kernel reads g[:, indices] without bounds checks
+        indices = check_integers("indices", indices, 0, p.size - 1)
+        if indices.ndim != 2 or indices.shape[0] < 2 or indices.shape[1] != K + steps:
+            raise ValueError(f"indices must have shape (replicas >= 2, K + steps) = (R, {K + steps}) "
+                             f"(K = {K} burn-in steps), got {indices.shape}")
     indices = np.ascontiguousarray(indices, dtype=np.int64)
     shape = g.shape[:-1]
-    if eps_placement not in ("inside", "outside"):
-        raise ValueError(f"eps_placement must be 'inside' or 'outside', got {eps_placement!r}")
     est = -_ergodic_kernel(np.ascontiguousarray(g.reshape(-1, p.size)), indices, b1, b2, eps, K,
                            eps_placement == "outside")
     R = est.shape[1]

@@ -1,9 +1,10 @@
 r"""The book's generic update rule as optax gradient transformations.
 
-The rule is the one of :mod:`adamdyn.optimizers`, written out once here in small pieces
-(:func:`moment_update`, :func:`squared_moment_update`, :func:`bias_correct`,
-:func:`denominator`, :func:`normalised_direction`, :func:`add_decayed_weights`).  At step
-:math:`t = 1, 2, \dots`, per coordinate,
+The rule is the one of :mod:`adamdyn.optimizers`: its pieces are those of
+:mod:`adamdyn.update_rule`, bound to ``jax.numpy`` (:func:`adamdyn.update_rule.jax_rule`), and
+the functions here (:func:`moment_update`, :func:`squared_moment_update`, :func:`bias_correct`,
+:func:`denominator`, :func:`normalised_direction`, :func:`add_decayed_weights`) only map them
+over pytrees and select traced switches.  At step :math:`t = 1, 2, \dots`, per coordinate,
 
 .. math::
 
@@ -30,7 +31,10 @@ Conventions (as :mod:`adamdyn.optimizers`; optax's equivalents, where they exist
 - momentum is torch's heavy ball :math:`m_t = \mu m_{t-1} + g_t`;
 - AdaGrad's accumulator starts at 0 and its epsilon is outside the root;
 - a zero denominator (every gradient so far zero) gives a zero step;
-- decoupled weight decay multiplies by the learning rate, as in AdamW and optax.
+- decoupled weight decay multiplies by the learning rate, as in AdamW and optax;
+- :math:`b^t` is one power of the step count (an optax state carries the count, not a running
+  product), so bias corrections may differ from the compiled kernels' in the last bit; and the
+  step is optax's increment :math:`-\eta(u + \lambda w)`, added by ``optax.apply_updates``.
 
 References
 ----------
@@ -48,7 +52,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ..update_rule import jax_rule
 from ..validation import check_beta, check_int, check_nonnegative, check_positive
+
+#: The pieces of the one update rule for jax.numpy arrays.
+_rule = jax_rule()
 
 __all__ = [
     "GenericState",
@@ -94,12 +102,12 @@ class KAdamState(NamedTuple):
 # ----------------------------------------------------------------------------- the pieces
 def moment_update(moment, g, decay, weight):
     r""":math:`m_t = b\, m_{t-1} + c\, g_t` leaf by leaf (in this order, as the library kernel)."""
-    return jax.tree.map(lambda m, x: decay * m + weight * x, moment, g)
+    return jax.tree.map(lambda m, x: _rule.first_moment(m, x, decay, weight), moment, g)
 
 
 def squared_moment_update(moment, g, decay, weight):
     r""":math:`v_t = b\, v_{t-1} + (c\, g_t)\, g_t` leaf by leaf (the kernel's association)."""
-    return jax.tree.map(lambda v, x: decay * v + weight * x * x, moment, g)
+    return jax.tree.map(lambda v, x: _rule.second_moment(v, x, decay, weight), moment, g)
 
 
 def _static(flag):
@@ -112,10 +120,9 @@ def bias_correct(moment, decay, count, on=True):
         return moment
     dtype = jax.tree.leaves(moment)[0].dtype
     # a float power, one operation (a traced integer exponent would unroll into repeated squaring)
-    den = 1.0 - jnp.power(jnp.asarray(decay, dtype), jnp.asarray(count, dtype))
-    if not _static(on):
-        den = jnp.where(on, den, 1.0)
-    return jax.tree.map(lambda m: m / den, moment)
+    power = jnp.power(jnp.asarray(decay, dtype), jnp.asarray(count, dtype))
+    den = _rule.bias_denominator(power, on)
+    return jax.tree.map(lambda m: _rule.debias(m, den), moment)
 
 
 def denominator(vhat, eps, eps_inside=False):
@@ -124,15 +131,14 @@ def denominator(vhat, eps, eps_inside=False):
     ``eps_inside`` is a bool or a traced flag.
     """
     if _static(eps_inside):
-        if eps_inside:
-            return jax.tree.map(lambda v: jnp.sqrt(v + eps), vhat)
-        return jax.tree.map(lambda v: jnp.sqrt(v) + eps, vhat)
-    return jax.tree.map(lambda v: jnp.where(eps_inside, jnp.sqrt(v + eps), jnp.sqrt(v) + eps), vhat)
+        return jax.tree.map(lambda v: _rule.denominator(v, eps, bool(eps_inside)), vhat)
+    return jax.tree.map(lambda v: jnp.where(eps_inside, _rule.denominator(v, eps, True),
+                                            _rule.denominator(v, eps, False)), vhat)
 
 
 def normalised_direction(mhat, den):
     r""":math:`u = \hat m / d`, with :math:`u = 0` where :math:`d = 0` (no gradient seen yet)."""
-    return jax.tree.map(lambda m, d: jnp.where(d > 0, m / jnp.where(d > 0, d, 1.0), 0.0), mhat, den)
+    return jax.tree.map(_rule.direction, mhat, den)
 
 
 def add_decayed_weights(weight_decay):
@@ -155,7 +161,7 @@ def _level(mu, nu, g, count, b1, c1, b2, c2, eps, adaptive, eps_inside, bias1, b
     if norm == "global":
         leaves = jax.tree.leaves(g)
         mean_sq = sum(jnp.sum(x * x) for x in leaves) / sum(x.size for x in leaves)
-        nu = b2 * nu + c2 * mean_sq
+        nu = _rule.first_moment(nu, mean_sq, b2, c2)
         vhat = bias_correct(nu, b2, count, bias2)
         vhat = jax.tree.map(lambda m: jnp.broadcast_to(vhat, m.shape), mu)
     else:
