@@ -97,7 +97,7 @@ def _symbolic_n(n):
 
 
 def _positive_beta2(b1, b2):
-    """The extremal history needs :math:`\beta_2 > 0`: with :math:`\beta_2 = 0` the supremum is infinite
+    r"""The extremal history needs :math:`\beta_2 > 0`: with :math:`\beta_2 = 0` the supremum is infinite
     (from two gradients on, unless :math:`\beta_1 = 0`) and no history attains it."""
     if np.any(b2 == 0.0):
         raise ValueError("beta2 must lie in (0, 1) for the extremal history (at beta2 = 0 the supremum is "
@@ -237,7 +237,7 @@ def _exists(b1, b2):
 
 
 def _gap(b1, b2, ok):
-    """:math:`\beta_2 - \beta_1^2` where ``ok`` (1 elsewhere); exact at points within rounding of the boundary."""
+    r""":math:`\beta_2 - \beta_1^2` where ``ok`` (1 elsewhere); exact at points within rounding of the boundary."""
     gap = np.where(ok, b2 - b1**2, 1.0)
     near = np.flatnonzero(ok & (gap <= NEAR_BOUNDARY))
     if near.size:

@@ -40,7 +40,7 @@ NEAR_BOUNDARY = 1e-12
 
 
 def decimal_fraction(x) -> Fraction:
-    """The decimal a float stands for (its shortest round-trip ``repr``) as an exact :class:`~fractions.Fraction`.
+    r"""The decimal a float stands for (its shortest round-trip ``repr``) as an exact :class:`~fractions.Fraction`.
 
     ``decimal_fraction(0.99) == Fraction(99, 100)``, whereas ``Fraction(0.99)`` is the binary
     double :math:`0.98999999999999999111\ldots`.
