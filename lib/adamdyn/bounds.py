@@ -56,8 +56,8 @@ from . import optimizers as _opt
 from .relations import NEAR_BOUNDARY, decide_exactly
 from .symbols import beta1, beta2
 from .validation import (
-    check_bool,
     check_betas,
+    check_bool,
     check_int,
     check_positive,
     check_seed,

@@ -41,6 +41,7 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from . import optimizers as _opt
+from .landscapes import Landscape
 from .ode import ODE_ATOL, ODE_RTOL  # the book's one pair of LSODA tolerances
 from .symbols import beta1, beta2, eta
 from .validation import (
@@ -53,7 +54,6 @@ from .validation import (
     scalar_nonnegative,
     scalar_positive,
 )
-from .landscapes import Landscape
 
 
 def _nonnegative_times(name, value):
@@ -230,7 +230,8 @@ def continuous_worst_case_ratio(a, b, tau):
     a, b = scalar_positive("a", a), scalar_positive("b", b)
     tau = _nonnegative_times("tau", tau)
     c = 2 * a - b
-    integral = tau if c == 0 else -np.expm1(-c * tau) / c
+    with np.errstate(over="ignore"):  # outside the region the integral exceeds float64: inf is right
+        integral = tau if c == 0 else -np.expm1(-c * tau) / c
     return a / np.sqrt(b) * np.sqrt(integral)
 
 

@@ -38,8 +38,16 @@ import sympy as sp
 from . import landscapes as _L
 from . import optimizers as _opt
 from .symbols import beta1
-from .validation import check_bool, check_int, check_positive, check_scalar, real_array, scalar_beta
-from .validation import scalar_nonnegative, scalar_positive
+from .validation import (
+    check_bool,
+    check_int,
+    check_positive,
+    check_scalar,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["stability_threshold_expr", "curvature_threshold", "curvature_scan", "reddi_counterexample"]
 

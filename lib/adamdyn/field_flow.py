@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_callable, check_int, check_scalar, real_array, scalar_positive
+from .validation import (
+    check_callable,
+    check_int,
+    check_scalar,
+    real_array,
+    scalar_positive,
+)
 
 
 def _finite(name, value, ndim=None):
@@ -25,7 +31,12 @@ def _finite(name, value, ndim=None):
         shape = "" if ndim is None else f" with {ndim} dimension(s)"
         raise ValueError(f"{name} must be a non-empty array of finite numbers{shape}, got {value!r}")
     return arr
-from .vector_field import field_series, least_squares_field, quadratic_gradient_values, stationary_mv_moment
+from .vector_field import (
+    field_series,
+    least_squares_field,
+    quadratic_gradient_values,
+    stationary_mv_moment,
+)
 
 __all__ = ["field_spline_1d", "flow", "least_squares_objective", "lyapunov_rate", "lyapunov_crossover_radius"]
 

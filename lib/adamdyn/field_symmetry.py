@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_betas, check_choice, real_array, scalar_nonnegative, scalar_positive
+from .validation import (
+    check_betas,
+    check_choice,
+    real_array,
+    scalar_nonnegative,
+    scalar_positive,
+)
 from .vector_field import field_series, field_zero, quadratic_gradient_values
 
 
@@ -71,7 +77,10 @@ def symmetry_gaps(laws, betas, eps=0.0, eps_placement="outside", half_width=0.45
             isinstance(b, (list, tuple)) and len(b) == 2 for b in betas):
         raise ValueError(f"betas must be a non-empty list of (beta1, beta2) pairs, got {betas!r}")
     for b1, b2 in betas:
-        check_betas(b1, b2)
+        try:
+            check_betas(b1, b2)
+        except ValueError as err:
+            raise ValueError(f"betas must hold (beta1, beta2) pairs in [0, 1): {err}") from err
     eps = scalar_nonnegative("eps", eps)
     check_choice("eps_placement", eps_placement, ("inside", "outside"))
     half_width = scalar_positive("half_width", half_width)

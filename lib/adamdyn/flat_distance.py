@@ -24,8 +24,17 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from .bounds import _exists, _out, bias_factor, extremal_moments, finite_step_sup, s, step_bound, step_bound_exists
-from .bounds import step_bound_expr
+from .bounds import (
+    _exists,
+    _out,
+    bias_factor,
+    extremal_moments,
+    finite_step_sup,
+    s,
+    step_bound,
+    step_bound_exists,
+    step_bound_expr,
+)
 from .symbols import beta1, beta2
 from .validation import (
     check_betas,

@@ -20,7 +20,13 @@ import numpy as np
 
 from . import landscapes as L
 from . import optimizers as _opt
-from .validation import check_int, real_array, scalar_beta, scalar_nonnegative, scalar_positive
+from .validation import (
+    check_int,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["subnormal_count", "sgd_underflow_stall", "rmsprop_underflow"]
 

@@ -27,8 +27,17 @@ import numpy as np
 import sympy as sp
 
 from . import optimizers as _opt
-from .symbols import beta1 as _b1, beta2 as _b2
-from .validation import check_beta, check_bool, check_int, check_seed, integer_values, real_array, scalar_beta
+from .symbols import beta1 as _b1
+from .symbols import beta2 as _b2
+from .validation import (
+    check_beta,
+    check_bool,
+    check_int,
+    check_seed,
+    integer_values,
+    real_array,
+    scalar_beta,
+)
 
 __all__ = ["single_impulse_symbolic", "single_impulse_ratio", "impulse_updates",
            "geometric_history_symbolic", "geometric_history_ratio", "reversal_gaps", "reversal_violation_map"]
@@ -105,9 +114,11 @@ def geometric_history_ratio(beta1, beta2, r):
     r = real_array("r", r)
     if not np.all(np.isfinite(r)):
         raise ValueError(f"r must be finite, got {r!r}")
-    if np.any(r <= b1) or np.any(r**2 <= b2):
-        raise ValueError("r must satisfy r > beta1 and r**2 > beta2 for the infinite sums to converge")
-    return (1 - b1) / np.sqrt(1 - b2) * np.sqrt(1 - b2 / r**2) / (1 - b1 / r)
+    with np.errstate(over="ignore"):  # r**2 = inf for huge r: beta2 / r**2 = 0, the limit
+        r2 = r**2
+        if np.any(r <= b1) or np.any(r2 <= b2):
+            raise ValueError("r must satisfy r > beta1 and r**2 > beta2 for the infinite sums to converge")
+        return (1 - b1) / np.sqrt(1 - b2) * np.sqrt(1 - b2 / r2) / (1 - b1 / r)
 
 
 def reversal_gaps(n_histories=2000, T=60, beta1=0.9, beta2=0.999, seed=0):

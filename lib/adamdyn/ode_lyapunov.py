@@ -33,8 +33,15 @@ import numpy as np
 import sympy as sp
 
 from .relations import decide_exactly
-from .symbols import beta1, beta2, eps as _eps
-from .validation import check_betas, check_bool, check_callable, real_array, scalar_nonnegative
+from .symbols import beta1, beta2
+from .symbols import eps as _eps
+from .validation import (
+    check_betas,
+    check_bool,
+    check_callable,
+    real_array,
+    scalar_nonnegative,
+)
 
 __all__ = ["poster_condition", "lyapunov_margin", "lyapunov_condition", "lyapunov_condition_expr",
            "lyapunov_derivative", "lyapunov_values"]

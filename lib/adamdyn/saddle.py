@@ -21,7 +21,6 @@ D. P. Kingma and J. Ba, "Adam", ICLR 2015.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from . import landscapes as L
@@ -73,9 +72,9 @@ def escape_runs(optimizer, x0=START, steps=10**6, radius=RADIUS, record_every=10
     (-1 if a run stays inside for all ``steps``).
     """
     check_instance("optimizer", optimizer, _opt.Optimizer)
-    check_positive("radius", radius)
+    radius = scalar_positive("radius", radius)
     return _opt.run(optimizer, L.saddle(), x0, steps, record_every=record_every,
-                    center=[0.0, 0.0], radius=float(radius))
+                    center=[0.0, 0.0], radius=radius)
 
 
 def sgd_escape_time(delta, y0=1.0, lr=1e-3, radius=RADIUS) -> int:

@@ -140,8 +140,8 @@ def growth_rate(beta1, beta2):
     b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
     if np.any(b1 == 0):
         raise ValueError("beta1 must lie in (0, 1) here, got 0")
-    with np.errstate(divide="ignore"):  # beta2 = 0: log(inf) = inf, the limit beta2 -> 0+
-        return np.maximum(0.0, 0.5 * np.log(b1**2 / b2))
+    with np.errstate(divide="ignore", invalid="ignore"):  # beta2 = 0: the limit beta2 -> 0+ is inf
+        return np.where(b2 == 0.0, np.inf, np.maximum(0.0, 0.5 * np.log(b1**2 / b2)))
 
 
 def extremal_gradients(beta1, beta2, steps, scale=1.0, centered=False):
@@ -164,7 +164,11 @@ def extremal_gradients(beta1, beta2, steps, scale=1.0, centered=False):
     s = np.arange(1, steps + 1, dtype=float)[:, None]
     if centered:
         s = s - steps / 2.0
-    return scale * np.exp(s * np.log(b2 / b1))
+    expo = s * np.log(b2 / b1)
+    if float(np.max(expo + np.log(np.max(scale)))) > 709.0:  # exp(709.8) is float64's largest
+        raise ValueError(f"steps={steps} is too large for these betas: the history's largest gradient "
+                         f"(beta2/beta1)^steps * scale would leave float64; lower steps or scale")
+    return scale * np.exp(expo)
 
 
 def _window(steps, start_fraction):
@@ -227,8 +231,8 @@ def extremal_second_moment(beta1, beta2, t, scale=1.0):
     Where :math:`\sqrt{v_t}` falls below :math:`\epsilon` the update stops following the worst case.
     """
     b1, b2 = _betas_keep_shape(beta1, beta2)
-    if np.any(b1 == 0):
-        raise ValueError("beta1 must lie in (0, 1) here (p = beta2/beta1^2), got 0")
+    if np.any(b1 * b1 == 0):  # 0, or so small that its square underflows
+        raise ValueError("beta1 must lie in [1.5e-154, 1) here (p = beta2/beta1^2), got a smaller value")
     t = integer_values("t", t, 0)
     scale = scalar_positive("scale", scale)
     p = b2 / b1**2
