@@ -100,7 +100,7 @@ def relation_margin(relation, beta1_values, beta2_values, symbols=None):
         margin = np.minimum.reduce([p[1] for p in parts])
         return holds, margin
     if not isinstance(relation, sp.core.relational.Relational):
-        raise ValueError(f"relation must be a sympy relational or And, got {relation!r}")
+        raise ValueError(f"relation must be a sympy relational or And, got {relation!r}")  # noqa: TRY004
     if isinstance(relation, (sp.StrictGreaterThan, sp.GreaterThan)):
         expr = relation.lhs - relation.rhs
     else:
@@ -122,7 +122,7 @@ def relation_at(relation, b1, b2, symbols=None):
     """
     s1, s2 = _symbols(symbols)
     if not isinstance(relation, (sp.And, sp.core.relational.Relational)):
-        raise ValueError(f"relation must be a sympy relational or And, got {relation!r}")
+        raise ValueError(f"relation must be a sympy relational or And, got {relation!r}")  # noqa: TRY004
     b1, b2 = check_scalar("b1", b1), check_scalar("b2", b2)
     val = relation.subs({s1: sp.Rational(str(b1)), s2: sp.Rational(str(b2))})
     val = sp.simplify(val)
@@ -152,7 +152,7 @@ def positivity_condition(expr):
     if it is not linear in :math:`\beta_2`.
     """
     if not isinstance(expr, sp.Expr):
-        raise ValueError(f"expr must be a sympy expression in beta1, beta2, got {expr!r}")
+        raise ValueError(f"expr must be a sympy expression in beta1, beta2, got {expr!r}")  # noqa: TRY004
     r1, r2 = sp.symbols("r1 r2", positive=True)
     num, den = sp.fraction(sp.factor(sp.together(expr)))
     if not (num * den).is_polynomial(beta1, beta2) or (num * den).is_number:

@@ -48,7 +48,7 @@ def _sympy(name, value):
     if isinstance(value, sp.Basic):
         return value
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"{name} must be a sympy expression or a real number, got {value!r}")
+        raise ValueError(f"{name} must be a sympy expression or a real number, got {value!r}")  # noqa: TRY004
     return sp.sympify(value)
 
 __all__ = [

@@ -104,7 +104,7 @@ def check_int(name: str, value, minimum: int = 0, maximum: int | None = None) ->
     """One integer (Python or NumPy, not a bool, not a float) in ``[minimum, maximum]``."""
     allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")  # noqa: TRY004
     if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
     return int(value)
@@ -122,7 +122,7 @@ def check_bool(name: str, value) -> bool:
     string would silently mean the opposite of what it says.
     """
     if not isinstance(value, (bool, np.bool_)):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
+        raise ValueError(f"{name} must be True or False, got {value!r}")  # noqa: TRY004
     return bool(value)
 
 
@@ -140,7 +140,7 @@ def integer_values(name: str, value, minimum: int = 0) -> np.ndarray:
 def check_callable(name: str, value):
     """A function (anything callable)."""
     if not callable(value):
-        raise ValueError(f"{name} must be callable (a function), got {value!r}")
+        raise ValueError(f"{name} must be callable (a function), got {value!r}")  # noqa: TRY004
     return value
 
 
@@ -156,7 +156,7 @@ def check_instance(name: str, value, cls):
     """An instance of ``cls`` (a class or a tuple of classes)."""
     if not isinstance(value, cls):
         names = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
-        raise ValueError(f"{name} must be a {names}, got {type(value).__name__}")
+        raise ValueError(f"{name} must be a {names}, got {type(value).__name__}")  # noqa: TRY004
     return value
 
 
