@@ -561,7 +561,12 @@ def test_no_runtime_warning_on_beta_functions(b1, b2, n, k, bc):
     _accepted(GM.single_impulse_ratio, b1, b2, k)
     _accepted(OL.poster_condition, b1, b2)
     _accepted(OL.lyapunov_condition, b1, b2)
-    _accepted(CV.curvature_threshold, b1)
+
+
+@pytest.mark.parametrize("b1", EDGE_BETAS)
+def test_no_runtime_warning_on_curvature_threshold(b1):
+    _accepted(CV.curvature_threshold, b1)  # a sympy solve per call: the edges only
+    _accepted(CV.curvature_threshold, b1, eps=0.0)
 
 
 @settings(max_examples=100, deadline=None)

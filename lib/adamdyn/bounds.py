@@ -334,8 +334,12 @@ def extremal_history(beta1, beta2, steps, scale=1.0):
     steps = check_int("steps", steps, 1)
     scale = scalar_positive("scale", scale)
     age = np.arange(steps - 1, -1, -1, dtype=float).reshape((-1,) + (1,) * b1.ndim)
-    with np.errstate(divide="ignore"):
-        return scale * np.where(age == 0, 1.0, (b1 / b2) ** age)
+    with np.errstate(divide="ignore", over="ignore"):
+        hist = scale * np.where(age == 0, 1.0, (b1 / b2) ** age)
+    if not np.all(np.isfinite(hist)):
+        raise ValueError(f"steps={steps} is too large for these betas: (beta1/beta2)^(steps-1) * scale "
+                         f"leaves float64; lower steps")
+    return hist
 
 
 def extremal_moments(beta1, beta2, steps, scale=1.0):
@@ -344,7 +348,11 @@ def extremal_moments(beta1, beta2, steps, scale=1.0):
     _positive_beta2(b1, b2)
     steps = check_int("steps", steps, 1)
     scale = scalar_positive("scale", scale)
-    geo = finite_step_sup(b1, b2, steps) ** 2 * (1 - b2) / (1 - b1) ** 2
+    with np.errstate(over="ignore"):
+        geo = finite_step_sup(b1, b2, steps) ** 2 * (1 - b2) / (1 - b1) ** 2
+    if not np.all(np.isfinite(geo)):
+        raise ValueError(f"steps={steps} is too large for these betas (beta1^2 > beta2): the extremal "
+                         f"moments leave float64; lower steps")
     return scale * (1 - b1) * geo, scale**2 * (1 - b2) * geo
 
 

@@ -68,7 +68,8 @@ def single_impulse_ratio(beta1, beta2, age):
     if np.any(b2 == 0.0):
         raise ValueError("beta2 must lie in (0, 1) here (the formula divides by sqrt(beta2)), got 0")
     k = integer_values("age", age, 0)
-    return (1 - b1) / np.sqrt(1 - b2) * (b1 / np.sqrt(b2)) ** k
+    with np.errstate(over="ignore"):  # beta1 > sqrt(beta2) and a large age: the ratio exceeds float64, inf
+        return (1 - b1) / np.sqrt(1 - b2) * (b1 / np.sqrt(b2)) ** k
 
 
 def impulse_updates(beta1=0.9, beta2=0.999, T=200, ages=(0, 1, 5, 20, 100), bias_correction=False, eps=0.0):

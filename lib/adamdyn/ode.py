@@ -162,8 +162,9 @@ def g_adam(t, lam, alpha):
     if t.size == 0 or np.any(np.isnan(t)) or np.any(t <= 0):
         raise ValueError(f"t must be > 0 (the coefficient has a pole at t = 0), got {t!r}")
     lam, alpha = scalar_nonnegative("lam", lam), scalar_positive("alpha", alpha)
-    num = 1.0 / alpha if lam == 0 else -np.expm1(-lam / alpha) / lam
-    return num / -np.expm1(-t / alpha)
+    with np.errstate(over="ignore", divide="ignore"):  # t / alpha below float64's range: the pole, inf
+        num = 1.0 / alpha if lam == 0 else -np.expm1(-lam / alpha) / lam
+        return num / -np.expm1(-t / alpha)
 
 
 def adam_coefficients(lam, alpha1, alpha2):

@@ -140,7 +140,7 @@ def growth_rate(beta1, beta2):
     b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
     if np.any(b1 == 0):
         raise ValueError("beta1 must lie in (0, 1) here, got 0")
-    with np.errstate(divide="ignore", invalid="ignore"):  # beta2 = 0: the limit beta2 -> 0+ is inf
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # beta2 -> 0+: the rate is inf
         return np.where(b2 == 0.0, np.inf, np.maximum(0.0, 0.5 * np.log(b1**2 / b2)))
 
 
@@ -164,7 +164,8 @@ def extremal_gradients(beta1, beta2, steps, scale=1.0, centered=False):
     s = np.arange(1, steps + 1, dtype=float)[:, None]
     if centered:
         s = s - steps / 2.0
-    expo = s * np.log(b2 / b1)
+    with np.errstate(over="ignore"):  # beta2/beta1 = inf for a subnormal beta1: refused below
+        expo = s * np.log(b2 / b1)
     if float(np.max(expo + np.log(np.max(scale)))) > 709.0:  # exp(709.8) is float64's largest
         raise ValueError(f"steps={steps} is too large for these betas: the history's largest gradient "
                          f"(beta2/beta1)^steps * scale would leave float64; lower steps or scale")
