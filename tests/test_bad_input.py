@@ -341,6 +341,7 @@ TABLE = [
     (V.check_choice, {"name": "x", "value": "a", "choices": ("a", "b")}, {"x": ["c", 1, NONE]}),
     (V.check_instance, {"name": "x", "value": 1.0, "cls": float}, {"x": ["1", NONE]}),
     # ---------------------------------------------------------------- stability
+    (S.discrete_sup_series, {}, {"t": SYM_N}),
     (S.stable_region_holds, {"beta1": 0.9, "beta2": 0.999}, {"beta1": BETA, "beta2": BETA}),
     (S.worst_case_ratio, {"beta1": 0.9, "beta2": 0.999, "t": 3}, {"beta1": BETA, "beta2": BETA, "t": COUNTS1}),
     (S.growth_rate, {"beta1": 0.9, "beta2": 0.999}, {"beta1": BETA + [0.0], "beta2": BETA}),

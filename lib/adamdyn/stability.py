@@ -77,6 +77,8 @@ def discrete_sup_series(t=None):
     With ``t=None`` the infinite series (a ``Piecewise`` whose first branch
     carries the convergence condition); otherwise the finite sum up to ``t-1``.
     """
+    if t is not None and not (isinstance(t, sp.Expr) and not t.is_Number):  # a number: an integer >= 1
+        t = sp.Integer(check_int("t", int(t) if isinstance(t, sp.Integer) else t, 1))
     q = beta1**2 / beta2
     upper = sp.oo if t is None else t - 1
     return sp.summation(q**_i, (_i, 0, upper))
