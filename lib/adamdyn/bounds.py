@@ -46,13 +46,27 @@ stochastic optimization", ICLR 2015.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 import sympy as sp
 from scipy import optimize
 
 from . import optimizers as _opt
+from .relations import NEAR_BOUNDARY, decide_exactly
 from .symbols import beta1, beta2
-from .validation import check_beta, check_betas, check_int, check_nonnegative, check_positive
+from .validation import (
+    check_betas,
+    check_bool,
+    check_int,
+    check_positive,
+    check_seed,
+    integer_values,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = [
     "beta1", "beta2", "t", "s", "i", "bias_factor_expr", "lemma_rearranged", "lemma_paper_rearranged", "bias_lemma_condition_expr", "bias_lemma_holds", "bias_lemma_first_failure", "bias_factor", "finite_step_sup_expr", "step_bound_expr", "step_bound", "step_bound_exists", "bias_corrected_sup_expr", "am_gm_gap_expr", "finite_step_sup", "extremal_history", "extremal_moments", "max_step_history",
@@ -73,9 +87,27 @@ def _out(x):
     return x[()] if x.ndim == 0 else x
 
 
+def _symbolic_n(n):
+    """A step count for a sympy formula: a sympy expression (a symbol such as :data:`t`) or an integer >= 1."""
+    if isinstance(n, sp.Expr) and not n.is_Number:
+        return n
+    if isinstance(n, sp.Integer):
+        n = int(n)
+    return sp.Integer(check_int("n", n, 1))
+
+
+def _positive_beta2(b1, b2):
+    r"""The extremal history needs :math:`\beta_2 > 0`: with :math:`\beta_2 = 0` the supremum is infinite
+    (from two gradients on, unless :math:`\beta_1 = 0`) and no history attains it."""
+    if np.any(b2 == 0.0):
+        raise ValueError("beta2 must lie in (0, 1) for the extremal history (at beta2 = 0 the supremum is "
+                         "infinite and not attained), got 0")
+
+
 # ----------------------------------------------------------------------------- the lemma
 def bias_factor_expr(n=t):
     r"""The bias-correction factor :math:`r_n = \sqrt{1-\beta_2^n}/(1-\beta_1^n)` of Kaiser's Eq. (4)."""
+    n = _symbolic_n(n)
     return sp.sqrt(1 - beta2**n) / (1 - beta1**n)
 
 
@@ -87,6 +119,7 @@ def lemma_rearranged(n=t):
     this.  The paper prints :math:`\beta_2^n \ge \beta_1^{2n} - 2\beta_1^n` (see :func:`lemma_paper_rearranged`),
     whose right side is negative, so the paper's induction proves a statement that is always true.
     """
+    n = _symbolic_n(n)
     rhs = sp.expand((1 - beta1**n) ** 2)
     # 1 - b2^n <= rhs  <=>  b2^n >= 1 - rhs
     return sp.Ge(beta2**n, sp.expand(1 - rhs))
@@ -94,6 +127,7 @@ def lemma_rearranged(n=t):
 
 def lemma_paper_rearranged(n=t):
     r"""The paper's printed rearrangement :math:`\beta_2^n \ge \beta_1^{2n} - 2\beta_1^n` (sign slip)."""
+    n = _symbolic_n(n)
     return sp.Ge(beta2**n, beta1 ** (2 * n) - 2 * beta1**n)
 
 
@@ -116,17 +150,22 @@ def bias_lemma_holds(beta1, beta2):
 
     Exactly when :math:`1-\beta_2 \le (1-\beta_1)^2` (:func:`bias_lemma_condition_expr`).
     At the defaults (0.9, 0.999): :math:`10^{-3} \le 10^{-2}`, true.  At (0.9, 0.9): false.
+
+    The boundary :math:`1-\beta_2 = (1-\beta_1)^2` belongs to the region (there :math:`r_1 = 1` and
+    :math:`r_t \le 1` for every :math:`t`).  It is decided exactly: each float is read as the decimal it
+    prints as (:func:`adamdyn.relations.decimal_fraction`), so ``(0.9, 0.99)``, where
+    :math:`\sqrt{1-99/100} = 1-9/10`, is ``True`` although in doubles ``1 - 0.99 > (1 - 0.9)**2``
+    (:func:`adamdyn.relations.decide_exactly`).
     """
     b1, b2 = check_betas(beta1, beta2)
-    return _out((1.0 - b2) <= (1.0 - b1) ** 2)
+    margin = (1.0 - b1) ** 2 - (1.0 - b2)
+    return _out(decide_exactly(margin, lambda x1, x2: (1 - x1) ** 2 - (1 - x2), (b1, b2), strict=False))
 
 
 def bias_factor(beta1, beta2, n):
     r"""Numeric :math:`r_n = \sqrt{1-\beta_2^n}/(1-\beta_1^n)`, broadcast over betas and ``n`` (>= 1)."""
     b1, b2 = check_betas(beta1, beta2)
-    n = np.asarray(n, dtype=float)
-    if np.any(n < 1):
-        raise ValueError("n must be >= 1")
+    n = integer_values("n", n, 1)
     with np.errstate(divide="ignore"):  # beta = 0: log is -inf and beta^n = 0, as it should
         return np.sqrt(-np.expm1(n * np.log(b2))) / -np.expm1(n * np.log(b1))
 
@@ -153,6 +192,7 @@ def finite_step_sup_expr(n=t):
     The sum is evaluated by sympy (a ``Piecewise`` for :math:`q = 1`; we keep the :math:`q \ne 1` branch).
     Kaiser sums over :math:`i = 0..t` (``n = t + 1`` gradients).
     """
+    n = _symbolic_n(n)
     geo = sp.summation(_q**i, (i, 0, n - 1))
     if isinstance(geo, sp.Piecewise):
         geo = next(e for e, c in geo.args if c == True)  # noqa: E712  (the q != 1 branch)
@@ -183,10 +223,29 @@ def step_bound_exists(beta1, beta2):
     r"""Elementwise: the series of Proposition 1 converges, i.e. :math:`\beta_1^2 < \beta_2`.
 
     Outside, the extremal history :math:`\delta_{t-i}\propto(\beta_1/\beta_2)^i` makes the step grow like
-    :math:`q^{t/2}` without bound.
+    :math:`q^{t/2}` without bound.  The boundary :math:`\beta_2 = \beta_1^2` lies outside (the worst case
+    grows like :math:`\sqrt t` there).  It is decided exactly: each float is read as the decimal it prints
+    as, so ``(0.9, 0.81)`` is ``False`` and ``(0.9, 0.8100000000000002)`` is ``True``
+    (:func:`adamdyn.relations.decide_exactly`).
     """
     b1, b2 = check_betas(beta1, beta2)
-    return _out(b1**2 < b2)
+    return _out(_exists(b1, b2))
+
+
+def _exists(b1, b2):
+    return decide_exactly(b2 - b1**2, lambda x1, x2: x2 - x1**2, (b1, b2), strict=True)
+
+
+def _gap(b1, b2, ok):
+    r""":math:`\beta_2 - \beta_1^2` where ``ok`` (1 elsewhere); exact at points within rounding of the boundary."""
+    gap = np.where(ok, b2 - b1**2, 1.0)
+    near = np.flatnonzero(ok & (gap <= NEAR_BOUNDARY))
+    if near.size:
+        flat, x1, x2 = gap.reshape(-1).copy(), b1.reshape(-1), b2.reshape(-1)
+        for k in near:
+            flat[k] = float(Fraction(repr(float(x2[k]))) - Fraction(repr(float(x1[k]))) ** 2)
+        gap = flat.reshape(gap.shape)
+    return gap
 
 
 def step_bound(beta1, beta2, eta=1.0):
@@ -196,10 +255,11 @@ def step_bound(beta1, beta2, eta=1.0):
     :math:`7.2703\,\eta` (the paper: "about 7.3 eta").
     """
     b1, b2 = check_betas(beta1, beta2)
-    eta = np.asarray(eta, dtype=float)
+    eta = real_array("eta", eta)
     check_positive("eta", eta.ravel())
-    ok = b1**2 < b2
-    gap = np.where(ok, b2 - b1**2, 1.0)
+    b1, b2, eta = np.broadcast_arrays(b1, b2, eta)
+    ok = _exists(b1, b2)
+    gap = _gap(b1, b2, ok)
     out = np.where(ok, eta * np.sqrt(b2) * (1 - b1) / np.sqrt((1 - b2) * gap), np.inf)
     return _out(out)
 
@@ -211,6 +271,7 @@ def bias_corrected_sup_expr(n=t):
         = \frac{\sqrt{\beta_2}(1-\beta_1)}{\sqrt{(1-\beta_2)(\beta_2-\beta_1^2)}}\cdot
           \frac{\sqrt{(1-q^n)(1-\beta_2^n)}}{1-\beta_1^n}.
     """
+    n = _symbolic_n(n)
     return bias_factor_expr(n) * finite_step_sup_expr(n)
 
 
@@ -220,6 +281,7 @@ def am_gm_gap_expr(n=t):
     It is nonnegative, so the bias-corrected supremum never exceeds Proposition 1's bound (for every
     :math:`\beta_1^2 < \beta_2`, whether or not the lemma holds).  Returns ``(gap, factored)``.
     """
+    n = _symbolic_n(n)
     x, y = sp.symbols("x y", positive=True)  # x = beta1^n, y = beta2^n
     gap = (1 - x) ** 2 - (1 - x**2 / y) * (1 - y)
     factored = sp.factor(gap)
@@ -238,9 +300,15 @@ def finite_step_sup(beta1, beta2, n, bias_correction=False):
     supremum is ``inf`` from :math:`n = 2` on unless :math:`\beta_1 = 0`.  The stable-region chapter reads it as a
     growth law in :math:`n` (:func:`adamdyn.stability.worst_case_ratio`), the vector-field chapter as the
     truncation constant :math:`R_K`.
+
+    ``n`` are whole numbers >= 1 (any broadcastable shape).  At :math:`\beta_2 = 0` the value is derived,
+    not evaluated: :math:`v_n = \delta_n^2` and :math:`m_n = (1-\beta_1)\sum_i\beta_1^i\delta_{n-i}`, so
+    the ratio is :math:`1-\beta_1` for ``n = 1``, 1 for :math:`\beta_1 = 0`, and :math:`+\infty` for
+    :math:`n \ge 2`, :math:`\beta_1 > 0` (let :math:`\delta_n \to 0` with the older gradients fixed).
     """
     b1, b2 = check_betas(beta1, beta2)
-    n = np.asarray(n, dtype=float)
+    n = integer_values("n", n, 1)
+    bias_correction = check_bool("bias_correction", bias_correction)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # q > 1: the sum is huge, inf is right
         q = b1**2 / b2
         geo = np.where(np.abs(q - 1) < 1e-15, n, np.expm1(n * np.log(np.where(q > 0, q, 1e-300))) / (q - 1))
@@ -262,17 +330,29 @@ def extremal_history(beta1, beta2, steps, scale=1.0):
     :func:`finite_step_sup` at step :math:`T` (with or without bias correction, :math:`\epsilon=0`).
     """
     b1, b2 = check_betas(beta1, beta2)
+    _positive_beta2(b1, b2)
     steps = check_int("steps", steps, 1)
-    scale = check_positive("scale", scale)[0]
+    scale = scalar_positive("scale", scale)
     age = np.arange(steps - 1, -1, -1, dtype=float).reshape((-1,) + (1,) * b1.ndim)
-    with np.errstate(divide="ignore"):
-        return scale * np.where(age == 0, 1.0, (b1 / b2) ** age)
+    with np.errstate(divide="ignore", over="ignore"):
+        hist = scale * np.where(age == 0, 1.0, (b1 / b2) ** age)
+    if not np.all(np.isfinite(hist)):
+        raise ValueError(f"steps={steps} is too large for these betas: (beta1/beta2)^(steps-1) * scale "
+                         f"leaves float64; lower steps")
+    return hist
 
 
 def extremal_moments(beta1, beta2, steps, scale=1.0):
     """The moments ``(m_T, v_T)`` after :func:`extremal_history` (closed-form geometric sums)."""
     b1, b2 = check_betas(beta1, beta2)
-    geo = finite_step_sup(b1, b2, steps) ** 2 * (1 - b2) / (1 - b1) ** 2
+    _positive_beta2(b1, b2)
+    steps = check_int("steps", steps, 1)
+    scale = scalar_positive("scale", scale)
+    with np.errstate(over="ignore"):
+        geo = finite_step_sup(b1, b2, steps) ** 2 * (1 - b2) / (1 - b1) ** 2
+    if not np.all(np.isfinite(geo)):
+        raise ValueError(f"steps={steps} is too large for these betas (beta1^2 > beta2): the extremal "
+                         f"moments leave float64; lower steps")
     return scale * (1 - b1) * geo, scale**2 * (1 - b2) * geo
 
 
@@ -289,8 +369,13 @@ def max_step_history(beta1=0.9, beta2=0.999, steps=30, *, eps=0.0, bias_correcti
     :func:`adamdyn.updates_from_gradients`, :math:`\eta = 1`) and its finite-difference gradient are
     evaluated in one batched call.  Returns ``(best_value, best_history)``.
     """
-    check_beta("beta1", beta1), check_beta("beta2", beta2), check_nonnegative("eps", eps)
+    beta1, beta2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
+    eps = scalar_nonnegative("eps", eps)
+    bias_correction = check_bool("bias_correction", bias_correction)
     steps = check_int("steps", steps, 1)
+    restarts = check_int("restarts", restarts, 1)
+    seed = check_seed("seed", seed)
+    box = scalar_positive("box", box)
     opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
     h = 1e-7
 

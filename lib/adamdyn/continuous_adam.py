@@ -41,9 +41,26 @@ import sympy as sp
 from scipy.integrate import solve_ivp
 
 from . import optimizers as _opt
+from .landscapes import Landscape
 from .ode import ODE_ATOL, ODE_RTOL  # the book's one pair of LSODA tolerances
 from .symbols import beta1, beta2, eta
-from .validation import as_param, check_positive, scalar_nonnegative, scalar_positive
+from .validation import (
+    as_param,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_positive,
+    real_array,
+    scalar_nonnegative,
+    scalar_positive,
+)
+
+
+def _nonnegative_times(name, value):
+    t = real_array(name, value)
+    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError(f"{name} must be finite times >= 0, got {value!r}")
+    return t
 
 __all__ = [
     "rate1", "rate2",
@@ -65,7 +82,11 @@ def continuous_sup_integral(tau=None):
     :math:`v = b\int_0^\tau e^{-b(\tau-s)}g^2`, Cauchy-Schwarz gives
     :math:`m/\sqrt v \le (a/\sqrt b)\sqrt{\int_0^\tau e^{-(2a-b)\sigma}d\sigma}`.
     """
-    tau = _tau if tau is None else tau
+    if tau is None:
+        tau = _tau
+    elif not (isinstance(tau, sp.Expr) and not tau.is_Number):  # a number: finite and >= 0
+        scalar_nonnegative("tau", float(tau) if isinstance(tau, sp.Number) else tau)
+        tau = sp.sympify(tau)
     return sp.integrate(sp.exp(-(2 * rate1 - rate2) * _s), (_s, 0, tau))
 
 
@@ -97,17 +118,16 @@ def rates_from_betas(mapping="exp"):
     ``"exp"``: :math:`\beta_i = e^{-a_i\eta}` (exact flow of the averages);
     ``"linear"``: :math:`\beta_i = 1 - a_i\eta` (first order in :math:`\eta`).
     """
+    check_choice("mapping", mapping, ("exp", "linear"))
     if mapping == "exp":
         return -sp.log(beta1) / eta, -sp.log(beta2) / eta
-    if mapping == "linear":
-        return (1 - beta1) / eta, (1 - beta2) / eta
-    raise ValueError(f"mapping must be 'exp' or 'linear', got {mapping!r}")
+    return (1 - beta1) / eta, (1 - beta2) / eta
 
 
 def betas_from_rates(a, b, eta_value):
     """Numeric inverse of the exponential map: :math:`\\beta_i = e^{-a_i\\eta}`."""
     a, b = check_positive("a", a), check_positive("b", b)
-    eta_value = check_positive("eta", eta_value)
+    eta_value = check_positive("eta_value", eta_value)
     return np.exp(-a * eta_value), np.exp(-b * eta_value)
 
 
@@ -150,10 +170,16 @@ def adam_ode(grad, x0, horizon, a, b, eps=1e-8, weight_decay=0.0, times=None, rt
     -------
     ndarray, shape ``(len(times), dim)``
     """
+    check_callable("grad", grad)
     a, b = scalar_positive("a", a), scalar_positive("b", b)
     eps = scalar_nonnegative("eps", eps)
     lam = scalar_nonnegative("weight_decay", weight_decay)
     horizon = scalar_positive("horizon", horizon)
+    rtol, atol = scalar_positive("rtol", rtol), scalar_positive("atol", atol)
+    if times is not None:
+        times = _nonnegative_times("times", times)
+        if np.any(times > horizon):
+            raise ValueError(f"times must lie in [0, horizon] = [0, {horizon:g}], got {times!r}")
     w0 = as_param("x0", x0)
     d = w0.size
 
@@ -182,9 +208,13 @@ def discrete_adam_path(landscape, x0, horizon, a, b, eta_value, eps=1e-8, weight
 
     Returns ``(times, path)`` with times :math:`\tau_t = t\eta` and path shape ``(steps+1, dim)``.
     """
-    eta_value = scalar_positive("eta", eta_value)
+    check_instance("landscape", landscape, Landscape)
+    eta_value = scalar_positive("eta_value", eta_value)
+    horizon = scalar_positive("horizon", horizon)
     b1, b2 = betas_from_rates(a, b, eta_value)
-    steps = int(round(float(horizon) / eta_value))
+    steps = int(round(horizon / eta_value))
+    if steps < 1:
+        raise ValueError(f"horizon must be at least eta_value / 2 (one step), got horizon={horizon!r}")
     opt = _opt.adamw(lr=eta_value, beta1=b1, beta2=b2, eps=eps, weight_decay=weight_decay)
     tr = _opt.run(opt, landscape, x0, steps)
     return tr.times * eta_value, tr.path[:, 0, :]
@@ -198,9 +228,10 @@ def continuous_worst_case_ratio(a, b, tau):
     (the limit :math:`\tfrac{a}{\sqrt b}\sqrt{\tau}` at :math:`2a=b`).
     """
     a, b = scalar_positive("a", a), scalar_positive("b", b)
-    tau = np.asarray(tau, float)
+    tau = _nonnegative_times("tau", tau)
     c = 2 * a - b
-    integral = tau if c == 0 else -np.expm1(-c * tau) / c
+    with np.errstate(over="ignore"):  # outside the region the integral exceeds float64: inf is right
+        integral = tau if c == 0 else -np.expm1(-c * tau) / c
     return a / np.sqrt(b) * np.sqrt(integral)
 
 
@@ -216,9 +247,10 @@ def continuous_extremal_ratio(a, b, taus, rtol=ODE_RTOL, atol=ODE_ATOL):
     :math:`m/\sqrt v = \mu/\sqrt\nu`.
     """
     a, b = scalar_positive("a", a), scalar_positive("b", b)
-    taus = np.asarray(taus, float)
+    taus = _nonnegative_times("taus", taus)
+    rtol, atol = scalar_positive("rtol", rtol), scalar_positive("atol", atol)
     if np.any(taus <= 0):
-        raise ValueError("taus must be > 0")
+        raise ValueError(f"taus must be > 0, got {taus!r}")
     c = 2 * a - b
 
     def rhs(s, y):

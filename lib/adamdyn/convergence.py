@@ -38,7 +38,16 @@ import sympy as sp
 from . import landscapes as _L
 from . import optimizers as _opt
 from .symbols import beta1
-from .validation import check_int, check_positive, scalar_beta, scalar_positive
+from .validation import (
+    check_bool,
+    check_int,
+    check_positive,
+    check_scalar,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["stability_threshold_expr", "curvature_threshold", "curvature_scan", "reddi_counterexample"]
 
@@ -60,7 +69,9 @@ def stability_threshold_expr():
 
 def curvature_threshold(beta1_=0.9, eta=1e-3, eps=1e-8):
     r""":math:`a^* = \frac{2(1+\beta_1)}{1-\beta_1}\,\epsilon/\eta`: the sharpest curvature at which Adam can
-    stay at a minimum."""
+    stay at a minimum.  ``beta1_`` in [0, 1), ``eta > 0``, ``eps >= 0``."""
+    beta1_ = scalar_beta("beta1_", beta1_)
+    eta, eps = scalar_positive("eta", eta), scalar_nonnegative("eps", eps)
     return float(stability_threshold_expr().subs(beta1, beta1_)) * eps / eta
 
 
@@ -72,9 +83,12 @@ def curvature_scan(curvatures, eta=1e-3, beta1_=0.9, beta2_=0.999, eps=1e-8, ste
     Returns ``(times, |w|)`` with ``|w|`` of shape ``(K, len(curvatures))`` recorded every
     ``record_every`` steps, and the largest :math:`|w|` over the second half of the run per curvature.
     """
-    a = np.atleast_1d(np.asarray(curvatures, float))
+    a = np.atleast_1d(real_array("curvatures", curvatures))
     check_positive("curvatures", a)
     steps = check_int("steps", steps, 2)
+    eta, eps = scalar_positive("eta", eta), scalar_nonnegative("eps", eps)
+    beta1_, beta2_ = scalar_beta("beta1_", beta1_), scalar_beta("beta2_", beta2_)
+    w0 = check_scalar("w0", w0)
     opt = _opt.adam(lr=eta, beta1=beta1_, beta2=beta2_, eps=eps)
     tr = _opt.run(opt, _L.quadratic(a / 2), x0=np.full(a.size, float(w0)), steps=steps, record_every=record_every)
     w = np.abs(tr.path[:, 0, :])
@@ -98,6 +112,9 @@ def reddi_counterexample(C=3.0, steps=6000, alpha=0.5, beta2=None, eps=0.0, bias
     steps = check_int("steps", steps, 1)
     b1 = scalar_beta("beta1", beta1)
     b2 = 1.0 / (1.0 + C**2) if beta2 is None else scalar_beta("beta2", beta2)
+    alpha, eps = scalar_positive("alpha", alpha), scalar_nonnegative("eps", eps)
+    bias_correction = check_bool("bias_correction", bias_correction)
+    x0 = check_scalar("x0", x0, -1.0, 1.0)
     g = np.where(np.arange(1, steps + 1) % 3 == 1, C, -1.0)
     direction = -_opt.updates_from_gradients(
         _opt.adam(lr=1.0, beta1=b1, beta2=b2, eps=eps, bias_correction=bias_correction), g)

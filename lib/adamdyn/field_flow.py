@@ -16,8 +16,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from .validation import check_int, scalar_positive
-from .vector_field import field_series, least_squares_field, quadratic_gradient_values, stationary_mv_moment
+from .validation import (
+    check_callable,
+    check_int,
+    check_scalar,
+    real_array,
+    scalar_positive,
+)
+
+
+def _finite(name, value, ndim=None):
+    arr = real_array(name, value)
+    if arr.size == 0 or not np.all(np.isfinite(arr)) or (ndim is not None and arr.ndim != ndim):
+        shape = "" if ndim is None else f" with {ndim} dimension(s)"
+        raise ValueError(f"{name} must be a non-empty array of finite numbers{shape}, got {value!r}")
+    return arr
+from .vector_field import (
+    field_series,
+    least_squares_field,
+    quadratic_gradient_values,
+    stationary_mv_moment,
+)
 
 __all__ = ["field_spline_1d", "flow", "least_squares_objective", "lyapunov_rate", "lyapunov_crossover_radius"]
 
@@ -28,6 +47,9 @@ def field_spline_1d(x, probs, beta1, beta2, lo, hi, points=61, eps=0.0):
     Built from :func:`field_series` at ``points`` nodes; returns ``(spline, max_error)``
     where ``max_error`` is the largest error bound at the nodes.
     """
+    lo, hi = check_scalar("lo", lo), check_scalar("hi", hi)
+    if not hi > lo:
+        raise ValueError(f"hi must be > lo, got lo={lo!r}, hi={hi!r}")
     nodes = np.linspace(lo, hi, check_int("points", points, minimum=4))
     s = field_series(quadratic_gradient_values(nodes, x), probs, beta1, beta2, eps)
     from scipy.interpolate import CubicSpline
@@ -39,8 +61,11 @@ def flow(field, theta0, times):
     r"""Solve :math:`\dot\theta = h(\theta)` from ``theta0`` (array, any shape) at ``times`` (from 0)."""
     from scipy.integrate import solve_ivp
 
-    th0 = np.asarray(theta0, dtype=float)
-    times = np.asarray(times, dtype=float)
+    check_callable("field", field)
+    th0 = _finite("theta0", theta0)
+    times = _finite("times", times, 1)
+    if np.any(times < 0) or np.any(np.diff(times) < 0) or times[-1] <= 0:
+        raise ValueError(f"times must be increasing, >= 0 and end after 0, got {times!r}")
     sol = solve_ivp(lambda t, z: field(z), (0.0, float(times[-1])), th0.ravel(), t_eval=times,
                     rtol=1e-9, atol=1e-11, method="RK45")
     if not sol.success:
@@ -50,8 +75,13 @@ def flow(field, theta0, times):
 
 def least_squares_objective(theta, A, y):
     r""":math:`f(\theta) = \frac1n\sum_i \tfrac12(A_i\cdot\theta - y_i)^2` and its gradient."""
-    A = np.asarray(A, dtype=float)
-    res = np.asarray(theta, float) @ A.T - np.asarray(y, float)
+    A = _finite("A", A, 2)
+    y = _finite("y", y, 1)
+    theta = _finite("theta", theta)
+    if y.shape[0] != A.shape[0] or theta.shape[-1] != A.shape[1]:
+        raise ValueError(f"A must have shape (n, d) with y of shape (n,) and theta of shape (..., d), got "
+                         f"A {A.shape}, y {y.shape}, theta {theta.shape}")
+    res = theta @ A.T - y
     return 0.5 * np.mean(res**2, axis=-1), res @ A / A.shape[0]
 
 
@@ -78,7 +108,7 @@ def lyapunov_crossover_radius(values, probs, beta1, beta2, eps, grad):
     :math:`\le 0`).  ``grad`` is :math:`\tilde\nabla f` (..., d).
     """
     eps = scalar_positive("eps", eps)
-    gr = np.asarray(grad, dtype=float)
+    gr = _finite("grad", grad)
     lead = np.sum(gr * gr, axis=-1)
     second = np.sum(gr * stationary_mv_moment(values, probs, beta1, beta2), axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):

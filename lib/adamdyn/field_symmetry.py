@@ -16,7 +16,33 @@ from __future__ import annotations
 
 import numpy as np
 
+from .validation import (
+    check_betas,
+    check_choice,
+    real_array,
+    scalar_nonnegative,
+    scalar_positive,
+)
 from .vector_field import field_series, field_zero, quadratic_gradient_values
+
+
+def _law(name, law):
+    """A discrete law ``(values, probs)``: finite values, probabilities >= 0 summing to 1, equal lengths."""
+    if not isinstance(law, (tuple, list)) or len(law) != 2:
+        raise ValueError(f"laws[{name!r}] must be a pair (values, probs), got {law!r}")
+    x, p = (np.atleast_1d(real_array("laws", a)) for a in law)
+    if x.ndim != 1 or x.shape != p.shape or x.size == 0 or not np.all(np.isfinite(x)):
+        raise ValueError(f"laws[{name!r}] must hold finite values and probabilities of equal 1-D shape")
+    if not np.all(p >= 0) or not np.isclose(p.sum(), 1.0, rtol=0, atol=1e-12):
+        raise ValueError(f"laws[{name!r}] must have probabilities >= 0 that sum to 1, got {p!r}")
+    return x, p
+
+
+def _rows(rows):
+    if not isinstance(rows, dict) or not all(
+            isinstance(rs, list) and all(isinstance(r, dict) for r in rs) for rs in rows.values()):
+        raise ValueError("rows must be the dict name -> list of row dicts returned by symmetry_gaps")
+    return rows
 
 __all__ = ["symmetry_gaps", "symmetry_table", "symmetry_verdict"]
 
@@ -45,9 +71,22 @@ def symmetry_gaps(laws, betas, eps=0.0, eps_placement="outside", half_width=0.45
         series' error bound divided by the field's slope: the uncertainty of the zero),
         ``z = |gap| / bound`` and ``symmetric`` (the law's symmetry, decided from the values).
     """
+    if not isinstance(laws, dict) or not laws:
+        raise ValueError(f"laws must be a non-empty dict name -> (values, probs), got {laws!r}")
+    if not isinstance(betas, (list, tuple)) or not betas or not all(
+            isinstance(b, (list, tuple)) and len(b) == 2 for b in betas):
+        raise ValueError(f"betas must be a non-empty list of (beta1, beta2) pairs, got {betas!r}")
+    for b1, b2 in betas:
+        try:
+            check_betas(b1, b2)
+        except ValueError as err:
+            raise ValueError(f"betas must hold (beta1, beta2) pairs in [0, 1): {err}") from err
+    eps = scalar_nonnegative("eps", eps)
+    check_choice("eps_placement", eps_placement, ("inside", "outside"))
+    half_width = scalar_positive("half_width", half_width)
     out = {}
-    for name, (values, probs) in laws.items():
-        x, p = np.asarray(values, float), np.asarray(probs, float)
+    for name, law in laws.items():
+        x, p = _law(name, law)
         mu = float(p @ x)
         rows = []
         for b1, b2 in betas:
@@ -71,6 +110,7 @@ def _law_field(x, p, theta, beta1, beta2, eps, eps_placement, error):
 
 def symmetry_table(rows) -> str:
     """Markdown table of :func:`symmetry_gaps`."""
+    _rows(rows)
     lines = ["| law of $X$ | symmetric | $(\\beta_1,\\beta_2)$ | zero $-$ minimiser | uncertainty | ratio |",
              "|---|---|---|---|---|---|"]
     for name, rs in rows.items():
@@ -83,6 +123,8 @@ def symmetry_table(rows) -> str:
 
 def symmetry_verdict(rows, z_min=10.0) -> str:
     """'verified' if every symmetric law has gap within its bound and every asymmetric law a gap > z_min bounds."""
+    _rows(rows)
+    z_min = scalar_positive("z_min", z_min)
     ok = all((abs(r["gap"]) <= r["bound"]) if r["symmetric"] else (r["z"] > z_min)
              for rs in rows.values() for r in rs)
     return "verified" if ok else "not reproduced"

@@ -24,9 +24,28 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from .bounds import _out, bias_factor, extremal_moments, finite_step_sup, s, step_bound, step_bound_exists, step_bound_expr
+from .bounds import (
+    _exists,
+    _out,
+    bias_factor,
+    extremal_moments,
+    finite_step_sup,
+    s,
+    step_bound,
+    step_bound_exists,
+    step_bound_expr,
+)
 from .symbols import beta1, beta2
-from .validation import check_betas
+from .validation import (
+    check_betas,
+    check_bool,
+    check_int,
+    check_scalar,
+    integer_values,
+    real_array,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = [
     "flat_distance_bound_expr", "flat_distance_bound", "flat_distance_bound_exists", "flat_distance_from_flat_expr",
@@ -76,26 +95,39 @@ def flat_distance_bound(beta1, beta2, eta=1.0):
     (the paper: "about 73 eta").
     """
     b1, b2 = check_betas(beta1, beta2)
-    ok = b1**2 < b2
+    ok = _exists(b1, b2)  # the boundary beta2 = beta1^2 is decided exactly (bounds.step_bound_exists)
     rho = np.divide(b1, np.sqrt(b2), out=np.zeros_like(b1), where=ok)
-    return _out(np.where(ok, step_bound(b1, b2, eta) / (1 - rho), np.inf))
+    with np.errstate(divide="ignore"):  # rho rounds to 1 only within rounding of the boundary: inf is right
+        return _out(np.where(ok, step_bound(b1, b2, eta) / (1 - rho), np.inf))
 
 
 def flat_distance_finite(beta1, beta2, n, steps, bias_correction=False):
     r"""Exact supremum (:math:`\epsilon = 0`) of the distance covered by ``steps`` steps counted from the last
     slope point (the last slope step, then ``steps - 1`` steps on the flat), over slope histories of
-    length ``n``: :math:`\sum_{k=0}^{S-1}\text{sup}_n\,\rho^k\,(r_{n+k})`."""
+    length ``n``: :math:`\sum_{k=0}^{S-1}\text{sup}_n\,\rho^k\,(r_{n+k})`.
+
+    ``n >= 1`` whole numbers (broadcast against the betas), ``steps >= 0`` an integer.  At
+    :math:`\beta_2 = 0` the second moment is 0 on the flat, so with :math:`\beta_1 > 0` every flat step is
+    infinite (the distance is ``inf`` from ``steps = 2`` on); with :math:`\beta_1 = 0` the first moment is 0
+    too and the flat steps are taken as their :math:`\epsilon \to 0^+` limit, 0.
+    """
     b1, b2 = check_betas(beta1, beta2)
-    rho = b1 / np.sqrt(b2)
+    n = integer_values("n", n, 1)
+    steps = check_int("steps", steps, 0)
+    bias_correction = check_bool("bias_correction", bias_correction)
+    with np.errstate(divide="ignore", invalid="ignore"):  # beta2 = 0: rho is set by hand below
+        rho = np.where(b2 > 0, b1 / np.sqrt(b2), 0.0)
+    flat_inf = (b2 == 0.0) & (b1 > 0.0) & (steps >= 2)
     base = finite_step_sup(b1, b2, n)
     if not bias_correction:  # a finite geometric sum in closed form
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             geo = np.where(np.abs(rho - 1) < 1e-15, float(steps), -np.expm1(steps * np.log(np.where(rho > 0, rho, 1e-300))) / (1 - rho))
-        return _out(base * np.where(rho > 0, geo, 1.0))
-    k = np.arange(steps, dtype=float).reshape((-1,) + (1,) * b1.ndim)
+        return _out(np.where(flat_inf, np.inf, base * np.where(rho > 0, geo, 1.0)))
+    k = np.arange(steps, dtype=float).reshape((-1,) + (1,) * np.broadcast(b1, n).ndim)
     with np.errstate(over="ignore", invalid="ignore"):  # rho > 1: the distance is unbounded
         terms = base * rho**k
-    return _out((terms * bias_factor(b1, b2, n + k)).sum(axis=0))
+        total = (terms * bias_factor(b1, b2, n + k)).sum(axis=0)
+    return _out(np.where(flat_inf, np.inf, total))
 
 
 def arrival_state(beta1, beta2, steps, edge=0.0, eta=1e-3, bias_correction=False, eps=0.0):
@@ -107,11 +139,16 @@ def arrival_state(beta1, beta2, steps, edge=0.0, eta=1e-3, bias_correction=False
     step behind, at ``edge - step``; the step is returned with the state.
     """
     b1, b2 = (np.atleast_1d(a) for a in check_betas(beta1, beta2))
+    steps = check_int("steps", steps, 1)
+    edge = check_scalar("edge", edge)
+    eta = scalar_positive("eta", eta)
+    bias_correction = check_bool("bias_correction", bias_correction)
+    eps = scalar_nonnegative("eps", eps)
     m, v = extremal_moments(b1, b2, steps)
     den1 = 1 - b1**steps if bias_correction else 1.0
     den2 = 1 - b2**steps if bias_correction else 1.0
     step = eta * (m / den1) / (np.sqrt(v / den2) + eps)
-    x = np.full((b1.size, 1), float(edge))
+    x = np.full((b1.size, 1), edge)
     # descent on the plateau's slope moves towards +w: the gradients there, and so m, are negative
     return _opt.State(x, -m[:, None].copy(), v[:, None].copy(), steps), step
 
@@ -134,9 +171,13 @@ def simulate_flat_map(beta1, beta2, arrival_steps=20_000, flat_steps=20_000, eta
         :math:`\rho^s` is below :math:`10^{-9}`: the run then stops early and falls short of the
         closed form.  A floating-point limit, not a property of Adam.
     """
-    b1, b2 = (np.ravel(a) for a in check_betas(beta1, beta2))
-    shape = np.broadcast(np.asarray(beta1), np.asarray(beta2)).shape
-    ok = b1**2 < b2
+    b1, b2 = check_betas(beta1, beta2)
+    shape = b1.shape
+    b1, b2 = b1.ravel(), b2.ravel()
+    arrival_steps = check_int("arrival_steps", arrival_steps, 1)
+    flat_steps = check_int("flat_steps", flat_steps, 1)
+    eta = scalar_positive("eta", eta)
+    ok = _exists(b1, b2)
     sim = np.full(b1.shape, np.nan)
     if ok.any():
         st, step = arrival_state(b1[ok], b2[ok], arrival_steps, eta=eta)
@@ -149,7 +190,9 @@ def simulate_flat_map(beta1, beta2, arrival_steps=20_000, flat_steps=20_000, eta
     # the last slope step plus flat_steps steps on the flat: flat_steps + 1 terms
     exact = np.where(ok, flat_distance_finite(b1, b2, arrival_steps, flat_steps + 1), np.nan)
     limit = flat_distance_bound(b1, b2)
-    _, v0 = extremal_moments(b1, b2, arrival_steps)
+    v0 = np.ones_like(b1)
+    if ok.any():
+        v0[ok] = extremal_moments(b1[ok], b2[ok], arrival_steps)[1]
     with np.errstate(divide="ignore", invalid="ignore"):
         s_under = np.log(1e-308 / v0) / np.log(b2)
         rho = np.where(ok, b1 / np.sqrt(b2), 0.0)
@@ -163,6 +206,10 @@ def crossing_distances(path, edge):
 
     NaN for a run that is still on the slope at the end (it has not reached the flat).
     """
+    path = real_array("path", path)
+    if path.ndim != 3 or path.shape[2] != 1 or path.shape[0] == 0 or path.shape[1] == 0:
+        raise ValueError(f"path must have shape (K, runs, 1) with K, runs >= 1, got {path.shape}")
+    edge = check_scalar("edge", edge)
     w = path[:, :, 0]
     on_slope = w < edge
     never = on_slope[-1]  # still on the slope at the end: nothing crossed (NaN)
@@ -182,6 +229,11 @@ def plateau_arrival(beta1, beta2, power, lr=1e-3, approach=1.0005, flat_steps=30
     flat point are three different places.  Runs ``3 approach / lr + flat_steps`` steps and returns
     ``(crossing_distances(path, 0), trajectory)``.
     """
+    power = check_scalar("power", power, 1.0)
+    lr = scalar_positive("lr", lr)
+    approach = scalar_positive("approach", approach)
+    flat_steps = check_int("flat_steps", flat_steps, 0)
+    bias_correction = check_bool("bias_correction", bias_correction)
     lan = _L.plateau(edge=0.0, slope=1.0, power=power)
     opt = _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
     steps = int(approach / lr * 3) + flat_steps

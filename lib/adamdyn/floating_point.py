@@ -20,7 +20,13 @@ import numpy as np
 
 from . import landscapes as L
 from . import optimizers as _opt
-from .validation import check_int, scalar_positive
+from .validation import (
+    check_int,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["subnormal_count", "sgd_underflow_stall", "rmsprop_underflow"]
 
@@ -36,6 +42,8 @@ def rmsprop_underflow(x0=(0.766, 0.904), decay=0.999, lr=1e-3, eps=1e-8, steps=4
     replacing the zero by ``seed`` at the end and running ``steps`` more steps, ``reseed_peak`` (largest
     :math:`|w_1|`) and ``reseed_zero`` (steps until :math:`w_1` is exactly zero again, -1 none).
     """
+    decay, lr, eps = scalar_beta("decay", decay), scalar_positive("lr", lr), scalar_nonnegative("eps", eps)
+    seed = scalar_positive("seed", seed)
     o = _opt.rmsprop(lr=lr, beta2=decay, eps=eps)
     land = L.smooth_valley()
     tr = _opt.run(o, land, x0, check_int("steps", steps, 1), record_every=1)
@@ -58,7 +66,7 @@ def rmsprop_underflow(x0=(0.766, 0.904), decay=0.999, lr=1e-3, eps=1e-8, steps=4
 # ------------------------------------------------------------------ subnormals
 def subnormal_count(a) -> int:
     """Number of subnormal entries: non-zero with magnitude below the smallest normal float64."""
-    a = np.abs(np.asarray(a, float))
+    a = np.abs(real_array("a", a))
     return int(np.sum((a > 0.0) & (a < _TINY)))
 
 
@@ -69,6 +77,10 @@ def sgd_underflow_stall(lr=1e-3, a=1.0) -> float:
     Computed from the rounding rule alone (a multiple of the smallest subnormal), not by running SGD.
     """
     eta = scalar_positive("lr", lr)
+    a = scalar_positive("a", a)
+    if not np.isfinite(0.5 / (eta * 2 * a)):
+        raise ValueError(f"lr and a must have a product lr * a >= 1e-300 (else no step rounds to zero below "
+                         f"float64's range), got lr={lr!r}, a={a!r}")
     unit = np.float64(2.0**-1074)
     # largest integer n with fl(eta * 2a * n * unit) == 0; the product is monotone in n
     n = int(np.floor(0.5 / (eta * 2 * a))) + 2

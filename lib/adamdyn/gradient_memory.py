@@ -27,8 +27,17 @@ import numpy as np
 import sympy as sp
 
 from . import optimizers as _opt
-from .symbols import beta1 as _b1, beta2 as _b2
-from .validation import check_beta, check_int
+from .symbols import beta1 as _b1
+from .symbols import beta2 as _b2
+from .validation import (
+    check_beta,
+    check_bool,
+    check_int,
+    check_seed,
+    integer_values,
+    real_array,
+    scalar_beta,
+)
 
 __all__ = ["single_impulse_symbolic", "single_impulse_ratio", "impulse_updates",
            "geometric_history_symbolic", "geometric_history_ratio", "reversal_gaps", "reversal_violation_map"]
@@ -51,12 +60,16 @@ def single_impulse_symbolic():
 
 
 def single_impulse_ratio(beta1, beta2, age):
-    r""":math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\,(\beta_1/\sqrt{\beta_2})^{k}` for integer ages ``age``."""
+    r""":math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\,(\beta_1/\sqrt{\beta_2})^{k}` for integer ages ``age >= 0``.
+
+    ``beta2`` lies in (0, 1): at :math:`\beta_2 = 0` the second moment has forgotten the impulse after one step.
+    """
     b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
-    k = np.asarray(age, dtype=float)
-    if np.any(k < 0):
-        raise ValueError(f"age must be >= 0, got {age!r}")
-    return (1 - b1) / np.sqrt(1 - b2) * (b1 / np.sqrt(b2)) ** k
+    if np.any(b2 == 0.0):
+        raise ValueError("beta2 must lie in (0, 1) here (the formula divides by sqrt(beta2)), got 0")
+    k = integer_values("age", age, 0)
+    with np.errstate(over="ignore"):  # beta1 > sqrt(beta2) and a large age: the ratio exceeds float64, inf
+        return (1 - b1) / np.sqrt(1 - b2) * (b1 / np.sqrt(b2)) ** k
 
 
 def impulse_updates(beta1=0.9, beta2=0.999, T=200, ages=(0, 1, 5, 20, 100), bias_correction=False, eps=0.0):
@@ -66,7 +79,11 @@ def impulse_updates(beta1=0.9, beta2=0.999, T=200, ages=(0, 1, 5, 20, 100), bias
     history per age, batched.
     """
     T = check_int("T", T, 1)
-    ages = np.asarray(ages, dtype=int)
+    ages = np.atleast_1d(integer_values("ages", ages, 0)).astype(int)
+    if ages.ndim != 1:
+        raise ValueError(f"ages must be a 1-D list of integers, got shape {ages.shape}")
+    beta1, beta2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
+    bias_correction = check_bool("bias_correction", bias_correction)
     if np.any((ages < 0) | (ages >= T)):
         raise ValueError(f"ages must lie in [0, T-1] = [0, {T - 1}], got {ages.tolist()}")
     G = np.zeros((T, ages.size))
@@ -95,10 +112,14 @@ def geometric_history_ratio(beta1, beta2, r):
     r""":math:`\frac{1-\beta_1}{\sqrt{1-\beta_2}}\,\frac{\sqrt{1-\beta_2/r^2}}{1-\beta_1/r}`: the long-run update
     (units of :math:`\eta`) for gradients growing by a factor :math:`r` per step."""
     b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
-    r = np.asarray(r, dtype=float)
-    if np.any(r <= b1) or np.any(r**2 <= b2):
-        raise ValueError("r must satisfy r > beta1 and r**2 > beta2 for the infinite sums to converge")
-    return (1 - b1) / np.sqrt(1 - b2) * np.sqrt(1 - b2 / r**2) / (1 - b1 / r)
+    r = real_array("r", r)
+    if not np.all(np.isfinite(r)):
+        raise ValueError(f"r must be finite, got {r!r}")
+    with np.errstate(over="ignore"):  # r**2 = inf for huge r: beta2 / r**2 = 0, the limit
+        r2 = r**2
+        if np.any(r <= b1) or np.any(r2 <= b2):
+            raise ValueError("r must satisfy r > beta1 and r**2 > beta2 for the infinite sums to converge")
+        return (1 - b1) / np.sqrt(1 - b2) * np.sqrt(1 - b2 / r2) / (1 - b1 / r)
 
 
 def reversal_gaps(n_histories=2000, T=60, beta1=0.9, beta2=0.999, seed=0):
@@ -110,7 +131,8 @@ def reversal_gaps(n_histories=2000, T=60, beta1=0.9, beta2=0.999, seed=0):
     """
     n = check_int("n_histories", n_histories, 1)
     T = check_int("T", T, 1)
-    rng = np.random.default_rng(seed)
+    beta1, beta2 = scalar_beta("beta1", beta1), scalar_beta("beta2", beta2)
+    rng = np.random.default_rng(check_seed("seed", seed))
     # heavy-tailed magnitudes so that some histories are dominated by a few large gradients
     G = np.sort(rng.lognormal(0.0, 1.5, size=(T, n)), axis=0)
     opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=0.0, bias_correction=False)
@@ -127,7 +149,7 @@ def reversal_violation_map(beta1s, beta2s, n_histories=200, T=30, seed=0) -> np.
     b1 = check_beta("beta1s", beta1s)
     b2 = check_beta("beta2s", beta2s)
     n = check_int("n_histories", n_histories, 1)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check_seed("seed", seed))
     G = np.sort(rng.lognormal(0.0, 1.5, size=(check_int("T", T, 1), n)), axis=0)
     B1, B2 = np.meshgrid(b1, b2)
     opt = _opt.adam(lr=1.0, beta1=np.repeat(B1.ravel(), n), beta2=np.repeat(B2.ravel(), n), eps=0.0,

@@ -36,7 +36,16 @@ import sympy as sp
 from . import landscapes as _L
 from . import optimizers as _opt
 from .symbols import beta2, eps
-from .validation import check_int, check_positive
+from .validation import (
+    check_instance,
+    check_int,
+    check_positive,
+    check_scalar,
+    real_array,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
 
 __all__ = ["s", "k", "v0", "eps", "half_recovery_steps_expr", "half_recovery_steps", "final_step",
            "edge_steps", "near_flat_steps", "recovery_steps", "near_flat_check"]
@@ -57,21 +66,34 @@ def half_recovery_steps_expr():
 
 
 def half_recovery_steps(slope, eps_=1e-8, beta2_=0.999, v0_=1.0):
-    """Numeric :func:`half_recovery_steps_expr` (broadcast over ``slope``)."""
+    """Numeric :func:`half_recovery_steps_expr` (broadcast over ``slope`` > 0; ``eps_ >= 0``,
+    ``beta2_`` in (0, 1), ``v0_ > 0``)."""
+    sl = _slopes("slope", slope)
+    eps_ = scalar_nonnegative("eps_", eps_)
+    beta2_ = check_scalar("beta2_", beta2_, 0.0, 1.0, low_open=True, high_open=True)
+    v0_ = scalar_positive("v0_", v0_)
     f = sp.lambdify((s, eps, beta2, v0), half_recovery_steps_expr(), "numpy")
-    return f(np.asarray(slope, float), eps_, beta2_, v0_)
+    return f(sl, eps_, beta2_, v0_)
+
+
+def _slopes(name, value):
+    """Slopes: finite numbers > 0, any shape (the shape is kept)."""
+    sl = real_array(name, value)
+    check_positive(name, sl.ravel())
+    return sl
 
 
 def final_step(slope, eps_=1e-8):
-    r"""The step per :math:`\eta` long after the edge: :math:`s/(s+\epsilon)`."""
-    sl = np.asarray(slope, float)
-    return sl / (sl + eps_)
+    r"""The step per :math:`\eta` long after the edge: :math:`s/(s+\epsilon)` (slope > 0, ``eps_ >= 0``)."""
+    sl = _slopes("slope", slope)
+    return sl / (sl + scalar_nonnegative("eps_", eps_))
 
 
 def edge_steps(optimizer, approach=1.0005):
     """How many slope steps ``optimizer`` (one run) takes on :func:`adamdyn.landscapes.plateau` (slope 1)
     from ``-approach`` before its iterate passes the edge at 0 (the library's compiled kernel)."""
-    check_positive("approach", approach)
+    check_instance("optimizer", optimizer, _opt.Optimizer)
+    approach = scalar_positive("approach", approach)
     n = int(3 * approach / float(optimizer.lr[0])) + 10
     tr = _opt.run(optimizer, _L.plateau(0.0, 1.0, 1.0), x0=[-float(approach)], steps=n)
     past = np.flatnonzero(tr.path[:, 0, 0] >= 0.0)
@@ -90,9 +112,13 @@ def near_flat_steps(optimizer, slopes, approach=1.0005, flat_steps=60_000, trave
     :math:`w < 0`; a small offset keeps the recorded positions precise).  Returns ``(K, steps)`` with
     ``steps`` of shape ``(flat_steps, len(slopes))``, positive towards :math:`+w`.
     """
-    sl = np.atleast_1d(np.asarray(slopes, float))
-    check_positive("slopes", sl)
+    check_instance("optimizer", optimizer, _opt.Optimizer)
+    sl = np.atleast_1d(_slopes("slopes", slopes))
+    if sl.ndim != 1:
+        raise ValueError(f"slopes must be a scalar or a 1-D array, got shape {sl.shape}")
     S = check_int("flat_steps", flat_steps, 1)
+    if travel_bound is not None and np.size(_slopes("travel_bound", travel_bound)) != sl.size:
+        raise ValueError(f"travel_bound must hold one value > 0 per slope ({sl.size}), got {travel_bound!r}")
     lr = float(optimizer.lr[0])
     K = edge_steps(optimizer, approach)
     edge = _opt.run(optimizer, _L.plateau(0.0, 1.0, 1.0), x0=np.full(sl.size, -float(approach)), steps=K).state
@@ -107,8 +133,13 @@ def near_flat_steps(optimizer, slopes, approach=1.0005, flat_steps=60_000, trave
 def recovery_steps(steps_per_eta, target):
     """Per coordinate: the first step (1-based) past the edge at which the step, after first falling below
     ``target``, climbs back to it; -1 where it never does."""
-    x = np.asarray(steps_per_eta)
-    tgt = np.broadcast_to(np.asarray(target, float), x.shape[1:])
+    x = real_array("steps_per_eta", steps_per_eta)
+    if x.ndim != 2:
+        raise ValueError(f"steps_per_eta must have shape (steps, coordinates), got {x.shape}")
+    tgt = real_array("target", target)
+    if not np.all(np.isfinite(tgt)) or tgt.ndim > 1 or tgt.size not in (1, x.shape[1]):
+        raise ValueError(f"target must be finite, one value or one per coordinate ({x.shape[1]}), got {target!r}")
+    tgt = np.broadcast_to(tgt, x.shape[1:])
     out = np.full(x.shape[1], -1)
     for i in range(x.shape[1]):
         below = np.flatnonzero(x[:, i] < tgt[i])
@@ -132,7 +163,12 @@ def near_flat_check(slopes=SLOPES, flat_steps=60_000, approach=1.0005, lr=1e-3, 
     :func:`half_recovery_steps` with :math:`v_0 = 1-\beta_2^K` (``half_pred``); Adam's last step ``final``
     beside :func:`final_step` (``final_pred``).
     """
-    sl = np.asarray(slopes, float)
+    sl = _slopes("slopes", slopes)
+    flat_steps = check_int("flat_steps", flat_steps, 1)
+    approach, lr = scalar_positive("approach", approach), scalar_positive("lr", lr)
+    beta1_, beta2_ = scalar_beta("beta1_", beta1_), check_scalar("beta2_", beta2_, 0.0, 1.0, low_open=True,
+                                                                 high_open=True)
+    eps_ = scalar_nonnegative("eps_", eps_)
     opts = {"Adam": _opt.adam(lr=lr, beta1=beta1_, beta2=beta2_, eps=eps_),
             "RMSProp": _opt.rmsprop(lr=lr, beta2=beta2_, eps=eps_), "SGD": _opt.sgd(lr=lr)}
     out = {"slopes": sl}

@@ -53,7 +53,28 @@ from typing import Callable
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from .validation import check_betas, check_vector, scalar_nonnegative, scalar_positive
+from .validation import (
+    check_betas,
+    check_callable,
+    check_choice,
+    check_instance,
+    check_scalar,
+    check_vector,
+    real_array,
+    scalar_nonnegative,
+    scalar_positive,
+)
+
+#: The methods :func:`scipy.integrate.solve_ivp` offers.
+_METHODS = ("RK45", "RK23", "DOP853", "Radau", "BDF", "LSODA")
+
+
+def _times(name, value, lo=0.0, lo_open=False):
+    """Sample times: finite reals above ``lo``, as a float array (shape kept)."""
+    t = real_array(name, value)
+    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < lo) or (lo_open and np.any(t == lo)):
+        raise ValueError(f"{name} must be finite times {'>' if lo_open else '>='} {lo:g}, got {value!r}")
+    return t
 
 __all__ = [
     "ODE_METHOD", "ODE_RTOL", "ODE_ATOL",
@@ -134,11 +155,16 @@ def g_adam(t, lam, alpha):
     r"""Adam's coefficient :math:`g^A(t,\lambda,\alpha) = (1-e^{-\lambda/\alpha})/(\lambda(1-e^{-t/\alpha}))`.
 
     ``lam = 0`` gives the limit :math:`1/(\alpha(1-e^{-t/\alpha}))`.  Computed with ``expm1``
-    so that small :math:`t/\alpha` keeps full relative accuracy.  Simple pole at :math:`t=0`.
+    so that small :math:`t/\alpha` keeps full relative accuracy.  Simple pole at :math:`t=0`, so
+    ``t > 0`` (``inf`` allowed); ``lam >= 0``, ``alpha > 0``.
     """
-    t = np.asarray(t, dtype=float)
-    num = 1.0 / alpha if lam == 0 else -np.expm1(-lam / alpha) / lam
-    return num / -np.expm1(-t / alpha)
+    t = real_array("t", t)
+    if t.size == 0 or np.any(np.isnan(t)) or np.any(t <= 0):
+        raise ValueError(f"t must be > 0 (the coefficient has a pole at t = 0), got {t!r}")
+    lam, alpha = scalar_nonnegative("lam", lam), scalar_positive("alpha", alpha)
+    with np.errstate(over="ignore", divide="ignore"):  # t / alpha below float64's range: the pole, inf
+        num = 1.0 / alpha if lam == 0 else -np.expm1(-lam / alpha) / lam
+        return num / -np.expm1(-t / alpha)
 
 
 def adam_coefficients(lam, alpha1, alpha2):
@@ -195,13 +221,24 @@ def solve(coeffs: Coefficients, grad, theta0, m0, v0, t_span, *, eps=1e-8, t_eva
         ``success`` False (and ``message`` saying why) if the integrator stopped early or
         produced non-finite values; never silent NaNs.
     """
+    check_instance("coeffs", coeffs, Coefficients)
+    check_callable("grad", grad)
+    method = check_choice("method", method, _METHODS)
+    rtol, atol = scalar_positive("rtol", rtol), scalar_positive("atol", atol)
     theta0, m0, v0 = (check_vector(n, x) for n, x in (("theta0", theta0), ("m0", m0), ("v0", v0)))
     if not (theta0.shape == m0.shape == v0.shape):
         raise ValueError("theta0, m0 and v0 must have the same shape")
     if np.any(v0 < 0):
         raise ValueError(f"v0 must be >= 0, got {v0!r}")
     eps = scalar_positive("eps", eps)
-    t0, t1 = map(float, t_span)
+    span = real_array("t_span", t_span)
+    if span.shape != (2,) or not np.all(np.isfinite(span)):
+        raise ValueError(f"t_span must be a pair of finite times (t0, t1), got {t_span!r}")
+    t0, t1 = map(float, span)
+    if t_eval is not None:
+        t_eval = _times("t_eval", t_eval, t0)
+        if np.any(t_eval > t1):
+            raise ValueError(f"t_eval must lie in t_span = [{t0:g}, {t1:g}], got {t_eval!r}")
     if not t1 > t0 or (coeffs.pole_at_zero and t0 <= 0):
         raise ValueError(f"t_span must satisfy 0{' <' if coeffs.pole_at_zero else ' <='} t0 < t1, got {t_span!r}")
     d = theta0.size
@@ -232,14 +269,16 @@ def solve_adam(grad, theta0, alpha1, alpha2, T, *, lam=0.0, eps=1e-8, t_eval=Non
     :math:`\theta`; see the module docstring for why the :math:`O(\delta)` mismatch decays.
     ``t_eval`` values below :math:`\delta` are clipped to :math:`\delta`.
     """
+    check_callable("grad", grad)
     theta0 = check_vector("theta0", theta0)
     coeffs = adam_coefficients(lam, alpha1, alpha2)
     T = scalar_positive("T", T)
+    eps = scalar_positive("eps", eps)
     delta = 1e-9 * min(alpha1, alpha2) if delta is None else scalar_positive("delta", delta)
     g0 = np.asarray(grad(theta0), dtype=float)
     th = theta0 - delta * g0 / np.sqrt(g0**2 + eps)
     if t_eval is not None:
-        t_eval = np.clip(np.asarray(t_eval, dtype=float), delta, T)
+        t_eval = np.clip(_times("t_eval", t_eval), delta, T)
     return solve(coeffs, grad, th, g0, g0**2, (delta, T), eps=eps, t_eval=t_eval, rtol=rtol, atol=atol)
 
 
@@ -256,11 +295,13 @@ def pole_deviation(grad, theta0, alpha1, alpha2, t_eval, *, lam=0.0, eps=1e-8, d
     gap : ndarray, shape (len(t_eval),)
     kappa : float
     """
+    check_callable("grad", grad)
     theta0 = check_vector("theta0", theta0)
-    delta = 1e-6 * alpha1 if delta is None else scalar_positive("delta", delta)
     coeffs = adam_coefficients(lam, alpha1, alpha2)
+    delta = 1e-6 * alpha1 if delta is None else scalar_positive("delta", delta)
+    kick = check_scalar("kick", kick)
     g0 = np.asarray(grad(theta0), dtype=float)
-    t_eval = np.asarray(t_eval, dtype=float)
+    t_eval = _times("t_eval", t_eval, delta)
     T = float(t_eval.max())
     runs = [solve(coeffs, grad, theta0, g0 + dm, g0**2, (delta, T), eps=eps, t_eval=t_eval) for dm in (0.0, kick)]
     gap = np.linalg.norm(runs[1].m - runs[0].m, axis=1)

@@ -32,8 +32,16 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from .symbols import beta1, beta2, eps as _eps
-from .validation import check_betas
+from .relations import decide_exactly
+from .symbols import beta1, beta2
+from .symbols import eps as _eps
+from .validation import (
+    check_betas,
+    check_bool,
+    check_callable,
+    real_array,
+    scalar_nonnegative,
+)
 
 __all__ = ["poster_condition", "lyapunov_margin", "lyapunov_condition", "lyapunov_condition_expr",
            "lyapunov_derivative", "lyapunov_values"]
@@ -50,10 +58,12 @@ def poster_condition(beta1, beta2):
     Returns
     -------
     ndarray of bool
-        True where :math:`3 + \beta_2 > 4\beta_1` (Belotto da Silva & Gazeau, Theorem 1).
+        True where :math:`3 + \beta_2 > 4\beta_1` (Belotto da Silva & Gazeau, Theorem 1).  The
+        boundary :math:`3 + \beta_2 = 4\beta_1` is excluded, and decided exactly at the decimal each
+        float prints as (:func:`adamdyn.relations.decide_exactly`): ``(0.8, 0.2)`` is ``False``.
     """
     b1, b2 = check_betas(beta1, beta2, positive=True)
-    return 3.0 + b2 > 4.0 * b1
+    return decide_exactly(3.0 + b2 - 4.0 * b1, lambda x1, x2: 3 + x2 - 4 * x1, (b1, b2), strict=True)
 
 
 def lyapunov_margin(beta1, beta2, tau):
@@ -70,7 +80,7 @@ def lyapunov_margin(beta1, beta2, tau):
     :math:`1 - (1-\beta_2)/(4(1-\beta_1))`; ``tau = 0`` the limit at the pole.
     """
     b1, b2 = check_betas(beta1, beta2, positive=True)
-    tau = np.asarray(tau, dtype=float)
+    tau = real_array("tau", tau)
     if np.any(tau < 0) or np.any(np.isnan(tau)):
         raise ValueError(f"tau must be >= 0, got {tau!r}")
     x1, x2 = -np.log(b1), -np.log(b2)
@@ -109,6 +119,7 @@ def lyapunov_condition(beta1, beta2, *, uniform=True):
     ndarray of bool
     """
     b1, b2 = check_betas(beta1, beta2, positive=True)
+    uniform = check_bool("uniform", uniform)
     eventual = poster_condition(b1, b2)   # c(infinity) > 0 is the poster's condition itself
     if not uniform:
         return eventual
@@ -124,7 +135,7 @@ def lyapunov_condition_expr(uniform=True):
     ``uniform=False`` returns :math:`3+\beta_2>4\beta_1` (as ``4*beta1 < beta2 + 3``).
     """
     eventual = sp.StrictLessThan(4 * beta1, beta2 + 3)
-    if not uniform:
+    if not check_bool("uniform", uniform):
         return eventual
     x1, x2 = sp.log(1 / beta1), sp.log(1 / beta2)
     at_pole = sp.GreaterThan(4 * (1 - beta1) * x2 - 2 * x1 * x2 - (1 - beta2) * x1, 0)
@@ -182,9 +193,15 @@ def lyapunov_derivative():
 def lyapunov_values(f, t, theta, m, v, h, eps):
     r""":math:`E = f(\theta) + \sum_i m_i^2/(2h(t)\sqrt{v_i+\varepsilon})` along samples (K,), (K, d).
 
-    At the pole (:math:`h = \infty`) the second term is 0.
+    At the pole (:math:`h = \infty`) the second term is 0.  ``v >= 0`` and ``eps >= 0`` with
+    :math:`v + \varepsilon > 0`.
     """
-    t = np.asarray(t, dtype=float)
+    check_callable("f", f), check_callable("h", h)
+    eps = scalar_nonnegative("eps", eps)
+    m, v = real_array("m", m), real_array("v", v)
+    if np.any(~(v >= 0)) or (eps == 0 and np.any(v == 0)):
+        raise ValueError("v must be >= 0 (and > 0 where eps = 0), got negative, NaN or zero values")
+    t = real_array("t", t)
     with np.errstate(divide="ignore"):
         inv_h = 1.0 / np.asarray(h(t), dtype=float)
     kinetic = np.sum(m**2 / np.sqrt(v + eps), axis=-1) * 0.5 * inv_h

@@ -21,12 +21,19 @@ D. P. Kingma and J. Ba, "Adam", ICLR 2015.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from . import landscapes as L
 from . import optimizers as _opt
-from .validation import check_beta, check_int, check_positive, scalar_positive
+from .validation import (
+    check_beta,
+    check_choice,
+    check_instance,
+    check_int,
+    check_positive,
+    check_scalar,
+    scalar_positive,
+)
 
 __all__ = [
     "START", "RADIUS", "NAMES",
@@ -51,6 +58,7 @@ def four_optimizers(lr=1e-3, rmsprop_beta2=0.99, beta1=0.9, beta2=0.999, eps=1e-
     default :math:`\\eta = 10^{-3}` for all four and ``torch``'s RMSProp default
     decay 0.99.
     """
+    check_beta("rmsprop_beta2", rmsprop_beta2)
     return _opt.combine(
         _opt.sgd(lr=lr), _opt.adagrad(lr=lr, eps=1e-10), _opt.rmsprop(lr=lr, beta2=rmsprop_beta2, eps=eps),
         _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps),
@@ -63,9 +71,10 @@ def escape_runs(optimizer, x0=START, steps=10**6, radius=RADIUS, record_every=10
     Returns the :class:`~adamdyn.Trajectory`; ``exit_step`` holds the escape times
     (-1 if a run stays inside for all ``steps``).
     """
-    check_positive("radius", radius)
+    check_instance("optimizer", optimizer, _opt.Optimizer)
+    radius = scalar_positive("radius", radius)
     return _opt.run(optimizer, L.saddle(), x0, steps, record_every=record_every,
-                    center=[0.0, 0.0], radius=float(radius))
+                    center=[0.0, 0.0], radius=radius)
 
 
 def sgd_escape_time(delta, y0=1.0, lr=1e-3, radius=RADIUS) -> int:
@@ -79,6 +88,7 @@ def sgd_escape_time(delta, y0=1.0, lr=1e-3, radius=RADIUS) -> int:
     if eta >= 1.0:
         raise ValueError(f"lr must lie in (0, 1) for the closed form, got {lr!r}")
     R = scalar_positive("radius", radius)
+    y0 = check_scalar("y0", y0)
 
     def outside(t):
         return d**2 * (1 + eta) ** (2 * t) + y0**2 * (1 - eta) ** (2 * t) > R**2
@@ -97,6 +107,7 @@ def sgd_escape_time(delta, y0=1.0, lr=1e-3, radius=RADIUS) -> int:
 
 def closest_approach(trajectory) -> np.ndarray:
     """Smallest distance to the saddle point along each recorded path, shape (runs,)."""
+    check_instance("trajectory", trajectory, _opt.Trajectory)
     return np.linalg.norm(trajectory.path, axis=2).min(axis=0)
 
 
@@ -110,12 +121,9 @@ def reading_optimizers(reading="shared", lr=1e-3, rmsprop_beta2=0.99, beta1=0.9,
     ``"torch"`` uses :data:`TORCH_DEFAULTS`: ``SGD(lr=1e-3)``, ``Adagrad(lr=1e-2, eps=1e-10)``,
     ``RMSprop(lr=1e-2, eps=1e-8)`` with ``alpha = rmsprop_beta2``, ``Adam(lr=1e-3)``.
     """
-    if reading == "shared":
-        lrs = dict.fromkeys(NAMES, lr)
-    elif reading == "torch":
-        lrs = TORCH_DEFAULTS
-    else:
-        raise ValueError(f"reading must be 'shared' or 'torch', got {reading!r}")
+    check_choice("reading", reading, ("shared", "torch"))
+    check_beta("rmsprop_beta2", rmsprop_beta2)
+    lrs = dict.fromkeys(NAMES, lr) if reading == "shared" else TORCH_DEFAULTS
     return _opt.combine(
         _opt.sgd(lr=lrs["SGD"]), _opt.adagrad(lr=lrs["AdaGrad"], eps=1e-10),
         _opt.rmsprop(lr=lrs["RMSProp"], beta2=rmsprop_beta2, eps=eps),
@@ -129,6 +137,7 @@ def time_near(optimizer, x0=START, near_radius=0.3, steps=20_000):
     The paper's intuition is about time spent *near* the saddle, where the dynamics are slow; a run
     that leaves the ball for good early, or never enters it, scores low.
     """
+    check_instance("optimizer", optimizer, _opt.Optimizer)
     r = scalar_positive("near_radius", near_radius)
     tr = _opt.run(optimizer, L.saddle(), x0, check_int("steps", steps, 1), record_every=1)
     return (np.linalg.norm(tr.path[1:], axis=2) < r).sum(axis=0)
@@ -142,6 +151,7 @@ def escape_table(decays=(0.9, 0.99, 0.999), lr=1e-3, x0=START, radius=RADIUS, ne
     ``reading`` in ``("shared", "torch")``; one batched call for all escapes.
     """
     keys = [(rd, float(d)) for rd in ("shared", "torch") for d in check_beta("decays", decays)]
+    horizon, near_steps = check_int("horizon", horizon, 1), check_int("near_steps", near_steps, 1)
     opts = [reading_optimizers(rd, lr, d, beta1, beta2, eps) for rd, d in keys]
     big = _opt.combine(*opts)
     esc = escape_runs(big, x0, horizon, radius, record_every=horizon).exit_step.reshape(len(keys), len(NAMES))
@@ -168,6 +178,9 @@ def lr_scan(lrs, decays=(0.9, 0.99, 0.999), x0=START, radius=RADIUS, horizon=200
 
 def ranking(escapes: dict) -> list:
     """Names ordered by escape step (a run that never escapes comes last)."""
+    if not isinstance(escapes, dict) or not all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in escapes.values()):
+        raise ValueError(f"escapes must be a dict of name -> escape step (an integer, -1 for none), got {escapes!r}")
     big = np.iinfo(np.int64).max
     return sorted(escapes, key=lambda n: escapes[n] if escapes[n] >= 0 else big)
 
@@ -180,6 +193,8 @@ def ablation(beta1s=(0.0, 0.9), beta2s=(0.99, 0.999), lr=1e-3, x0=START, radius=
     correction it is RMSProp with Adam's bias-corrected second moment.
     Returns a dict ``{(bias_correction, beta1, beta2): escape step}``.
     """
+    beta1s, beta2s = check_beta("beta1s", beta1s), check_beta("beta2s", beta2s)
+    steps = check_int("steps", steps, 1)
     keys, opts = [], []
     for bc in (False, True):
         for b1 in beta1s:
@@ -195,11 +210,12 @@ def diagonal_defect(optimizer, x0=START, steps=10):
 
     0 for steps exactly on a diagonal; 45 for steps along an axis.
     """
-    r = step_ratios(optimizer, x0, steps)
+    r = step_ratios(optimizer, x0, check_int("steps", steps, 1))
     return np.degrees(np.abs(np.arctan2(r[:, :, 1], r[:, :, 0]) - np.pi / 4)).max(axis=0)
 
 
 def step_ratios(optimizer, x0=START, steps=2000):
     """Per-coordinate |update| / lr at every step of the first ``steps``: shape (steps, runs, 2)."""
-    tr = _opt.run(optimizer, L.saddle(), x0, steps, record_every=1)
+    check_instance("optimizer", optimizer, _opt.Optimizer)
+    tr = _opt.run(optimizer, L.saddle(), x0, check_int("steps", steps, 1), record_every=1)
     return np.abs(np.diff(tr.path, axis=0)) / optimizer.lr[None, :, None]

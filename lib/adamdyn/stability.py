@@ -39,7 +39,17 @@ import sympy as sp
 from . import bounds as _bounds
 from . import optimizers as _opt
 from .symbols import beta1, beta2
-from .validation import check_beta, check_int, check_nonnegative, check_positive, scalar_positive
+from .validation import (
+    check_beta,
+    check_bool,
+    check_int,
+    check_nonnegative,
+    check_positive,
+    check_scalar,
+    integer_values,
+    real_array,
+    scalar_positive,
+)
 
 __all__ = [
     "beta1", "beta2",
@@ -53,6 +63,13 @@ _i, _t = sp.symbols("i t", integer=True, nonnegative=True)
 _s = sp.Symbol("s", positive=True)
 
 
+def _betas_keep_shape(beta1, beta2):
+    """Both decay rates checked (each in [0, 1)), returned as float arrays of their own shapes."""
+    b1, b2 = real_array("beta1", beta1), real_array("beta2", beta2)
+    check_beta("beta1", b1.ravel()), check_beta("beta2", b2.ravel())
+    return b1, b2
+
+
 # ---------------------------------------------------------------- symbolic, discrete
 def discrete_sup_series(t=None):
     r"""The Cauchy-Schwarz factor :math:`\sum_{i=0}^{t-1} (\beta_1^2/\beta_2)^i` as sympy evaluates it.
@@ -60,6 +77,8 @@ def discrete_sup_series(t=None):
     With ``t=None`` the infinite series (a ``Piecewise`` whose first branch
     carries the convergence condition); otherwise the finite sum up to ``t-1``.
     """
+    if t is not None and not (isinstance(t, sp.Expr) and not t.is_Number):  # a number: an integer >= 1
+        t = sp.Integer(check_int("t", int(t) if isinstance(t, sp.Integer) else t, 1))
     q = beta1**2 / beta2
     upper = sp.oo if t is None else t - 1
     return sp.summation(q**_i, (_i, 0, upper))
@@ -91,6 +110,10 @@ def stable_region_holds(beta1, beta2):
 
     The same inequality as the existence of Kaiser's Proposition 1 bound, so it is computed by
     :func:`adamdyn.bounds.step_bound_exists`; arrays come back flattened to 1-D, scalars as ``bool``.
+    The boundary :math:`\beta_2 = \beta_1^2` is outside (the worst case grows like :math:`\sqrt t`
+    there), decided exactly at the decimal each float prints as: ``stable_region_holds(0.9, 0.81)`` is
+    ``False`` although the double ``0.81`` exceeds the square of the double ``0.9``
+    (:func:`adamdyn.relations.decide_exactly`).
     """
     out = np.asarray(_bounds.step_bound_exists(check_beta("beta1", beta1), check_beta("beta2", beta2)))
     return bool(out[0]) if out.size == 1 and np.ndim(beta1) == 0 and np.ndim(beta2) == 0 else out
@@ -106,20 +129,21 @@ def worst_case_ratio(beta1, beta2, t):
     limit :math:`t\to\infty` is Kaiser's Proposition 1 bound, :func:`adamdyn.bounds.step_bound`
     (``inf`` outside the region).
     """
-    b1, b2 = np.asarray(beta1, float), np.asarray(beta2, float)
-    check_beta("beta1", b1.ravel()), check_beta("beta2", b2.ravel())
-    t = np.asarray(t, float)
-    if np.any(t < 1):
-        raise ValueError("t must be >= 1")
+    b1, b2 = _betas_keep_shape(beta1, beta2)
+    t = integer_values("t", t, 1)
     return _bounds.finite_step_sup(b1, b2, t)
 
 
 def growth_rate(beta1, beta2):
-    r"""Predicted asymptotic slope of :math:`\ln|u_t|` per step: :math:`\max(0, \tfrac12\ln(\beta_1^2/\beta_2))`."""
+    r"""Predicted asymptotic slope of :math:`\ln|u_t|` per step: :math:`\max(0, \tfrac12\ln(\beta_1^2/\beta_2))`.
+
+    ``beta1`` in (0, 1), ``beta2`` in [0, 1): at :math:`\beta_2 = 0` the rate is ``inf`` (the limit).
+    """
     b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
     if np.any(b1 == 0):
         raise ValueError("beta1 must lie in (0, 1) here, got 0")
-    return np.maximum(0.0, 0.5 * np.log(b1**2 / b2))
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # beta2 -> 0+: the rate is inf
+        return np.where(b2 == 0.0, np.inf, np.maximum(0.0, 0.5 * np.log(b1**2 / b2)))
 
 
 def extremal_gradients(beta1, beta2, steps, scale=1.0, centered=False):
@@ -134,17 +158,24 @@ def extremal_gradients(beta1, beta2, steps, scale=1.0, centered=False):
     b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
     if np.any(b1 == 0):
         raise ValueError("beta1 must lie in (0, 1) here, got 0")
+    if np.any(b2 == 0):
+        raise ValueError("beta2 must lie in (0, 1) here (the history grows by beta2/beta1), got 0")
     steps = check_int("steps", steps, 1)
     scale = check_positive("scale", scale)
+    centered = check_bool("centered", centered)
     s = np.arange(1, steps + 1, dtype=float)[:, None]
     if centered:
         s = s - steps / 2.0
-    return scale * np.exp(s * np.log(b2 / b1))
+    with np.errstate(over="ignore"):  # beta2/beta1 = inf for a subnormal beta1: refused below
+        expo = s * np.log(b2 / b1)
+    if float(np.max(expo + np.log(np.max(scale)))) > 709.0:  # exp(709.8) is float64's largest
+        raise ValueError(f"steps={steps} is too large for these betas: the history's largest gradient "
+                         f"(beta2/beta1)^steps * scale would leave float64; lower steps or scale")
+    return scale * np.exp(expo)
 
 
 def _window(steps, start_fraction):
-    if not 0.0 <= start_fraction < 1.0:
-        raise ValueError(f"start_fraction must lie in [0, 1), got {start_fraction!r}")
+    start_fraction = check_scalar("start_fraction", start_fraction, 0.0, 1.0, high_open=True)
     t0 = max(1, int(np.floor(steps * start_fraction)))
     return np.arange(t0, steps + 1)
 
@@ -166,6 +197,9 @@ def measured_growth_slopes(beta1, beta2, steps=200, eps=0.0, bias_correction=Fal
     b1, b2 = np.broadcast_arrays(b1, b2)
     steps = check_int("steps", steps, 1)
     eps = check_nonnegative("eps", eps)
+    bias_correction = check_bool("bias_correction", bias_correction)
+    check_positive("scale", scale)
+    check_scalar("start_fraction", start_fraction, 0.0, 1.0, high_open=True)
     centered = bool(np.all(eps == 0.0))
     # v_t spans (beta2/beta1)^(2s) (times scale^2): keep it inside float64 (|log| < 690)
     span = (1.0 if centered else 2.0) * steps * np.abs(np.log(b2 / np.where(b1 > 0, b1, 1.0))).max()
@@ -186,7 +220,7 @@ def predicted_window_slopes(beta1, beta2, steps=200, start_fraction=0.5):
     (the finite-window prediction, exact for ``eps=0`` without bias correction)."""
     b1, b2 = check_beta("beta1", beta1), check_beta("beta2", beta2)
     b1, b2 = np.broadcast_arrays(b1, b2)
-    t = _window(steps, start_fraction).astype(float)
+    t = _window(check_int("steps", steps, 1), start_fraction).astype(float)
     y = np.log(worst_case_ratio(b1[None, :], b2[None, :], t[:, None]))
     return _ls_slope(t, y)
 
@@ -199,9 +233,11 @@ def extremal_second_moment(beta1, beta2, t, scale=1.0):
 
     Where :math:`\sqrt{v_t}` falls below :math:`\epsilon` the update stops following the worst case.
     """
-    b1, b2 = np.asarray(beta1, float), np.asarray(beta2, float)
-    check_beta("beta1", b1.ravel()), check_beta("beta2", b2.ravel())
-    t = np.asarray(t, float)
+    b1, b2 = _betas_keep_shape(beta1, beta2)
+    if np.any(b1 * b1 == 0):  # 0, or so small that its square underflows
+        raise ValueError("beta1 must lie in [1.5e-154, 1) here (p = beta2/beta1^2), got a smaller value")
+    t = integer_values("t", t, 0)
+    scale = scalar_positive("scale", scale)
     p = b2 / b1**2
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         geo = np.where(np.isclose(p, 1.0, rtol=0, atol=1e-14), t * np.ones_like(p), p * np.expm1(t * np.log(p)) / (p - 1.0))

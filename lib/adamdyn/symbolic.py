@@ -31,7 +31,25 @@ import numpy as np
 import sympy as sp
 
 from .symbols import beta1, beta2, eps, eta
-from .validation import check_int, check_points, scalar_beta, scalar_nonnegative, scalar_positive
+from .validation import (
+    check_bool,
+    check_callable,
+    check_int,
+    check_points,
+    check_seed,
+    scalar_beta,
+    scalar_nonnegative,
+    scalar_positive,
+)
+
+
+def _sympy(name, value):
+    """A sympy expression, or a real number (turned into one).  Strings are refused: sympify would parse them."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a sympy expression or a real number, got {value!r}")  # noqa: TRY004
+    return sp.sympify(value)
 
 __all__ = [
     "beta1", "beta2", "eta", "eps", "t", "m", "v", "g", "c", "delta",
@@ -59,7 +77,7 @@ _S = sp.Symbol("S", positive=True)  # a sum of squared gradients
 
 def simplify_positive(expr):
     r"""Simplify ``expr`` using :math:`1-\beta_1^t > 0` and :math:`1-\beta_2^t > 0` (valid for :math:`t\ge 1`)."""
-    sub = sp.simplify(sp.sympify(expr).subs({beta1**t: 1 - _B1, beta2**t: 1 - _B2}))
+    sub = sp.simplify(_sympy("expr", expr).subs({beta1**t: 1 - _B1, beta2**t: 1 - _B2}))
     return sp.simplify(sub.subs({_B1: 1 - beta1**t, _B2: 1 - beta2**t}))
 
 
@@ -86,7 +104,7 @@ def eq4_update(epsilon_hat=None):
     ``epsilon_hat`` defaults to :func:`eps_hat`; pass :data:`eps` to get the
     variant with a plain epsilon.
     """
-    e = eps_hat() if epsilon_hat is None else epsilon_hat
+    e = eps_hat() if epsilon_hat is None else _sympy("epsilon_hat", epsilon_hat)
     return -eta * m / (sp.sqrt(v) + e) * sp.sqrt(1 - beta2**t) / (1 - beta1**t)
 
 
@@ -120,6 +138,8 @@ def recursive_moment(T: int, beta, weight, squared: bool = False):
     ``d_1..d_T`` are symbols for the gradient history; ``squared`` uses :math:`d_k^2`.
     """
     T = check_int("T", T, 1)
+    beta, weight = _sympy("beta", beta), _sympy("weight", weight)
+    squared = check_bool("squared", squared)
     d = sp.symbols(f"d_1:{T + 1}", real=True)
     s = sp.Integer(0)
     for k in range(T):
@@ -130,6 +150,8 @@ def recursive_moment(T: int, beta, weight, squared: bool = False):
 def explicit_moment(T: int, beta, weight, squared: bool = False):
     r"""Kaiser's explicit sum :math:`w \sum_{k=1}^T d_k^{(2)} \beta^{T-k}` (with :math:`\sigma_T`, not :math:`\sigma_t`, and no stray :math:`\nabla`)."""
     T = check_int("T", T, 1)
+    beta, weight = _sympy("beta", beta), _sympy("weight", weight)
+    squared = check_bool("squared", squared)
     d = sp.symbols(f"d_1:{T + 1}", real=True)
     return weight * sum((d[k - 1] ** 2 if squared else d[k - 1]) * beta ** (T - k) for k in range(1, T + 1))
 
@@ -204,6 +226,7 @@ def simulated_bias_factor(T: int, b1=0.9, b2=0.999) -> np.ndarray:
     under a constant unit gradient and ``eps = 0`` (steps 1..T)."""
     from .optimizers import adam, updates_from_gradients
 
+    b1, b2 = scalar_beta("b1", b1), scalar_beta("b2", b2)
     G = np.ones((check_int("T", T, 1), 2))  # two runs side by side: with and without bias correction
     u = updates_from_gradients(adam(1.0, b1, b2, 0.0, bias_correction=[True, False]), G)
     return u[:, 0] / u[:, 1]
@@ -224,7 +247,10 @@ def adagrad_update_corrected():
 def loss_scale_ratio(update, epsilon=None):
     r"""How an update changes when the loss is multiplied by :math:`c>0`: gradients scale by :math:`c`,
     sums of squares by :math:`c^2`.  Returns update(scaled)/update, simplified (``epsilon`` substituted if given)."""
-    u = update if epsilon is None else update.subs(eps, epsilon)
+    update = _sympy("update", update)
+    if update == 0:
+        raise ValueError("update must be a non-zero sympy expression (the ratio divides by it)")
+    u = update if epsilon is None else update.subs(eps, _sympy("epsilon", epsilon))
     scaled = u.subs({g: c * g, _S: c**2 * _S, m: c * m, v: c**2 * v}, simultaneous=True)
     return sp.simplify(scaled / u)
 
@@ -270,6 +296,7 @@ def eq4_path(grad, x0, steps: int, lr=1e-3, b1=0.9, b2=0.999, epsilon=1e-8) -> n
     grad : callable
         Maps ``(runs, dim)`` to ``(runs, dim)`` (a landscape's ``grad``).
     """
+    check_callable("grad", grad)
     w = check_points("x0", x0)
     steps = check_int("steps", steps, 0)
     lr = scalar_positive("lr", lr)
@@ -306,7 +333,10 @@ def eq4_check(steps: int = 10_000, x0=(1.0, 1.0), lr=1e-3, b1=0.9, b2=0.999, eps
 
     steps = check_int("steps", steps, 1)
     n_random = check_int("n_random", n_random, 1)
-    rng = np.random.default_rng(seed)
+    check_points("x0", x0, 2)
+    lr, epsilon = scalar_positive("lr", lr), scalar_nonnegative("epsilon", epsilon)
+    b1, b2 = scalar_beta("b1", b1), scalar_beta("b2", b2)
+    rng = np.random.default_rng(check_seed("seed", seed))
     args = (rng.integers(1, 10_000, n_random), rng.normal(size=n_random), rng.lognormal(-10, 6, n_random),
             rng.uniform(0, 0.999, n_random), rng.uniform(0, 0.9999, n_random), 10.0 ** rng.uniform(-12, -2, n_random),
             1.0)

@@ -23,6 +23,12 @@ __all__ = [
     "check_int",
     "check_points",
     "check_vector",
+    "check_bool",
+    "check_seed",
+    "integer_values",
+    "check_callable",
+    "check_choice",
+    "check_instance",
 ]
 
 
@@ -94,17 +100,69 @@ def check_nonnegative(name: str, value) -> np.ndarray:
     return arr
 
 
-def check_int(name: str, value, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+def check_int(name: str, value, minimum: int = 0, maximum: int | None = None) -> int:
+    """One integer (Python or NumPy, not a bool, not a float) in ``[minimum, maximum]``."""
+    allowed = f">= {minimum}" if maximum is None else f"in [{minimum}, {maximum}]"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")  # noqa: TRY004
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be an integer {allowed}, got {value!r}")
     return int(value)
+
+
+def check_seed(name: str, value) -> int:
+    """A seed for :func:`numpy.random.default_rng`: an integer >= 0 (NumPy refuses negative seeds)."""
+    return check_int(name, value, 0)
+
+
+def check_bool(name: str, value) -> bool:
+    """A switch: ``True`` or ``False`` (a NumPy bool too).
+
+    Strings and numbers are refused: ``bool('no')`` is ``True``, so a switch given as a
+    string would silently mean the opposite of what it says.
+    """
+    if not isinstance(value, (bool, np.bool_)):
+        raise ValueError(f"{name} must be True or False, got {value!r}")  # noqa: TRY004
+    return bool(value)
+
+
+def integer_values(name: str, value, minimum: int = 0) -> np.ndarray:
+    """Whole numbers >= ``minimum`` (a scalar or an array; floats with integer values allowed),
+    as a float64 array of the same shape.  Refuses NaN, inf, fractions such as 2.5 and booleans."""
+    arr = real_array(name, value)
+    if arr.size == 0:
+        raise ValueError(f"{name} must hold at least one integer >= {minimum}, got an empty array")
+    if not np.all(np.isfinite(arr)) or np.any(arr != np.floor(arr)) or np.any(arr < minimum):
+        raise ValueError(f"{name} must be integers >= {minimum}, got {value!r}")
+    return arr
+
+
+def check_callable(name: str, value):
+    """A function (anything callable)."""
+    if not callable(value):
+        raise ValueError(f"{name} must be callable (a function), got {value!r}")  # noqa: TRY004
+    return value
+
+
+def check_choice(name: str, value, choices) -> str:
+    """One of the strings ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        allowed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+    return value
+
+
+def check_instance(name: str, value, cls):
+    """An instance of ``cls`` (a class or a tuple of classes)."""
+    if not isinstance(value, cls):
+        names = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise ValueError(f"{name} must be a {names}, got {type(value).__name__}")  # noqa: TRY004
+    return value
 
 
 def check_points(name: str, value, dim: int | None = None) -> np.ndarray:
     """Starting points: finite, shape ``(dim,)`` or ``(runs, dim)``; returned as ``(runs, dim)``."""
-    arr = np.asarray(value, dtype=np.float64)
+    arr = real_array(name, value)
     if arr.ndim == 1:
         arr = arr[None, :]
     if arr.ndim != 2 or arr.shape[0] == 0 or arr.shape[1] == 0:
@@ -118,7 +176,7 @@ def check_points(name: str, value, dim: int | None = None) -> np.ndarray:
 
 def check_vector(name: str, value) -> np.ndarray:
     """A finite state vector of shape ``(d,)`` (a scalar becomes length 1)."""
-    x = np.atleast_1d(np.asarray(value, dtype=float))
+    x = np.atleast_1d(real_array(name, value))
     if x.ndim != 1 or not np.all(np.isfinite(x)):
         raise ValueError(f"{name} must be a finite vector of shape (d,), got {value!r}")
     return x

@@ -26,8 +26,26 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import landscapes as _L
 from . import optimizers as _opt
-from .validation import check_beta, check_int, check_points, scalar_positive
+from .validation import (
+    check_beta,
+    check_bool,
+    check_instance,
+    check_int,
+    check_points,
+    real_array,
+    scalar_nonnegative,
+    scalar_positive,
+)
+
+
+def _axis_values(name, value):
+    """A grid axis: a non-empty 1-D array of finite reals."""
+    a = np.atleast_1d(real_array(name, value))
+    if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)):
+        raise ValueError(f"{name} must be a non-empty 1-D array of finite numbers, got {value!r}")
+    return a
 
 __all__ = [
     "TOL", "PAPER_COUNTS", "COUNT_KEYS", "ADAM_READINGS", "RMSPROP_DECAYS",
@@ -56,6 +74,8 @@ def arrival_steps(optimizer, landscape, starts, horizon, chunk=200, tol=TOL) -> 
     the counts, not ``runs * horizon``.  ``optimizer`` has one run per start, or one
     run for all.
     """
+    check_instance("optimizer", optimizer, _opt.Optimizer)
+    check_instance("landscape", landscape, _L.Landscape)
     starts = check_points("starts", starts, 2)
     horizon, chunk = check_int("horizon", horizon, 1), check_int("chunk", chunk, 1)
     opt = optimizer if len(optimizer) == starts.shape[0] else optimizer.take(np.zeros(starts.shape[0], int))
@@ -82,6 +102,11 @@ def arrival_steps(optimizer, landscape, starts, horizon, chunk=200, tol=TOL) -> 
 def reading_optimizers(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, adam_readings=None, rmsprop_decays=RMSPROP_DECAYS):
     """The single-run optimizers of every reading: ``{("Adam", name): opt, ("RMSProp", decay): opt}``."""
     readings = ADAM_READINGS if adam_readings is None else adam_readings
+    if not isinstance(readings, dict) or not all(
+            isinstance(v, tuple) and len(v) == 2 for v in readings.values()):
+        raise ValueError(f"adam_readings must be a dict name -> (bias_correction, eps_inside), got {readings!r}")
+    for bc, inside in readings.values():
+        check_bool("adam_readings", bc), check_bool("adam_readings", inside)
     out = {}
     for name, (bc, inside) in readings.items():
         out[("Adam", name)] = _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bc, eps_inside=inside)
@@ -115,7 +140,14 @@ def count_scan(landscapes, xs, ys, readings, horizon=8000, chunk=200) -> CountSc
     landscapes : dict ``valley name -> Landscape``
     readings : dict from :func:`reading_optimizers`
     """
-    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    if not isinstance(landscapes, dict) or not landscapes or not all(
+            isinstance(v, _L.Landscape) for v in landscapes.values()):
+        raise ValueError(f"landscapes must be a non-empty dict name -> Landscape, got {landscapes!r}")
+    if not isinstance(readings, dict) or not readings or not all(
+            isinstance(v, _opt.Optimizer) for v in readings.values()):
+        raise ValueError("readings must be a non-empty dict key -> Optimizer (see reading_optimizers)")
+    xs, ys = _axis_values("xs", xs), _axis_values("ys", ys)
+    horizon, chunk = check_int("horizon", horizon, 1), check_int("chunk", chunk, 1)
     X, Y = np.meshgrid(xs, ys)
     starts = np.column_stack([X.ravel(), Y.ravel()])
     keys = list(readings)
@@ -132,7 +164,8 @@ def count_scan(landscapes, xs, ys, readings, horizon=8000, chunk=200) -> CountSc
 
 def match_mask(count, paper, rtol=0.02) -> np.ndarray:
     """Where ``count`` arrived and lies within ``rtol`` (relative) of the paper's number."""
-    c = np.asarray(count)
+    c = real_array("count", count)
+    paper, rtol = scalar_positive("paper", paper), scalar_nonnegative("rtol", rtol)
     return (c > 0) & (np.abs(c - paper) <= rtol * paper)
 
 
@@ -158,6 +191,8 @@ class JointMatch:
 
 def joint_match(scan: CountScan, rtol=0.02) -> JointMatch:
     """Score every start and every (Adam reading, RMSProp decay) pair by the printed counts it reproduces."""
+    check_instance("scan", scan, CountScan)
+    rtol = scalar_nonnegative("rtol", rtol)
     adam = sorted({r for (_, n, r) in scan.counts if n == "Adam"}, key=str)
     rms = sorted({r for (_, n, r) in scan.counts if n == "RMSProp"})
     masks = {k: match_mask(c, PAPER_COUNTS[(k[0], k[1])], rtol) for k, c in scan.counts.items()}

@@ -36,7 +36,30 @@ from . import landscapes as L
 from . import optimizers as _opt
 from . import valley_counts as _vc
 from .saddle import NAMES, four_optimizers
-from .validation import check_int, check_points, scalar_beta, scalar_positive
+from .validation import (
+    check_beta,
+    check_bool,
+    check_choice,
+    check_instance,
+    check_int,
+    check_points,
+    check_scalar,
+    real_array,
+    scalar_beta,
+    scalar_positive,
+)
+
+_KINDS = ("smooth", "sharp")
+
+
+def _path(name, value):
+    """A recorded path of 2-D runs: finite reals of shape (K, runs, 2)."""
+    P = real_array(name, value)
+    if P.ndim != 3 or P.shape[2] != 2 or P.shape[0] == 0 or P.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (K, runs, 2) with K, runs >= 1, got {P.shape}")
+    if not np.all(np.isfinite(P)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return P
 
 __all__ = [
     "START", "TOL", "PAPER_COUNTS", "PAPER_PERIODS", "NAMES",
@@ -55,6 +78,7 @@ PAPER_PERIODS = {"smooth": 2, "sharp": 12}
 
 def valley(kind: str) -> L.Landscape:
     """``"smooth"`` (:math:`x^2 + 10^{-3}y^2`) or ``"sharp"`` (:math:`|x| + 10^{-4}|y|`)."""
+    check_choice("kind", kind, _KINDS)
     if kind == "smooth":
         return L.smooth_valley()
     if kind == "sharp":
@@ -98,6 +122,10 @@ def long_runs(landscape, optimizer=None, x0=START, steps=10**6, coarse=1000, ear
     One compiled call per piece; the pieces continue each other's state, so the
     result is the same as one uninterrupted run.
     """
+    check_instance("landscape", landscape, L.Landscape)
+    if optimizer is not None:
+        check_instance("optimizer", optimizer, _opt.Optimizer)
+    tol = scalar_positive("tol", tol)
     steps = check_int("steps", steps, 1)
     coarse, early, tail = check_int("coarse", coarse, 1), check_int("early", early, 0), check_int("tail", tail, 0)
     if early + tail > steps:
@@ -126,6 +154,9 @@ def second_moment_along(run: LongRun, landscape, index: int, beta2: float) -> np
     optimizer's own recursion :math:`v_t = \beta_2 v_{t-1} + (1-\beta_2)\,\nabla f(w_{t-1})^2`.
     Returns shape (tail+1, 2); row 0 is the state at the window's start.
     """
+    check_instance("run", run, LongRun)
+    check_instance("landscape", landscape, L.Landscape)
+    index = check_int("index", index, 0, len(run.names) - 1)
     if not 0 <= index < len(run.names):
         raise ValueError(f"index must lie in [0, {len(run.names) - 1}], got {index}")
     b2 = scalar_beta("beta2", beta2)
@@ -140,6 +171,10 @@ def second_moment_along(run: LongRun, landscape, index: int, beta2: float) -> np
 
 def marker_points(run: LongRun, fractions=(0.25, 0.5, 0.75)) -> np.ndarray:
     """Positions at the given fractions of the run (the paper's x-markers), shape (len(fractions), runs, 2)."""
+    check_instance("run", run, LongRun)
+    fr = np.atleast_1d(real_array("fractions", fractions))
+    if fr.ndim != 1 or fr.size == 0 or not np.all((fr >= 0) & (fr <= 1)):
+        raise ValueError(f"fractions must be a non-empty 1-D list of numbers in [0, 1], got {fractions!r}")
     idx = [int(np.argmin(np.abs(run.times - f * run.steps))) for f in fractions]
     return run.path[idx]
 
@@ -147,6 +182,8 @@ def marker_points(run: LongRun, fractions=(0.25, 0.5, 0.75)) -> np.ndarray:
 def headline_optimizers(lr=1e-3, rmsprop_beta2=0.999, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True,
                         eps_inside=False):
     """SGD, AdaGrad, RMSProp and Adam with one learning rate, Adam in the given reading (see :mod:`adamdyn.valley_counts`)."""
+    check_beta("rmsprop_beta2", rmsprop_beta2)
+    check_bool("bias_correction", bias_correction), check_bool("eps_inside", eps_inside)
     return _opt.combine(_opt.sgd(lr=lr), _opt.adagrad(lr=lr, eps=1e-10), _opt.rmsprop(lr=lr, beta2=rmsprop_beta2, eps=eps),
                         _opt.adam(lr=lr, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction,
                                   eps_inside=eps_inside))
@@ -173,7 +210,9 @@ def gradient_flow_path(kind: str, x0=START, tau_max=2e4) -> np.ndarray:
     coordinates move at their constant slopes (1 and :math:`10^{-4}`) until :math:`x = 0`, then the
     flow slides down the kink :math:`x = 0` (Filippov sliding mode).
     """
+    check_choice("kind", kind, _KINDS)
     x0 = check_points("x0", x0, 2)[0]
+    tau_max = check_scalar("tau_max", tau_max, 20.0, low_open=True)
     sign, x0 = np.where(x0 < 0, -1.0, 1.0), np.abs(x0)  # both valleys are symmetric in each coordinate
     tau = np.concatenate([np.linspace(0.0, 20.0, 20_001), np.linspace(20.0, float(tau_max), 40_001)[1:]])
     if kind == "smooth":
@@ -191,7 +230,8 @@ def flow_deviation(kind: str, path, x0=START) -> np.ndarray:
     """
     from scipy.spatial import cKDTree
 
-    P = np.asarray(path, float)
+    check_choice("kind", kind, _KINDS)
+    P = _path("path", path)
     if P.ndim != 3 or P.shape[2] != 2:
         raise ValueError(f"path must have shape (K, runs, 2), got {P.shape}")
     tree = cKDTree(gradient_flow_path(kind, x0))
@@ -207,9 +247,8 @@ def flow_distance_at_matched_loss(kind: str, path, x0=START, levels=60) -> np.nd
     :math:`f \le \ell` and its distance to :math:`\phi(\ell)`; return the mean over the levels.  Two
     methods are compared where they have made the same progress, whatever their speed.
     """
-    P = np.asarray(path, float)
-    if P.ndim != 3 or P.shape[2] != 2:
-        raise ValueError(f"path must have shape (K, runs, 2), got {P.shape}")
+    check_choice("kind", kind, _KINDS)
+    P = _path("path", path)
     levels = check_int("levels", levels, 2)
     land = valley(kind)
     flow = gradient_flow_path(kind, x0)
