@@ -337,6 +337,7 @@ TABLE = [
     (V.check_bool, {"name": "x", "value": True}, {"x": BOOL}),
     (V.check_seed, {"name": "x", "value": 0}, {"x": SEED}),
     (V.integer_values, {"name": "x", "value": 1, "minimum": 1}, {"x": COUNTS1}),
+    (V.check_integers, {"name": "x", "value": [1, 2], "low": 1}, {"x": [0, 2.5, np.nan, STR, CPLX, True]}),
     (V.check_callable, {"name": "x", "value": abs}, {"x": FUNC}),
     (V.check_choice, {"name": "x", "value": "a", "choices": ("a", "b")}, {"x": ["c", 1, NONE]}),
     (V.check_instance, {"name": "x", "value": 1.0, "cls": float}, {"x": ["1", NONE]}),

@@ -17,11 +17,10 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
-from ._input_checks import check_integers, check_seed
 from .noise import _branch, _scale, _var_and_se, j, sigma
 from .symbols import beta1
 from .update_rule import numpy_rule as _rule
-from .validation import check_beta, check_int, real_array
+from .validation import check_beta, check_int, check_integers, check_seed, real_array
 
 __all__ = ["rho", "ar1_variance_limit_expr", "ar1_first_moment_variance", "ar1_monte_carlo", "steps_to_limit",
            "ar1_check"]

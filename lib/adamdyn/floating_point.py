@@ -82,8 +82,17 @@ def sgd_underflow_stall(lr=1e-3, a=1.0) -> float:
         raise ValueError(f"lr and a must have a product lr * a >= 1e-300 (else no step rounds to zero below "
                          f"float64's range), got lr={lr!r}, a={a!r}")
     unit = np.float64(2.0**-1074)
-    # largest integer n with fl(eta * 2a * n * unit) == 0; the product is monotone in n
-    n = int(np.floor(0.5 / (eta * 2 * a))) + 2
-    while n > 0 and np.float64(eta) * (np.float64(2 * a) * (n * unit)) != 0.0:
-        n -= 1
-    return float(n * unit)
+
+    def moves(n):
+        return np.float64(eta) * (np.float64(2 * a) * (n * unit)) != 0.0
+
+    # largest integer n with fl(eta * 2a * n * unit) == 0: the product is monotone in n, so
+    # bisect (a countdown from the estimate never ends once n exceeds 2^53, where n - 1 and n
+    # are the same double)
+    lo, hi = 0, int(np.floor(1.0 / (eta * 2 * a))) + 2
+    while not moves(hi):  # guard: the estimate must already move
+        hi *= 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if moves(mid) else (mid, hi)
+    return float(lo * unit)

@@ -35,16 +35,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._input_checks import check_flag, check_seed
 from .landscapes import Landscape
 from .optimizers import DIVERGENCE_LIMIT, gradient_history
 from .update_rule import numpy_rule as _rule
 from .validation import (
     as_param,
+    check_bool,
     check_int,
     check_nonnegative,
     check_points,
     check_positive,
+    check_seed,
     scalar_beta,
     scalar_nonnegative,
 )
@@ -116,7 +117,7 @@ def kadam(lr=1e-3, k=2, beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, bias
     b1 = tuple(scalar_beta("beta1", b) for b in _per_level("beta1", beta1, k))
     b2 = tuple(scalar_beta("beta2", b) for b in _per_level("beta2", beta2, k))
     ep = tuple(scalar_nonnegative("eps", e) for e in _per_level("eps", eps, k))
-    bc = tuple(check_flag("bias_correction", b) for b in _per_level("bias_correction", bias_correction, k))
+    bc = tuple(check_bool("bias_correction", b) for b in _per_level("bias_correction", bias_correction, k))
     nm = _per_level("norm", norm, k)
     for s in nm:
         if s not in _NORMS:

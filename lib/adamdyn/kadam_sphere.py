@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._input_checks import check_seed
 from .kadam import _expand, kadam, kadam_direction, run_kadam
 from .validation import (
     as_param,
     check_int,
     check_points,
     check_positive,
+    check_seed,
     scalar_nonnegative,
     scalar_positive,
 )

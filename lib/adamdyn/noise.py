@@ -35,12 +35,13 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from ._input_checks import check_integers, check_seed
 from .update_rule import numpy_rule as _rule
 from .validation import (
     check_beta,
     check_int,
+    check_integers,
     check_scalar,
+    check_seed,
     real_array,
     scalar_beta,
     scalar_positive,

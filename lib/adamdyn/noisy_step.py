@@ -43,9 +43,8 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
-from ._input_checks import check_seed
 from .symbols import beta1, beta2, eps
-from .validation import check_beta, check_int, check_nonnegative, check_positive
+from .validation import check_beta, check_int, check_nonnegative, check_positive, check_seed
 
 __all__ = [
     "mu", "sigma", "eps", "T",

@@ -268,8 +268,7 @@ def closed_loop_updates(landscape, x0, beta1, beta2, lr, steps, eps=1e-8, bias_c
     steps = check_int("steps", steps, minimum=2)
     lr = scalar_positive("lr", lr)
     burst = check_int("burst", burst, minimum=1)
-    if not isinstance(bias_correction, (bool, np.bool_)):
-        raise ValueError(f"bias_correction must be True or False, got {bias_correction!r}")
+    bias_correction = check_bool("bias_correction", bias_correction)
     tr = _opt.run(_opt.adam(lr=lr, beta1=b1, beta2=b2, eps=eps, bias_correction=bias_correction),
                   landscape, x0, steps)
     u = np.abs(np.diff(tr.path, axis=0)).max(axis=-1) / lr

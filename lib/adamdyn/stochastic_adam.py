@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ._input_checks import check_flag, check_seed
 from .field_flow import flow
 from .optimizers import DIVERGENCE_LIMIT
 from .update_rule import (
@@ -41,7 +40,9 @@ from .update_rule import (
     second_moment,
 )
 from .validation import (
+    check_bool,
     check_int,
+    check_seed,
     real_array,
     scalar_beta,
     scalar_nonnegative,
@@ -226,7 +227,7 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
     b1 = scalar_beta("beta1", beta1)
     b2 = scalar_beta("beta2", beta2)
     eps = scalar_nonnegative("eps", eps)
-    bias = check_flag("bias_correction", bias_correction)
+    bias = check_bool("bias_correction", bias_correction)
     seed = check_seed("seed", seed)
     chunk = check_int("chunk", chunk, minimum=1)
     if gamma is None:

@@ -24,6 +24,7 @@ __all__ = [
     "check_points",
     "check_vector",
     "check_bool",
+    "check_integers",
     "check_seed",
     "integer_values",
     "check_callable",
@@ -190,8 +191,12 @@ def check_scalar(name: str, value, low: float = -np.inf, high: float = np.inf, *
     refused, not cut to its first element: a scalar parameter given per-run values is a mistake
     the caller should see (a one-element array is taken as its element).
     """
-    if low == 0.0 and high == np.inf:
-        allowed = "be > 0" if low_open else "be >= 0"
+    if high == np.inf and low > -np.inf:
+        allowed = f"be > {low:g}" if low_open else f"be >= {low:g}"
+    elif low == -np.inf and high < np.inf:
+        allowed = f"be < {high:g}" if high_open else f"be <= {high:g}"
+    elif low == -np.inf and high == np.inf:
+        allowed = "be finite"
     else:
         allowed = f"lie in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
     arr = real_array(name, value)
@@ -216,3 +221,16 @@ def scalar_positive(name: str, value) -> float:
 def scalar_nonnegative(name: str, value) -> float:
     """One finite number >= 0."""
     return check_scalar(name, value, 0.0, np.inf)
+
+
+def check_integers(name: str, value, low: int, high: int | None = None) -> np.ndarray:
+    """An array of integers (integer dtype, or floats that are whole numbers) in ``[low, high]``, as int64."""
+    arr = np.asarray(value)
+    allowed = f">= {low}" if high is None else f"in [{low}, {high}]"
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must hold integers {allowed}, got {value!r}")
+    if np.issubdtype(arr.dtype, np.floating) and not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
+        raise ValueError(f"{name} must hold integers {allowed}, got {value!r}")
+    if arr.size and (arr.min() < low or (high is not None and arr.max() > high)):
+        raise ValueError(f"{name} must hold integers {allowed}, got values from {arr.min()} to {arr.max()}")
+    return arr.astype(np.int64)

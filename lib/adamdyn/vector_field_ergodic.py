@@ -28,9 +28,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from ._input_checks import check_integers, check_seed
 from .update_rule import denominator, direction, first_moment, second_moment
-from .validation import check_int, scalar_beta, scalar_nonnegative
+from .validation import check_int, check_integers, check_seed, scalar_beta, scalar_nonnegative
 from .vector_field import _discrete_law, truncation_length
 
 __all__ = ["ErgodicField", "field_ergodic"]
