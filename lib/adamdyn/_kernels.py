@@ -72,10 +72,12 @@ def _gradient(kind, p, x, g):
             else:
                 g[i] = 0.0
     else:
-        # cubes as pow(s, 3.0), as NumPy's ``** 3`` in landscapes.quartic().grad (not as products,
-        # which round differently in about a quarter of all cases)
-        u = 4.0 * (x[0] + x[1]) ** 3.0
-        w = 2.0 * (0.5 * x[0] - 0.5 * x[1]) ** 3.0
+        # cubes as products in this order, as landscapes.quartic().grad and the explorer's
+        # JavaScript write them (pow(s, 3.0) rounds differently in about a quarter of all cases)
+        s = x[0] + x[1]
+        q = 0.5 * x[0] - 0.5 * x[1]
+        u = 4.0 * (s * s * s)
+        w = 2.0 * (q * q * q)
         g[0] = u + w
         g[1] = u - w
 
@@ -106,8 +108,10 @@ def _gradient_block(kind, p, X, G, n):
                     G[i, b] = 0.0
     else:
         for b in range(n):
-            u = 4.0 * (X[0, b] + X[1, b]) ** 3.0
-            w = 2.0 * (0.5 * X[0, b] - 0.5 * X[1, b]) ** 3.0
+            s = X[0, b] + X[1, b]
+            q = 0.5 * X[0, b] - 0.5 * X[1, b]
+            u = 4.0 * (s * s * s)
+            w = 2.0 * (q * q * q)
             G[0, b] = u + w
             G[1, b] = u - w
 

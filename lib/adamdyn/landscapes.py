@@ -207,7 +207,10 @@ def quartic() -> Landscape:
     def grad(X):
         X = np.asarray(X, dtype=float)
         x, y = X[..., 0], X[..., 1]
-        u, w = 4 * (x + y) ** 3, 2 * (x / 2 - y / 2) ** 3
+        # cubes as products, in the order of the compiled kernel and the explorer's JavaScript,
+        # so that every path rounds alike (``** 3`` calls pow, which rounds differently)
+        s, q = x + y, x / 2 - y / 2
+        u, w = 4 * (s * s * s), 2 * (q * q * q)
         return np.stack([u + w, u - w], axis=-1)
 
     return Landscape(
