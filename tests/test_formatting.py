@@ -70,6 +70,12 @@ def ruff() -> list[str]:
     return [found] if found else [sys.executable, "-m", "ruff"]
 
 
+def ruff_format_diff(path: Path) -> subprocess.CompletedProcess:
+    """``ruff format --diff`` of a file or folder with the project's configuration (exit 1: a diff)."""
+    command = [*ruff(), "format", "--config", str(PYPROJECT), "--diff", "--no-cache", str(path)]
+    return subprocess.run(command, capture_output=True, text=True, cwd=path if path.is_dir() else None)
+
+
 def line_length() -> int:
     return tomllib.loads(PYPROJECT.read_text())["tool"]["ruff"]["line-length"]
 
@@ -105,20 +111,7 @@ def test_code_on_the_page_is_ruff_formatted(chapter, tmp_path):
         pytest.skip(f"{chapter.name} shows no Python code")
     for i, source in cells.items():
         (tmp_path / f"cell_{i:03d}.py").write_text(source.rstrip("\n") + "\n")
-    out = subprocess.run(
-        [
-            *ruff(),
-            "format",
-            "--config",
-            str(PYPROJECT),
-            "--diff",
-            "--no-cache",
-            str(tmp_path),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
+    out = ruff_format_diff(tmp_path)
     assert out.returncode == 0, (
         f"{chapter.name}: cells not formatted as `ruff format` would (numbers are cell indices):\n"
         + (out.stdout + out.stderr)[:6000]
@@ -139,19 +132,7 @@ def test_the_format_check_can_fail(tmp_path):
     """The check above catches an unformatted cell (and the bookkeeping pattern a glue call)."""
     bad = tmp_path / "cell.py"
     bad.write_text("x = {'a':1,  'b':2}\n")
-    out = subprocess.run(
-        [
-            *ruff(),
-            "format",
-            "--config",
-            str(PYPROJECT),
-            "--diff",
-            "--no-cache",
-            str(bad),
-        ],
-        capture_output=True,
-        text=True,
-    )
+    out = ruff_format_diff(bad)
     assert out.returncode == 1 and '"a": 1' in out.stdout
     assert BOOKKEEPING.search('glue("x", 1, display=False)')
     assert BOOKKEEPING.search("glue_values(a=1)")
