@@ -387,3 +387,32 @@ def test_chapter_conclusions(chapter_glue):
     assert g["hist_steps_1"] != g["hist_steps_100"]
     assert 1.8 < g["eu_semi_ratio"] < 2.2                  # the two schemes differ at O(s)
     assert g["lyap_interior_below"] == 0
+
+
+def test_adam_coefficients_equal_g_adam_bit_for_bit():
+    # the solvers' fast path (float t) must give the very bits of the checked g_adam
+    for lam in (0.0, 1e-3, 0.5):
+        c = O.adam_coefficients(lam, 0.3, 7.0)
+        for t in (1e-300, 1e-12, 0.01, 1.0, 123.4, 1e300, np.float64(2.5)):
+            assert c.h(t) == O.g_adam(t, lam, 0.3) and c.p(t) == O.g_adam(t, lam, 7.0)
+        ts = np.geomspace(1e-9, 1e3, 7)  # arrays go through g_adam itself
+        assert np.array_equal(c.h(ts), O.g_adam(ts, lam, 0.3))
+        with pytest.raises(ValueError, match="t must be > 0"):
+            c.h(0.0)
+        with pytest.raises(ValueError, match="t must be > 0"):
+            c.p(-1.0)
+
+
+def test_interior_margin_gap_is_the_bounded_minimum_minus_the_end_values():
+    # the chapter's former inline computation, written out with the public lyapunov_margin
+    from scipy.optimize import minimize_scalar
+
+    for b1, b2 in [(0.9, 0.999), (0.3, 0.05), (0.97, 0.6)]:
+        res = minimize_scalar(lambda lt: float(OL.lyapunov_margin(b1, b2, np.exp(lt))), bounds=(-10, 10),
+                              method="bounded")
+        ends = min(float(OL.lyapunov_margin(b1, b2, 0.0)), float(OL.lyapunov_margin(b1, b2, np.inf)))
+        assert OL.interior_margin_gap(b1, b2) == res.fun - ends
+    with pytest.raises(ValueError, match="beta1"):
+        OL.interior_margin_gap(1.0, 0.5)
+    with pytest.raises(ValueError, match="log_tau_bounds"):
+        OL.interior_margin_gap(0.5, 0.5, (1.0, -1.0))
