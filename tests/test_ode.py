@@ -416,3 +416,30 @@ def test_interior_margin_gap_is_the_bounded_minimum_minus_the_end_values():
         OL.interior_margin_gap(1.0, 0.5)
     with pytest.raises(ValueError, match="log_tau_bounds"):
         OL.interior_margin_gap(0.5, 0.5, (1.0, -1.0))
+
+
+def test_reference_algorithms_flag_and_freeze_a_diverging_run():
+    # gradient -exp(50 w): the runs climb until the gradient overflows (w > 14.2), then NaN
+
+    def grad(w):
+        with np.errstate(over="ignore"):
+            return -np.exp(50.0 * np.asarray(w, dtype=float))
+
+    assert OD.DIVERGENCE_LIMIT == ad.optimizers.DIVERGENCE_LIMIT
+    th, m, v = run = OD.poster_adam(grad, [1.0], 0.9, 0.999, 0.5, 400)
+    assert run.diverged and 0 < run.diverged_at <= 400
+    k = run.diverged_at
+    assert np.all(np.isfinite(th)) and np.all(np.isfinite(m)) and np.all(np.isfinite(v))
+    assert np.all(th[k:] == th[k - 1]) and np.all(m[k:] == m[k - 1]) and np.all(v[k:] == v[k - 1])
+    assert np.abs(th[:k]).max() <= OD.DIVERGENCE_LIMIT
+    c = O.adam_coefficients(0.5, *O.adam_alphas(0.9, 0.999, 0.5))
+    g0 = grad([1.0])
+    e = OD.forward_euler(c, grad, [1.0], g0, g0**2, 0.5, 400)
+    assert e.diverged and np.all(np.isfinite(e[0])) and np.all(e[0][e.diverged_at:] == e[0][e.diverged_at - 1])
+    pk, at = OD.kingma_adam(grad, [1.0], 0.9, 0.999, 0.5, 400, return_diverged=True)
+    assert 0 < at <= 400 and np.all(np.isfinite(pk)) and np.all(pk[at:] == pk[at - 1])
+    assert np.array_equal(OD.kingma_adam(grad, [1.0], 0.9, 0.999, 0.5, 400), pk)
+    # a converging run is not flagged and unpacks as before
+    ok = OD.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, 1e-3, 50)
+    assert not ok.diverged and ok.diverged_at == -1 and len(ok) == 3
+    assert OD.kingma_adam(QUARTIC.grad, THETA0, 0.9, 0.999, 1e-3, 50, return_diverged=True)[1] == -1
