@@ -76,7 +76,7 @@ def _bias_denominators(powers, b1, b2, bias, T):
     return den
 
 
-@numba.njit(cache=True, error_model="numpy")
+@numba.njit(cache=True, error_model="numpy", inline="always")
 def _sampled_row(u, cdf):
     """The row drawn by the uniform ``u``: the inverse of the increasing ``cdf``, branch-free."""
     i = 0
