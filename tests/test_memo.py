@@ -115,7 +115,9 @@ def test_an_array_is_keyed_by_its_values_not_its_memory_layout():
     def g(x):
         return x
 
-    key = lambda x: memo.key_of(g, (x,))  # noqa: E731
+    def key(x):
+        return memo.key_of(g, (x,))
+
     a = np.random.default_rng(0).random((50, 4, 2))
     row = a[:, 1, 0]
     assert not row.flags.c_contiguous

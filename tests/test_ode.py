@@ -408,8 +408,8 @@ def test_interior_margin_gap_is_the_bounded_minimum_minus_the_end_values():
     from scipy.optimize import minimize_scalar
 
     for b1, b2 in [(0.9, 0.999), (0.3, 0.05), (0.97, 0.6)]:
-        res = minimize_scalar(lambda lt: float(OL.lyapunov_margin(b1, b2, np.exp(lt))), bounds=(-10, 10),
-                              method="bounded")
+        res = minimize_scalar(lambda lt, b1=b1, b2=b2: float(OL.lyapunov_margin(b1, b2, np.exp(lt))),
+                              bounds=(-10, 10), method="bounded")
         ends = min(float(OL.lyapunov_margin(b1, b2, 0.0)), float(OL.lyapunov_margin(b1, b2, np.inf)))
         assert OL.interior_margin_gap(b1, b2) == res.fun - ends
     with pytest.raises(ValueError, match="beta1"):

@@ -73,7 +73,7 @@ D. P. Kingma, J. Ba, "Adam", ICLR 2015.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import numba
 import numpy as np
@@ -176,7 +176,7 @@ class SeriesField:
     K: int
 
 
-@lru_cache(maxsize=None)
+@cache
 def _legendre_nodes(N):
     """Gauss-Legendre nodes and weights on [-1, 1] (read-only; a root finder asks for the same N
     hundreds of times, and NumPy solves an eigenvalue problem each time)."""
