@@ -106,3 +106,21 @@ def test_the_memo_imports_no_numerical_library():
     code = "import sys, adamdyn.memo; print(sorted(m for m in ('jax', 'numpy', 'sympy', 'numba') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_an_array_is_keyed_by_its_values_not_its_memory_layout():
+    """A chapter passes a strided row of a run, the ledger the same row of the run read back."""
+
+    @_package_function
+    def g(x):
+        return x
+
+    def key(x):
+        return memo.key_of(g, (x,))
+
+    a = np.random.default_rng(0).random((50, 4, 2))
+    row = a[:, 1, 0]
+    assert not row.flags.c_contiguous
+    assert key(row) == key(row.copy()) == key(np.asfortranarray(a)[:, 1, 0])
+    assert key(a) == key(np.asfortranarray(a)) != key(a.transpose(1, 0, 2))
+    assert key(row) != key(a[:, 2, 0]) and key(row) != key(row.astype(np.float32))

@@ -387,3 +387,59 @@ def test_chapter_conclusions(chapter_glue):
     assert g["hist_steps_1"] != g["hist_steps_100"]
     assert 1.8 < g["eu_semi_ratio"] < 2.2                  # the two schemes differ at O(s)
     assert g["lyap_interior_below"] == 0
+
+
+def test_adam_coefficients_equal_g_adam_bit_for_bit():
+    # the solvers' fast path (float t) must give the very bits of the checked g_adam
+    for lam in (0.0, 1e-3, 0.5):
+        c = O.adam_coefficients(lam, 0.3, 7.0)
+        for t in (1e-300, 1e-12, 0.01, 1.0, 123.4, 1e300, np.float64(2.5)):
+            assert c.h(t) == O.g_adam(t, lam, 0.3) and c.p(t) == O.g_adam(t, lam, 7.0)
+        ts = np.geomspace(1e-9, 1e3, 7)  # arrays go through g_adam itself
+        assert np.array_equal(c.h(ts), O.g_adam(ts, lam, 0.3))
+        with pytest.raises(ValueError, match="t must be > 0"):
+            c.h(0.0)
+        with pytest.raises(ValueError, match="t must be > 0"):
+            c.p(-1.0)
+
+
+def test_interior_margin_gap_is_the_bounded_minimum_minus_the_end_values():
+    # the chapter's former inline computation, written out with the public lyapunov_margin
+    from scipy.optimize import minimize_scalar
+
+    for b1, b2 in [(0.9, 0.999), (0.3, 0.05), (0.97, 0.6)]:
+        res = minimize_scalar(lambda lt, b1=b1, b2=b2: float(OL.lyapunov_margin(b1, b2, np.exp(lt))),
+                              bounds=(-10, 10), method="bounded")
+        ends = min(float(OL.lyapunov_margin(b1, b2, 0.0)), float(OL.lyapunov_margin(b1, b2, np.inf)))
+        assert OL.interior_margin_gap(b1, b2) == res.fun - ends
+    with pytest.raises(ValueError, match="beta1"):
+        OL.interior_margin_gap(1.0, 0.5)
+    with pytest.raises(ValueError, match="log_tau_bounds"):
+        OL.interior_margin_gap(0.5, 0.5, (1.0, -1.0))
+
+
+def test_reference_algorithms_flag_and_freeze_a_diverging_run():
+    # gradient -exp(50 w): the runs climb until the gradient overflows (w > 14.2), then NaN
+
+    def grad(w):
+        with np.errstate(over="ignore"):
+            return -np.exp(50.0 * np.asarray(w, dtype=float))
+
+    assert OD.DIVERGENCE_LIMIT == ad.optimizers.DIVERGENCE_LIMIT
+    th, m, v = run = OD.poster_adam(grad, [1.0], 0.9, 0.999, 0.5, 400)
+    assert run.diverged and 0 < run.diverged_at <= 400
+    k = run.diverged_at
+    assert np.all(np.isfinite(th)) and np.all(np.isfinite(m)) and np.all(np.isfinite(v))
+    assert np.all(th[k:] == th[k - 1]) and np.all(m[k:] == m[k - 1]) and np.all(v[k:] == v[k - 1])
+    assert np.abs(th[:k]).max() <= OD.DIVERGENCE_LIMIT
+    c = O.adam_coefficients(0.5, *O.adam_alphas(0.9, 0.999, 0.5))
+    g0 = grad([1.0])
+    e = OD.forward_euler(c, grad, [1.0], g0, g0**2, 0.5, 400)
+    assert e.diverged and np.all(np.isfinite(e[0])) and np.all(e[0][e.diverged_at:] == e[0][e.diverged_at - 1])
+    pk, at = OD.kingma_adam(grad, [1.0], 0.9, 0.999, 0.5, 400, return_diverged=True)
+    assert 0 < at <= 400 and np.all(np.isfinite(pk)) and np.all(pk[at:] == pk[at - 1])
+    assert np.array_equal(OD.kingma_adam(grad, [1.0], 0.9, 0.999, 0.5, 400), pk)
+    # a converging run is not flagged and unpacks as before
+    ok = OD.poster_adam(QUARTIC.grad, THETA0, 0.9, 0.999, 1e-3, 50)
+    assert not ok.diverged and ok.diverged_at == -1 and len(ok) == 3
+    assert OD.kingma_adam(QUARTIC.grad, THETA0, 0.9, 0.999, 1e-3, 50, return_diverged=True)[1] == -1

@@ -37,6 +37,7 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
+from .memo import memoised
 from .symbols import beta1
 from .validation import (
     check_bool,
@@ -126,6 +127,7 @@ def reddi_counterexample(C=3.0, steps=6000, alpha=0.5, beta2=None, eps=0.0, bias
     return x, float(np.mean(g * (x + 1.0)))
 
 
+@memoised
 def curvature_check(ratios=(0.01, 0.1, 0.3, 0.6, 0.9, 1.1, 1.5, 3.0, 10.0, 1e3), eta=1e-3, beta1_=0.9,
                     beta2_=0.999, eps=1e-8, steps=60_000, settled=1e-200):
     r"""The chapter's "flat enough" check: :func:`curvature_scan` at :math:`a = ` ``ratios`` :math:`\times a^*`.

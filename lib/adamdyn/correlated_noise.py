@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from .memo import memoised
 from .noise import _branch, _scale, _var_and_se, j, sigma
 from .symbols import beta1
 from .update_rule import numpy_rule as _rule
@@ -97,6 +98,7 @@ def steps_to_limit(variance, limit, rel=0.01):
     return 1 if bad.size == 0 else int(bad[-1] + 2)
 
 
+@memoised
 def ar1_check(beta1=0.9, rhos=(0.0, 0.5, 0.9, 0.99), T=300, n_paths=20_000, sigma=1.0, seed=0, mc_T=(1, 10, 30)):
     r"""The chapter's correlated-noise check, per :math:`\rho`: the sympy limit, the exact curve
     :math:`w^\top\Sigma w` for :math:`T = 1..` ``T``, the steps it takes to come within 1% of the limit, and

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .memo import memoised
 from .validation import (
     check_callable,
     check_int,
@@ -41,6 +42,7 @@ from .vector_field import (
 __all__ = ["field_spline_1d", "flow", "least_squares_objective", "lyapunov_rate", "lyapunov_crossover_radius"]
 
 
+@memoised
 def field_spline_1d(x, probs, beta1, beta2, lo, hi, points=61, eps=0.0):
     r"""Cubic spline of the 1-D field :math:`h(\theta)` of :math:`F = (\theta-X)^2/2` on [lo, hi].
 

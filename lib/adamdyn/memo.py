@@ -103,7 +103,17 @@ class _KeyPickler(pickle.Pickler):
             module = getattr(obj, "__module__", None)
             if not _covered(module) or "<lambda>" in obj.__qualname__ or "<locals>" in obj.__qualname__:
                 raise _NotMemoisable(f"{module}.{obj.__qualname__}")
+        if type(obj).__module__ == "numpy" and type(obj).__name__ == "ndarray" and not obj.dtype.hasobject:
+            # by value only: NumPy pickles a strided view differently from a contiguous copy,
+            # and a chapter's row of a run and the ledger's must share one key (numpy is not
+            # imported here: an array argument means it already is)
+            return _array_key, (obj.dtype.str, obj.shape, obj.tobytes(order="C"))
         return NotImplemented  # pickled as usual (an instance's class comes back here)
+
+
+def _array_key(dtype, shape, data):
+    """Stands for an array in a key (keys are hashed, never unpickled)."""
+    raise NotImplementedError
 
 
 def _encode(value) -> bytes:

@@ -35,6 +35,7 @@ import sympy as sp
 
 from . import landscapes as _L
 from . import optimizers as _opt
+from .memo import memoised
 from .symbols import beta2, eps
 from .validation import (
     check_instance,
@@ -153,6 +154,7 @@ def recovery_steps(steps_per_eta, target):
 SLOPES = (1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12)  # the chapter's scan
 
 
+@memoised
 def near_flat_check(slopes=SLOPES, flat_steps=60_000, approach=1.0005, lr=1e-3, beta1_=0.9,
                     beta2_=0.999, eps_=1e-8):
     r"""The flat chapter's near-flat run: Adam, RMSProp (the same :math:`\beta_2`) and SGD past the edge.

@@ -58,6 +58,7 @@ __all__ = [
     "noise_free_phase", "early_training_check",
 ]
 
+from .memo import memoised
 from .symbols import beta1, beta2
 
 sigma = sp.Symbol("sigma", positive=True)
@@ -132,6 +133,7 @@ def ramp_lag_expr():
     return sp.simplify(-_slope * (1 - beta1) * _branch(sp.summation(j * beta1**j, (j, 0, T - 1))) / (1 - beta1**T))
 
 
+@memoised
 def ramp_lag_limit_expr():
     r""":math:`\lim_{T\to\infty}` of :func:`ramp_lag_expr`: :math:`-b\,\beta_1/(1-\beta_1)` (a lag of
     :math:`\beta_1/(1-\beta_1)` steps: 9 at :math:`\beta_1 = 0.9`)."""
@@ -196,6 +198,7 @@ def _var_and_se(x):
     return var, se
 
 
+@memoised
 def monte_carlo_moments(beta1=0.9, beta2=0.999, T_values=(1, 10, 100, 1000), n_paths=20_000, sigma=1.0,
                         mean=0.0, seed=0):
     r"""Monte Carlo of :math:`m_T, v_T` under i.i.d. Gaussian noise around a constant mean.
@@ -303,6 +306,7 @@ def noise_free_phase(noisy_mean_iterate, noiseless_iterate, sigma, rel=0.05):
     return k, float(abs(w0[k]) / sigma)
 
 
+@memoised
 def early_training_check(beta1=0.9, beta2=0.999, lr=0.05, steps=150, sigma=0.5, n_paths=2000, seed=0, w0=3.0,
                          rel=0.05):
     r"""The chapter's "early in training" check on the noisy quadratic :math:`w^2/2`.

@@ -45,6 +45,7 @@ from . import landscapes as _L
 from . import optimizers as _opt
 from .symbols import beta1, beta2, eps
 from .validation import check_beta, check_int, check_nonnegative, check_positive, check_seed
+from .memo import memoised
 
 __all__ = [
     "mu", "sigma", "eps", "T",
@@ -188,6 +189,7 @@ def monte_carlo_steps(mean_gradients, sigma_=1.0, steps=3000, n_paths=4000, beta
     return x.mean(axis=0), x.std(axis=0, ddof=1) / np.sqrt(n_paths), x.std(axis=0, ddof=1)
 
 
+@memoised
 def snr_check(snr_values=(0.0, 0.1, 0.3, 1.0, 3.0, 10.0), steps=1000, n_paths=1500, beta1_=0.9, beta2_=0.999,
               eps_=1e-8, seed=0):
     r"""The chapter's check of the signal-to-noise law, with :math:`\sigma = 1` and :math:`\mu` = ``snr_values``.

@@ -172,9 +172,28 @@ def adam_coefficients(lam, alpha1, alpha2):
     lam = scalar_nonnegative("lam", lam)
     a1 = scalar_positive("alpha1", alpha1)
     a2 = scalar_positive("alpha2", alpha2)
-    g1 = lambda t: g_adam(t, lam, a1)
-    g2 = lambda t: g_adam(t, lam, a2)
+    g1, g2 = _g_adam_of(lam, a1), _g_adam_of(lam, a2)
     return Coefficients("Adam", g1, g1, g2, g2, pole_at_zero=True)
+
+
+def _g_adam_of(lam, alpha):
+    """:func:`g_adam` as a function of ``t`` alone, for validated ``lam`` and ``alpha``.
+
+    The ODE solvers evaluate the coefficients tens of thousands of times at one float ``t``;
+    there the checks of :func:`g_adam` would cost more than the arithmetic.  A float ``t > 0``
+    away from the pole takes the same operations in the same order (the same bits); anything
+    else goes through :func:`g_adam` and its checks.
+    """
+    num = 1.0 / alpha if lam == 0 else -np.expm1(-lam / alpha) / lam
+
+    def g(t):
+        if isinstance(t, float) and t > 0:
+            den = -np.expm1(-t / alpha)
+            if den > 0:
+                return num / den
+        return g_adam(t, lam, alpha)
+
+    return g
 
 
 def adam_alphas(beta1, beta2, s):
@@ -243,13 +262,25 @@ def solve(coeffs: Coefficients, grad, theta0, m0, v0, t_span, *, eps=1e-8, t_eva
         raise ValueError(f"t_span must satisfy 0{' <' if coeffs.pole_at_zero else ' <='} t0 < t1, got {t_span!r}")
     d = theta0.size
 
+    h, r, p, q = coeffs.h, coeffs.r, coeffs.p, coeffs.q
+
+    # called tens of thousands of times per solve: fill one output array, and evaluate a
+    # coefficient once where two of them are one function (Adam: h = r, p = q)
     def rhs(t, y):
         th, m, v = y[:d], y[d:2 * d], y[2 * d:]
         gr = grad(th)
         den = np.sqrt(np.maximum(v, 0.0) + eps)
-        drive = gr if coeffs.m_is_gradient else m
-        dm = np.zeros(d) if coeffs.m_is_gradient else coeffs.h(t) * gr - coeffs.r(t) * m
-        return np.concatenate([-drive / den, dm, coeffs.p(t) * gr**2 - coeffs.q(t) * v])
+        out = np.empty(3 * d)
+        if coeffs.m_is_gradient:
+            out[:d] = -gr / den
+            out[d:2 * d] = 0.0
+        else:
+            out[:d] = -m / den
+            ht = h(t)
+            out[d:2 * d] = ht * gr - (ht if r is h else r(t)) * m
+        pt = p(t)
+        out[2 * d:] = pt * gr**2 - (pt if q is p else q(t)) * v
+        return out
 
     y0 = np.concatenate([theta0, m0, v0])
     with np.errstate(all="ignore"):

@@ -22,6 +22,8 @@ adaptive algorithms", JMLR 21 (2020).  D. P. Kingma, J. Ba, "Adam", ICLR 2015.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import sympy as sp
 
@@ -43,7 +45,7 @@ from .validation import (
 )
 
 __all__ = [
-    "euler_identity", "poster_adam", "kingma_adam", "forward_euler", "loglog_slope", "discretization_errors",
+    "ReferenceRun", "euler_identity", "poster_adam", "kingma_adam", "forward_euler", "loglog_slope", "discretization_errors",
     "family_gaps", "steps_to_tolerance", "gd_against_adam", "conclusion_verdict",
 ]
 
@@ -79,10 +81,55 @@ def _check_run(beta1, beta2, s, eps, steps):
     return b1, b2, s, eps, steps
 
 
-def _diverged(theta):
-    return not np.all(np.isfinite(theta)) or np.max(np.abs(theta)) > 1e150
+#: Where a run counts as diverged: :data:`adamdyn.optimizers.DIVERGENCE_LIMIT` (not imported, so that
+#: this module does not load the compiled kernels).
+DIVERGENCE_LIMIT = 1e150
 
 
+def _diverged(theta, m, v):
+    # one reduction per array: a max is NaN (and the comparison False) if any entry is NaN
+    return not (np.max(np.abs(theta)) <= DIVERGENCE_LIMIT and np.max(np.abs(m)) <= DIVERGENCE_LIMIT
+                and np.max(v) <= DIVERGENCE_LIMIT)
+
+
+class ReferenceRun(tuple):
+    """``(theta, m, v)`` of one run of a reference algorithm, each of shape (steps + 1, d).
+
+    Unpacks as the three arrays.  ``diverged`` says whether the state (:math:`\theta`, :math:`m` or
+    :math:`v`) left :math:`[-10^{150}, 10^{150}]` (or became non-finite); ``diverged_at`` is the first such step
+    (-1 if none).  A diverged run is frozen: the rows from ``diverged_at`` on repeat the last
+    finite state, as :func:`adamdyn.run` freezes a diverged run.
+    """
+
+    def __new__(cls, theta, m, v, diverged_at=-1):
+        run = super().__new__(cls, (theta, m, v))
+        run.diverged_at = int(diverged_at)
+        return run
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at >= 0
+
+
+def _quiet(algorithm):
+    """Run ``algorithm`` without floating-point warnings: a diverging run overflows, and is flagged
+    and frozen instead (a warning per step would flood the output)."""
+
+    @functools.wraps(algorithm)
+    def quiet(*args, **kwargs):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return algorithm(*args, **kwargs)
+
+    return quiet
+
+
+def _freeze(arrays, k):
+    """Rows k + 1 on of each array repeat row k (the last finite state)."""
+    for a in arrays:
+        a[k + 1:] = a[k]
+
+
+@_quiet
 def poster_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8):
     r"""The poster's algorithm (4).
 
@@ -97,9 +144,10 @@ def poster_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8):
 
     Returns
     -------
-    theta, m, v : ndarray, shape (steps + 1, d)
-        Row :math:`k` is the state after :math:`k` steps.  Raises ``FloatingPointError``
-        naming the step if the run diverges (never silent NaNs).
+    ReferenceRun
+        ``theta, m, v`` of shape (steps + 1, d); row :math:`k` is the state after :math:`k`
+        steps.  A diverging run is flagged (``diverged``, ``diverged_at``) and frozen at its
+        last finite state (never NaNs, never an exception).
     """
     b1, b2, s, eps, steps = _check_run(beta1, beta2, s, eps, steps)
     theta = check_vector("theta0", theta0)
@@ -116,14 +164,20 @@ def poster_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8):
         g = np.asarray(grad(theta), dtype=float)
         m = _rule.first_moment(m, g, mu, 1 - mu)
         v = _rule.second_moment(v, g, nu, 1 - nu)
-        if _diverged(theta):
-            raise FloatingPointError(f"poster_adam diverged at step {k + 1}")
+        if _diverged(theta, m, v):
+            _freeze((TH, M, V), k)
+            return ReferenceRun(TH, M, V, k + 1)
         TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
-    return TH, M, V
+    return ReferenceRun(TH, M, V)
 
 
-def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=False):
+@_quiet
+def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=False, return_diverged=False):
     r"""Kingma & Ba's Adam (bias-corrected, :math:`m_0 = v_0 = 0`), positions only, shape (steps+1, d).
+
+    A diverging run (state outside :math:`[-10^{150}, 10^{150}]` or non-finite) is frozen at its
+    last finite position; ``return_diverged=True`` returns ``(positions, diverged_at)``, the first
+    such step or -1, as the flag.
 
     :math:`\theta_t = \theta_{t-1} - s\,\hat m_t/(\sqrt{\hat v_t}+\varepsilon)`; with
     ``eps_inside=True`` the denominator is :math:`\sqrt{\hat v_t+\varepsilon}`.  Same loop as
@@ -145,12 +199,14 @@ def kingma_adam(grad, theta0, beta1, beta2, s, steps, *, eps=1e-8, eps_inside=Fa
         vh = _rule.debias(v, _rule.bias_denominator(p2, True))
         u = _rule.direction(mh, _rule.denominator(vh, eps, bool(eps_inside)))
         theta = _rule.decayed_step(theta, s, 0.0, u)
-        if _diverged(theta):
-            raise FloatingPointError(f"kingma_adam diverged at step {t}")
+        if _diverged(theta, m, v):
+            _freeze((TH,), t - 1)
+            return (TH, t) if return_diverged else TH
         TH[t] = theta
-    return TH
+    return (TH, -1) if return_diverged else TH
 
 
+@_quiet
 def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_start=0.0, eps=1e-8,
                   gradient_at="new"):
     r"""The Euler scheme (3) of (2) with step ``s`` on the grid :math:`t_k = t_{start} + ks`.
@@ -160,7 +216,8 @@ def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_sta
     :math:`\nabla f(\theta_{k+1})`, the gradient at the point just computed, so the scheme is
     semi-implicit (explicit in :math:`\theta`, then in :math:`m, v` with the new :math:`\theta`).
     ``gradient_at="old"`` is plain forward Euler, :math:`\nabla f(\theta_k)` throughout.
-    Returns ``theta, m, v`` of shape (steps + 1, d).
+    Returns a :class:`ReferenceRun` (``theta, m, v`` of shape (steps + 1, d)); a diverging run is
+    flagged and frozen at its last finite state.
     """
     if gradient_at not in ("new", "old"):
         raise ValueError(f"gradient_at must be 'new' or 'old', got {gradient_at!r}")
@@ -181,10 +238,11 @@ def forward_euler(coeffs: Coefficients, grad, theta0, m0, v0, s, steps, *, t_sta
         if not coeffs.m_is_gradient:
             m = _rule.first_moment(m, g, 1 - s * coeffs.r(t), s * coeffs.h(t))
         v = _rule.second_moment(v, g, 1 - s * coeffs.q(t), s * coeffs.p(t))
-        if _diverged(theta):
-            raise FloatingPointError(f"forward_euler diverged at step {k + 1}")
+        if _diverged(theta, m, v):
+            _freeze((TH, M, V), k)
+            return ReferenceRun(TH, M, V, k + 1)
         TH[k + 1], M[k + 1], V[k + 1] = theta, m, v
-    return TH, M, V
+    return ReferenceRun(TH, M, V)
 
 
 def loglog_slope(x, y):

@@ -39,11 +39,13 @@ from .validation import (
     check_betas,
     check_bool,
     check_callable,
+    check_scalar,
     real_array,
+    scalar_beta,
     scalar_nonnegative,
 )
 
-__all__ = ["poster_condition", "lyapunov_margin", "lyapunov_condition", "lyapunov_condition_expr",
+__all__ = ["poster_condition", "lyapunov_margin", "interior_margin_gap", "lyapunov_condition", "lyapunov_condition_expr",
            "lyapunov_derivative", "lyapunov_values"]
 
 
@@ -83,6 +85,11 @@ def lyapunov_margin(beta1, beta2, tau):
     tau = real_array("tau", tau)
     if np.any(tau < 0) or np.any(np.isnan(tau)):
         raise ValueError(f"tau must be >= 0, got {tau!r}")
+    return _margin(b1, b2, tau)
+
+
+def _margin(b1, b2, tau):
+    """:func:`lyapunov_margin` for validated float arrays (a minimiser calls it thousands of times)."""
     x1, x2 = -np.log(b1), -np.log(b2)
     ratio_inf = 0.25 * (1.0 - b2) / (1.0 - b1)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -91,6 +98,33 @@ def lyapunov_margin(beta1, beta2, tau):
         decay = np.where(np.isinf(tau), 0.0, np.exp(-x1 * np.where(np.isinf(tau), 0.0, tau)))
         phi = np.where(np.isinf(tau), 1.0, phi)
     return 1.0 - 0.5 * x1 * decay / (1.0 - b1) - ratio_inf * phi
+
+
+def interior_margin_gap(beta1, beta2, log_tau_bounds=(-10.0, 10.0)):
+    r"""How far an interior minimum of :math:`c(\tau)` lies below both end values.
+
+    Minimises :func:`lyapunov_margin` over :math:`\ln\tau` in ``log_tau_bounds`` (scipy's
+    bounded scalar minimiser) and returns the minimum minus :math:`\min(c(0), c(\infty))`:
+    negative if the minimiser found a :math:`\tau` where :math:`c` is below both end points,
+    i.e. where the two-end-point condition of :func:`lyapunov_condition` would not decide.
+
+    Parameters
+    ----------
+    beta1, beta2 : float
+        Decay rates in (0, 1).
+    log_tau_bounds : (float, float)
+        Interval of :math:`\ln\tau` searched.
+    """
+    from scipy.optimize import minimize_scalar
+
+    b1, b2 = check_betas(scalar_beta("beta1", beta1), scalar_beta("beta2", beta2), positive=True)
+    lo, hi = (check_scalar("log_tau_bounds", x) for x in log_tau_bounds)
+    if not lo < hi:
+        raise ValueError(f"log_tau_bounds must be an interval (lo, hi) with lo < hi, got {log_tau_bounds!r}")
+    res = minimize_scalar(lambda lt: float(_margin(b1, b2, real_array("tau", np.exp(lt)))),
+                          bounds=(lo, hi), method="bounded")
+    ends = min(float(_margin(b1, b2, real_array("tau", 0.0))), float(_margin(b1, b2, real_array("tau", np.inf))))
+    return res.fun - ends
 
 
 def lyapunov_condition(beta1, beta2, *, uniform=True):

@@ -28,6 +28,7 @@ import numba
 import numpy as np
 
 from .field_flow import flow
+from .memo import memoised
 from .optimizers import DIVERGENCE_LIMIT
 from .update_rule import (
     advance_power,
@@ -75,6 +76,15 @@ def _bias_denominators(powers, b1, b2, bias, T):
     return den
 
 
+@numba.njit(cache=True, error_model="numpy", inline="always")
+def _sampled_row(u, cdf):
+    """The row drawn by the uniform ``u``: the inverse of the increasing ``cdf``, branch-free."""
+    i = 0
+    for q in range(cdf.shape[0] - 1):
+        i += u >= cdf[q]
+    return i
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _adam_ls_kernel(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, every, path, clock, tnow, diverged):
     """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes.
@@ -86,7 +96,6 @@ def _adam_ls_kernel(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, every, 
     processor overlaps their dependency chains.
     """
     T, R = unif.shape
-    n = cdf.shape[0]
     D = theta.shape[1]
     c1, c2 = 1.0 - b1, 1.0 - b2
     one_d = D == 1
@@ -97,10 +106,7 @@ def _adam_ls_kernel(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, every, 
         for r in range(R):
             if diverged[r]:
                 continue
-            u_r = unif[s, r]
-            i = 0                       # inverse cdf, as _draw_indices; branch-free (the cdf increases)
-            for q in range(n - 1):
-                i += u_r >= cdf[q]
+            i = _sampled_row(unif[s, r], cdf)
             res = -y[i]
             for j in range(D):
                 res += A[i, j] * theta[r, j]
@@ -136,7 +142,6 @@ def _adam_ls_kernel_1d(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, ever
     """:func:`_adam_ls_kernel` for one-dimensional problems (the chapter's): the same operations,
     without the per-coordinate loop and temporaries (about 1.5x faster)."""
     T, R = unif.shape
-    n = cdf.shape[0]
     c1, c2 = 1.0 - b1, 1.0 - b2
     k = 0
     for s in range(T):
@@ -144,10 +149,7 @@ def _adam_ls_kernel_1d(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, ever
         for r in range(R):
             if diverged[r]:
                 continue
-            u_r = unif[s, r]
-            i = 0
-            for q in range(n - 1):
-                i += u_r >= cdf[q]
+            i = _sampled_row(unif[s, r], cdf)
             g = (-y[i] + A[i, 0] * theta[r, 0]) * A[i, 0]
             mn = first_moment(m[r, 0], g, b1, c1)
             vn = second_moment(v[r, 0], g, b2, c2)
@@ -187,6 +189,7 @@ class AdamRun:
     diverged: np.ndarray
 
 
+@memoised
 def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.75, n0=1000.0,
                        probs=None, beta1=0.9, beta2=0.99, eps=1e-8, bias_correction=True,
                        runs=16, seed=0, record_every=100, chunk=1 << 16) -> AdamRun:

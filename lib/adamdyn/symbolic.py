@@ -30,6 +30,7 @@ from functools import lru_cache
 import numpy as np
 import sympy as sp
 
+from .memo import memoised
 from .symbols import beta1, beta2, eps, eta
 from .validation import (
     check_bool,
@@ -316,6 +317,7 @@ def eq4_path(grad, x0, steps: int, lr=1e-3, b1=0.9, b2=0.999, epsilon=1e-8) -> n
     return out
 
 
+@memoised
 def eq4_check(steps: int = 10_000, x0=(1.0, 1.0), lr=1e-3, b1=0.9, b2=0.999, epsilon=1e-8, n_random: int = 100_000,
               seed: int = 0) -> dict:
     r"""The preliminaries chapter's two numerical checks that Eq. (4) is Algorithm 1.

@@ -28,6 +28,7 @@ import numpy as np
 
 from . import landscapes as _L
 from . import optimizers as _opt
+from .memo import memoised
 from .validation import (
     check_beta,
     check_bool,
@@ -249,6 +250,7 @@ class CountStudy:
     start_counts: dict
 
 
+@memoised
 def count_study(lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8, coarse=COARSE, window=WINDOW, horizon=8000, rtol=0.02,
                 landscapes=None) -> CountStudy:
     """Coarse scan of every reading, then the stated window at full resolution for the best reading pair."""

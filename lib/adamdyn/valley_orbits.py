@@ -46,6 +46,7 @@ import sympy as sp
 from scipy.optimize import fsolve
 
 from . import optimizers as _opt
+from .memo import memoised
 from .symbols import beta1 as _b1
 from .symbols import beta2 as _b2
 from .symbols import eps as _eps
@@ -97,6 +98,7 @@ def burst_intervals(x, threshold=0.5, min_gap=50) -> np.ndarray:
     return np.diff(peaks)
 
 
+@memoised
 def tail_summary(x, max_period=64, rtol=1e-6, collapse=0.1, block=16) -> dict:
     """Classify a window of one coordinate and measure it.
 
@@ -217,6 +219,7 @@ def corrected_condition_quadratic():
     return sp.simplify(sol[0][_C]), sp.simplify(sol[0][_w])
 
 
+@memoised
 def paper_condition_quadratic():
     r"""Solve the paper's condition :math:`\nabla f(w - \eta C\kappa/(C^2+\epsilon)) = -\nabla f(w) = C`
     on :math:`a w^2` for real :math:`C \ne 0` (any sign).  Returns the list of real solutions (empty)."""

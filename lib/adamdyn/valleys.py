@@ -33,6 +33,7 @@ import numpy as np
 import sympy as sp
 
 from . import landscapes as L
+from . import memo
 from . import optimizers as _opt
 from . import valley_counts as _vc
 from .saddle import NAMES, four_optimizers
@@ -65,7 +66,7 @@ __all__ = [
     "START", "TOL", "PAPER_COUNTS", "PAPER_PERIODS", "NAMES",
     "valley", "LongRun", "long_runs", "second_moment_along", "marker_points", "headline_optimizers",
     "gradient_flow_symbolic", "gradient_flow_path", "flow_deviation", "flow_distance_at_matched_loss",
-    "adagrad_sharp_arrival", "headline",
+    "adagrad_sharp_arrival", "headline", "valley_long_runs",
 ]
 
 #: Our documented start for both valleys (the paper does not state one).
@@ -189,6 +190,32 @@ def headline_optimizers(lr=1e-3, rmsprop_beta2=0.999, beta1=0.9, beta2=0.999, ep
                                   eps_inside=eps_inside))
 
 
+def valley_long_runs(kind, lr=1e-3, rmsprop_beta2=0.999, beta1=0.9, beta2=0.999, eps=1e-8, bias_correction=True,
+                     eps_inside=False, x0=START, steps=10**6, *, rmsprop_only=False) -> LongRun:
+    """:func:`long_runs` of :func:`headline_optimizers` on :func:`valley` ``(kind)``, memoised.
+
+    The valleys chapter and the ledger run the same :math:`10^6`-step runs; with plain numbers
+    for arguments the run is stored once (:mod:`adamdyn.memo`) and read by the other.
+    ``rmsprop_only=True`` runs RMSProp alone (``lr``, ``rmsprop_beta2``, ``eps``), as the
+    chapter's check of Figure 5's transient does.
+    """
+    check_choice("kind", kind, _KINDS)
+    x0 = tuple(float(v) for v in np.asarray(x0, dtype=float).reshape(-1))
+    args = (float(lr), float(rmsprop_beta2), float(beta1), float(beta2), float(eps), bool(bias_correction),
+            bool(eps_inside), x0, int(steps), bool(rmsprop_only))
+    return memo.call(_valley_long_runs, kind, *args)
+
+
+def _valley_long_runs(kind, lr, rmsprop_beta2, beta1, beta2, eps, bias_correction, eps_inside, x0, steps,
+                      rmsprop_only):
+    if rmsprop_only:
+        opt = _opt.rmsprop(lr=lr, beta2=rmsprop_beta2, eps=eps)
+    else:
+        opt = headline_optimizers(lr, rmsprop_beta2, beta1, beta2, eps, bias_correction=bias_correction,
+                                  eps_inside=eps_inside)
+    return long_runs(valley(kind), opt, x0, steps)
+
+
 # --------------------------------------------------------------- gradient flow
 def gradient_flow_symbolic():
     r"""Sympy: the gradient flow :math:`\dot w = -\nabla f(w)` of :math:`a x^2 + b y^2` from :math:`(x_0, y_0)`.
@@ -309,5 +336,6 @@ def headline():
     study = _vc.count_study()
     bc, inside = _vc.ADAM_READINGS[study.reading[0]]
     opt = headline_optimizers(rmsprop_beta2=study.reading[1], bias_correction=bc, eps_inside=inside)
-    runs = {k: long_runs(valley(k), opt, study.start) for k in ("smooth", "sharp")}
+    runs = {k: valley_long_runs(k, rmsprop_beta2=study.reading[1], bias_correction=bc, eps_inside=inside,
+                                x0=study.start) for k in ("smooth", "sharp")}
     return study, opt, study.start, runs

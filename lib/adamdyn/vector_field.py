@@ -73,6 +73,7 @@ D. P. Kingma, J. Ba, "Adam", ICLR 2015.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 import numba
 import numpy as np
@@ -175,8 +176,17 @@ class SeriesField:
     K: int
 
 
-def _gauss_log_nodes(u_lo, u_hi, N):
+@cache
+def _legendre_nodes(N):
+    """Gauss-Legendre nodes and weights on [-1, 1] (read-only; a root finder asks for the same N
+    hundreds of times, and NumPy solves an eigenvalue problem each time)."""
     x, w = np.polynomial.legendre.leggauss(N)
+    x.flags.writeable = w.flags.writeable = False
+    return x, w
+
+
+def _gauss_log_nodes(u_lo, u_hi, N):
+    x, w = _legendre_nodes(int(N))
     half = 0.5 * (u_hi - u_lo)
     u = u_lo[..., None] + half[..., None] * (x + 1.0)
     return u, half[..., None] * w

@@ -10,7 +10,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from adamdyn import optimizers as _opt
 from adamdyn import valley_counts as _vc
 from adamdyn.floating_point import rmsprop_underflow
 from adamdyn.valley_orbits import (
@@ -26,8 +25,7 @@ from adamdyn.valleys import (
     adagrad_sharp_arrival,
     flow_distance_at_matched_loss,
     headline,
-    long_runs,
-    valley,
+    valley_long_runs,
 )
 
 from .claim import Claim
@@ -47,7 +45,7 @@ def _measured():
                          flow_dev=dict(zip(run.names, flow_distance_at_matched_loss(
                              kind, np.concatenate([run.early_path, run.path]), start).tolist())))
     res["adagrad_from_11"] = adagrad_sharp_arrival((START[1], START[1]))
-    alt = long_runs(valley("smooth"), _opt.rmsprop(lr=1e-3, beta2=0.99), START, 10**6)
+    alt = valley_long_runs("smooth", 1e-3, 0.99, x0=START, steps=10**6, rmsprop_only=True)
     res["rms_alt"] = tail_summary(alt.tail_path[:, 0, 0])
     res["rms_underflow"] = rmsprop_underflow(start, study.reading[1])
     return res
