@@ -268,11 +268,10 @@ def _normal_kernel(args) -> None:
 
 def launch(args) -> int:
     """The kernel command: a zygote-forked kernel on ``args`` (``-f connection_file``), else a normal one."""
-    path = os.environ.get(SOCKET_ENV)
+    path = os.environ.pop(SOCKET_ENV, None)  # the kernel, forked or not, does not see it
     if not path:
         _normal_kernel(args)
     env = dict(os.environ)
-    env.pop(SOCKET_ENV, None)
     try:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(path)
