@@ -131,14 +131,17 @@ def _on_env_before_read_docs(app, env, docnames):
         path, nb = job
         # a short path: a Unix socket's name is limited to about a hundred bytes
         with ipc_folder() as ipc:
-            return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
-                                             allow_errors=config.execution_allow_errors, meta_override=True,
-                                             config=ipc_kernel_config(ipc, zygote))
+            try:
+                return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
+                                                 allow_errors=config.execution_allow_errors, meta_override=True,
+                                                 config=ipc_kernel_config(ipc, zygote))
+            except Exception:  # noqa: BLE001 (a dead kernel, say): myst-nb executes it again and reports
+                return path, None
 
     # the pool starts the jobs in the order given: longest first, the readers of results last
     with _zygote_or_none(prefix) as zygote, ThreadPoolExecutor(max_workers=workers) as pool:
         for path, result in pool.map(lambda job: execute(job, zygote), [jobs[d] for d in order]):
-            if result.err is None:
+            if result is not None and result.err is None:
                 cache.cache_notebook_bundle(
                     CacheBundleIn(result.nb, str(path), data={"execution_seconds": result.time}),
                     check_validity=False, overwrite=True)
