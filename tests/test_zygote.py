@@ -207,3 +207,34 @@ def test_the_launcher_argv_is_used_only_for_this_interpreters_ipykernel():
     assert Z.interpreter_prefix(["/usr/bin/other-python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]) is None
     assert Z.interpreter_prefix([sys.executable, "-m", "some_other_kernel", "-f", "{connection_file}"]) is None
     assert Z.interpreter_prefix([sys.executable, "-c", "x", "-m", "ipykernel_launcher", "-f", "{connection_file}"]) is None
+
+
+def _zygote_processes():
+    found = set()
+    for pid in _all_pids():
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if b"adamdyn_book.zygote" in f.read():
+                    found.add(pid)
+        except OSError:
+            pass
+    return found
+
+
+@pytest.mark.book
+def test_a_book_built_with_the_zygote_says_so_and_leaves_no_process(tmp_path):
+    from conftest import MYST_HEAD, build_synthetic_book
+
+    pages = {"intro": "# Intro\n\nChapters {ref}`za` and {ref}`zb`.\n"}
+    for name in ("za", "zb"):
+        pages[name] = (MYST_HEAD + f"({name})=\n# Chapter {name}\n\n```{{code-cell}} ipython3\n"
+                       "import sys\nfrom myst_nb import glue\n"
+                       "glue('preloaded', 'numba' in sys.modules, display=False)\n```\n\n"
+                       "Preloaded: {glue:text}`preloaded`.\n")
+    before = _zygote_processes()
+    run = build_synthetic_book(tmp_path / "src", pages, config={"book_execute_workers": 2})
+    assert "executing 2 notebooks, 2 at a time, kernels forked from a zygote" in run.log
+    assert "WARNING" not in run.log
+    assert 'Preloaded: <span class="pasted-text">True' in (run.html / "za.html").read_text()
+    time.sleep(0.5)
+    assert not (_zygote_processes() - before)

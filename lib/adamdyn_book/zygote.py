@@ -112,6 +112,12 @@ def serve(path: str) -> None:
         listener.close()
         os.unlink(path)
         sys.exit(3)
+    # the collector of a kernel leaves the imported objects alone: it would write to every one of
+    # them and so copy every page of memory the fork shares
+    import gc
+
+    gc.collect()
+    gc.freeze()
     # what the imports put in the environment (JAX_PLATFORMS): a kernel that imported them has it
     added = {k: v for k, v in os.environ.items() if before.get(k) != v}
     added["MPLBACKEND"] = os.environ["MPLBACKEND"]
