@@ -238,3 +238,19 @@ def test_a_book_built_with_the_zygote_says_so_and_leaves_no_process(tmp_path):
     assert 'Preloaded: <span class="pasted-text">True' in (run.html / "za.html").read_text()
     time.sleep(0.5)
     assert not (_zygote_processes() - before)
+
+
+def test_an_interrupt_reaches_the_forked_kernel(tmp_path, zygote):
+    # the kernel manager signals the launcher; the launcher forwards the signal to the kernel
+    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                           "language": "python"}})
+    nb.cells = [nbformat.v4.new_code_cell("import time\ntime.sleep(60)"), nbformat.v4.new_code_cell("'after'")]
+    with ipc_folder() as ipc:
+        client = NotebookClient(nb, timeout=3, kernel_name="python3", config=ipc_kernel_config(ipc, zygote),
+                                interrupt_on_timeout=True, allow_errors=True,
+                                resources={"metadata": {"path": str(tmp_path)}})
+        start = time.monotonic()
+        client.execute()
+    assert time.monotonic() - start < 30
+    assert nb.cells[0].outputs[0]["ename"] == "KeyboardInterrupt"
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "'after'"
