@@ -46,6 +46,7 @@ def setup(app):
     app.add_config_value("book_cache_packages", ["adamdyn", "adamdyn_book"], "env")
     app.add_config_value("book_cache_keep", 3, "")
     app.add_config_value("book_execute_workers", min(2, os.cpu_count() or 1), "")
+    app.add_config_value("book_kernel_zygote", True, "")
     app.add_config_value("book_cache_distributions",
                          ["numpy", "scipy", "sympy", "numba", "matplotlib", "jax", "jaxlib", "optax",
                           "scikit-learn", "myst-nb", "ipykernel"], "env")

@@ -9,8 +9,11 @@ read the others' results (the ledger, which imports :mod:`adamdyn_book.ledger`) 
 by then the results they read are stored (:mod:`adamdyn.memo`), so they neither recompute
 them nor wait on the memo's lock for them.  Their kernels talk to the build over IPC (Unix sockets),
 not plain TCP on localhost, so they neither expose the code on a port nor log ipykernel's
-warning about unencrypted TCP into the build log.  After the build the cache keeps the
-``book_cache_keep`` (default 3) most recently used entries of each notebook.
+warning about unencrypted TCP into the build log.  With ``book_kernel_zygote`` (default True)
+the kernels are forked from a zygote that has imported the modules every chapter imports
+(:mod:`adamdyn_book.zygote`), which saves each chapter the start of an interpreter and its
+first cell's imports; any failure there falls back to normal kernels.  After the build the cache
+keeps the ``book_cache_keep`` (default 3) most recently used entries of each notebook.
 """
 
 from __future__ import annotations
@@ -118,25 +121,54 @@ def _on_env_before_read_docs(app, env, docnames):
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
-    logger.info("executing %d notebooks, %d at a time", len(jobs), workers)
+    prefix = _zygote_prefix({nb.metadata.get("kernelspec", {}).get("name") for _, nb in jobs.values()}) \
+        if app.config.book_kernel_zygote else None
+    logger.info("executing %d notebooks, %d at a time%s", len(jobs), workers,
+                ", kernels forked from a zygote" if prefix else "")
     logger.verbose("execution order: %s", ", ".join(order))
 
-    def execute(job):
+    def execute(job, zygote):
         path, nb = job
         # a short path: a Unix socket's name is limited to about a hundred bytes
         with ipc_folder() as ipc:
-            return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
-                                             allow_errors=config.execution_allow_errors, meta_override=True,
-                                             config=ipc_kernel_config(ipc))
+            try:
+                return path, single_nb_execution(nb, cwd=str(path.parent), timeout=config.execution_timeout,
+                                                 allow_errors=config.execution_allow_errors, meta_override=True,
+                                                 config=ipc_kernel_config(ipc, zygote))
+            except Exception:  # noqa: BLE001 (a dead kernel, say): myst-nb executes it again and reports
+                return path, None
 
     # the pool starts the jobs in the order given: longest first, the readers of results last
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for path, result in pool.map(execute, [jobs[d] for d in order]):
-            if result.err is None:
+    with _zygote_or_none(prefix) as zygote, ThreadPoolExecutor(max_workers=workers) as pool:
+        for path, result in pool.map(lambda job: execute(job, zygote), [jobs[d] for d in order]):
+            if result is not None and result.err is None:
                 cache.cache_notebook_bundle(
                     CacheBundleIn(result.nb, str(path), data={"execution_seconds": result.time}),
                     check_validity=False, overwrite=True)
                 logger.info("executed %s in %.1f s", path.name, result.time)
+
+
+def _zygote_prefix(kernel_names):
+    """The interpreter command of the one kernel the notebooks run if a zygote can fork it, else None."""
+    if len(kernel_names) != 1 or None in kernel_names:
+        return None
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    from ..zygote import interpreter_prefix
+
+    try:
+        return interpreter_prefix(KernelSpecManager().get_kernel_spec(next(iter(kernel_names))).argv)
+    except NoSuchKernel:
+        return None
+
+
+def _zygote_or_none(prefix):
+    """A running zygote for ``prefix`` (None: no zygote, a block that yields None)."""
+    import contextlib
+
+    from ..zygote import running_zygote
+
+    return running_zygote(prefix) if prefix else contextlib.nullcontext()
 
 
 def _on_build_finished_prune_cache(app, exception):
