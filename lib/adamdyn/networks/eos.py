@@ -204,7 +204,7 @@ def eos_runs(*, n_train=200, sizes=(64, 32, 10), activation="tanh", loss="mse", 
     run = compile_cpu(jax.vmap(one, in_axes=(0, 0, None, None)), *args, options=LOOP_EMITTER_OPTIONS)
     fs, lam, proj, bad = (np.asarray(a) for a in run(*args))
     setting = dict(n_train=n_train, model=model.name, loss=loss, steps=steps, every=every, iters=iters, eps=eps,
-                   seed=seed, n_params=int(sum(p.size for p in jax.tree.leaves(model.init(jax.random.PRNGKey(0))))))
+                   seed=seed, n_params=M.n_params(jax.eval_shape(model.init, jax.random.PRNGKey(0))))
     return EoSRuns(names, lrs, b1, b2, fs, lam, proj, np.arange(every, steps + 1, every), threshold(lrs, b1), bad,
                    setting)
 
