@@ -37,7 +37,7 @@ from . import transforms as T
 from ._memo import memoised
 
 __all__ = ["CENTRES", "DEFAULT_RATES", "rate_grid", "mlp_experiment", "Tuning", "tune", "readings",
-           "convex_runs", "convex_tuning", "convex_at_rate", "minimum", "shared_rate",]
+           "convex_runs", "convex_tuning", "convex_at_rate", "minimum", "shared_rates", "SHARED_RATE",]
 
 #: Centre (log10 of the learning rate) of each optimizer's grid (5 rates in half decades: +-1 decade).
 CENTRES = {"momentum": -1.5, "AdaGrad": -1.0, "RMSProp 0.99": -2.5, "RMSProp 0.999": -2.5,
@@ -132,20 +132,21 @@ def _at_rate(exp, rates: dict, at_step=None):
     return out
 
 
-def shared_rate(exp: MLPExperiment) -> float:
-    """The learning rate on every optimizer's grid (the "shared" reading of :func:`readings`); exactly one."""
+#: The rate of the "shared" reading of :func:`readings` (torch's default for all but Adam and AdamW).
+SHARED_RATE = 1e-2
+
+
+def shared_rates(exp: MLPExperiment) -> tuple:
+    """The learning rates that lie on every optimizer's grid, in increasing order."""
     names = np.array(exp.names)
-    common = set.intersection(*(set(exp.lr[names == n].tolist()) for n in dict.fromkeys(exp.names)))
-    if len(common) != 1:
-        raise ValueError(f"the grids share {len(common)} rates, not one: {sorted(common)}")
-    return common.pop()
+    return tuple(sorted(set.intersection(*(set(exp.lr[names == n].tolist()) for n in dict.fromkeys(exp.names)))))
 
 
 def readings(exp: MLPExperiment) -> dict:
     """The winner (lowest mean final training loss) under every reading of "each at its learning rate".
 
     Readings: tuned on the full grid; tuned on each of the two interleaved one-decade sub-grids; one
-    shared rate (1e-2, the only rate on every grid); torch's defaults (:data:`DEFAULT_RATES`).  Each value
+    shared rate (:data:`SHARED_RATE`, on every grid); torch's defaults (:data:`DEFAULT_RATES`).  Each value
     is ``(winner, {name: (mean, std)}, runner-up gap in standard deviations)``.
     """
     out = {}
@@ -155,10 +156,9 @@ def readings(exp: MLPExperiment) -> dict:
         t = tune(exp, subset)
         out[label] = {k: (float(v.mean[v.best]), float(v.std[v.best]), v.best_lr) for k, v in t.items()}
     names = tuple(dict.fromkeys(exp.names))
-    shared = shared_rate(exp)
-    if not np.isclose(shared, 1e-2, rtol=1e-9):
-        raise ValueError(f"the grids' shared rate is {shared:g}, not the reading's 1e-2 (change CENTRES)")
-    for label, rates in (("shared 1e-2", {k: 1e-2 for k in names}),
+    if not np.any(np.isclose(shared_rates(exp), SHARED_RATE, rtol=1e-9)):
+        raise ValueError(f"SHARED_RATE={SHARED_RATE:g} is not on every grid (the grids share {shared_rates(exp)})")
+    for label, rates in (("shared 1e-2", {k: SHARED_RATE for k in names}),
                          ("defaults", {k: DEFAULT_RATES[k] for k in names})):
         vals = _at_rate(exp, rates)
         out[label] = {k: (m, s, rates[k]) for k, (m, s, _) in vals.items()}
