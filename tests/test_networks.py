@@ -207,6 +207,33 @@ def test_sweep_is_deterministic_and_flags_divergence(digits):
     assert r1.by_point("train_loss").shape == (2, 2, 3)
 
 
+def test_loop_emitters_give_the_same_bits_where_the_book_uses_them(monkeypatch):
+    """LOOP_EMITTER_OPTIONS compile faster and agree to rounding in the programs that use them.
+
+    (Bit for bit at the chapters' default sizes, which the glued values were compared at; at other
+    sizes a loss may differ in its last bit.)
+    """
+    from adamdyn.networks import adam_limits, eos, saddles
+
+    def both(module, call):
+        fast = call()
+        monkeypatch.setattr(module, "LOOP_EMITTER_OPTIONS", training.COMPILER_OPTIONS)
+        ref = call()
+        monkeypatch.undo()
+        return fast, ref
+
+    fast, ref = both(training, lambda: adam_limits.overparametrised_runs.__wrapped__(
+        n_train=20, steps=40, eval_every=20, powers=(0.0, 1.0), seeds=(0,)).sweep)
+    for f in ("train_loss", "batch_loss", "grad_norm", "update_norm", "max_update_over_lr"):
+        np.testing.assert_allclose(getattr(fast, f), getattr(ref, f), rtol=1e-13, atol=0, err_msg=f)
+    fast, ref = both(eos, lambda: eos.eos_runs.__wrapped__(n_train=50, steps=40, every=20))
+    np.testing.assert_allclose(fast.loss, ref.loss, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(fast.sharpness, ref.sharpness, rtol=1e-13, atol=0)
+    fast, ref = both(saddles, lambda: saddles.plateau_experiment.__wrapped__(steps=40, scales=(1e-2,), n_rates=1))
+    np.testing.assert_allclose(fast.loss, ref.loss, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(fast.modes, ref.modes, rtol=1e-13, atol=0)
+
+
 def test_adam_steps_obey_proposition_1_in_a_sweep(digits):
     """Kaiser's bound on |update|/eta on real gradients: sqrt(370/7) = 7.27 at the defaults, by hand
     (0.1^2 * 0.999 / (0.001 * 0.189) = 370/7)."""

@@ -149,7 +149,8 @@ def overparametrised_runs(*, n_train=50, sizes=(64, 32, 10), steps=3000, batch_s
               eps_inside=np.array([float(q[4]) for q in pts]), n0=np.full(len(pts), float(n0)),
               power=np.array([q[0] for q in pts], float))
     res = training.sweep(model, scheduled_adam, data, hp, seeds=seeds, steps=steps, batch_size=batch_size,
-                         eval_every=eval_every, sampling="replacement")
+                         eval_every=eval_every, sampling="replacement",
+                         compiler_options=training.LOOP_EMITTER_OPTIONS)
     labels = tuple(f"p={p:g}, beta=({b1:g}, {b2:g}), eps={e:g} {'inside' if ins else 'outside'}"
                    for p, b1, b2, e, ins in pts)
     points = dict(power=hp["power"], beta1=hp["beta1"], beta2=hp["beta2"], eps=hp["eps"],

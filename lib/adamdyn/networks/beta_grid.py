@@ -98,8 +98,8 @@ class BetaGrid:
 
 
 def _layer_names(params) -> np.ndarray:
-    names = [jnp.full(p.shape, i) for i, p in enumerate(jax.tree.leaves(params))]
-    flat_ids = np.asarray(ravel_pytree(jax.tree.unflatten(jax.tree.structure(params), names))[0]).astype(int)
+    # ravel_pytree's order: the leaves in turn, each in C order
+    flat_ids = np.concatenate([np.full(int(np.prod(p.shape)), i) for i, p in enumerate(jax.tree.leaves(params))])
     paths = [jax.tree_util.keystr(k) for k, _ in jax.tree_util.tree_flatten_with_path(params)[0]]
     # "[0]['w']" -> "layer 1 w"
     labels = [f"layer {int(p.split(']')[0][1:]) + 1} {p.split(chr(39))[1]}" for p in paths]
@@ -169,7 +169,7 @@ def beta_grid_experiment(*, sizes=(64, 16, 10), n_beta1=10, n_beta2=10, beta1_ra
     args = (hp32, key, idx, arrays)
     run = training.compile_cpu(jax.vmap(one_run, in_axes=(0, None, None, None)), *args)
     diags, loss, acc, peak, cmax, div = (np.asarray(x) for x in run(*args))
-    params0 = model.init(key, jnp.float32)
+    params0 = jax.eval_shape(lambda k: model.init(k, jnp.float32), key)  # shapes only: nothing to compile
     setting = dict(model=model.name, n_params=M.n_params(params0), steps=steps, batch_size=batch_size,
                    seed=seed, n_beta1=n1, n_beta2=n2, beta1_values=b1s, beta2_values=b2s,
                    eps_values=tuple(eps_values), lrs=tuple(lrs), n_train=d.n_train)

@@ -42,7 +42,7 @@ from . import data as D
 from . import models as M
 from . import transforms as T
 from ._memo import memoised
-from .training import DIVERGENCE_LIMIT, compile_cpu
+from .training import DIVERGENCE_LIMIT, LOOP_EMITTER_OPTIONS, compile_cpu
 
 __all__ = ["threshold", "threshold_symbolic", "power_iteration", "eos_runs", "EoSRuns", "hover_stats",
            "alternation", "top_flips",]
@@ -201,10 +201,10 @@ def eos_runs(*, n_train=200, sizes=(64, 32, 10), activation="tanh", loss="mse", 
     keys = jnp.stack([jax.random.PRNGKey(seed)] * lrs.size)
     one = _make_run(model, loss, d.n_classes, steps, every, iters, jnp.float64)
     args = (hp, keys, x, y)
-    run = compile_cpu(jax.vmap(one, in_axes=(0, 0, None, None)), *args)
+    run = compile_cpu(jax.vmap(one, in_axes=(0, 0, None, None)), *args, options=LOOP_EMITTER_OPTIONS)
     fs, lam, proj, bad = (np.asarray(a) for a in run(*args))
     setting = dict(n_train=n_train, model=model.name, loss=loss, steps=steps, every=every, iters=iters, eps=eps,
-                   seed=seed, n_params=int(sum(p.size for p in jax.tree.leaves(model.init(jax.random.PRNGKey(0))))))
+                   seed=seed, n_params=M.n_params(jax.eval_shape(model.init, jax.random.PRNGKey(0))))
     return EoSRuns(names, lrs, b1, b2, fs, lam, proj, np.arange(every, steps + 1, every), threshold(lrs, b1), bad,
                    setting)
 

@@ -37,7 +37,7 @@ from . import transforms as T
 from ._memo import memoised
 
 __all__ = ["CENTRES", "DEFAULT_RATES", "rate_grid", "mlp_experiment", "Tuning", "tune", "readings",
-           "convex_runs", "convex_tuning", "convex_at_rate", "minimum",]
+           "convex_runs", "convex_tuning", "convex_at_rate", "minimum", "shared_rates", "SHARED_RATE",]
 
 #: Centre (log10 of the learning rate) of each optimizer's grid (5 rates in half decades: +-1 decade).
 CENTRES = {"momentum": -1.5, "AdaGrad": -1.0, "RMSProp 0.99": -2.5, "RMSProp 0.999": -2.5,
@@ -132,11 +132,21 @@ def _at_rate(exp, rates: dict, at_step=None):
     return out
 
 
+#: The rate of the "shared" reading of :func:`readings` (torch's default for all but Adam and AdamW).
+SHARED_RATE = 1e-2
+
+
+def shared_rates(exp: MLPExperiment) -> tuple:
+    """The learning rates that lie on every optimizer's grid, in increasing order."""
+    names = np.array(exp.names)
+    return tuple(sorted(set.intersection(*(set(exp.lr[names == n].tolist()) for n in dict.fromkeys(exp.names)))))
+
+
 def readings(exp: MLPExperiment) -> dict:
     """The winner (lowest mean final training loss) under every reading of "each at its learning rate".
 
     Readings: tuned on the full grid; tuned on each of the two interleaved one-decade sub-grids; one
-    shared rate (1e-2, the only rate on every grid); torch's defaults (:data:`DEFAULT_RATES`).  Each value
+    shared rate (:data:`SHARED_RATE`, on every grid); torch's defaults (:data:`DEFAULT_RATES`).  Each value
     is ``(winner, {name: (mean, std)}, runner-up gap in standard deviations)``.
     """
     out = {}
@@ -146,7 +156,9 @@ def readings(exp: MLPExperiment) -> dict:
         t = tune(exp, subset)
         out[label] = {k: (float(v.mean[v.best]), float(v.std[v.best]), v.best_lr) for k, v in t.items()}
     names = tuple(dict.fromkeys(exp.names))
-    for label, rates in (("shared 1e-2", {k: 1e-2 for k in names}),
+    if not np.any(np.isclose(shared_rates(exp), SHARED_RATE, rtol=1e-9)):
+        raise ValueError(f"SHARED_RATE={SHARED_RATE:g} is not on every grid (the grids share {shared_rates(exp)})")
+    for label, rates in (("shared 1e-2", {k: SHARED_RATE for k in names}),
                          ("defaults", {k: DEFAULT_RATES[k] for k in names})):
         vals = _at_rate(exp, rates)
         out[label] = {k: (m, s, rates[k]) for k, (m, s, _) in vals.items()}
@@ -207,7 +219,9 @@ def convex_runs(*, l2=1e-2, steps=400, n_rates=7, init_scale=0.0, seeds=(0,),
     d = D.digits()
     model = M.logistic_regression(d.n_features, d.n_classes, l2=l2, init_scale=init_scale)
     f_star, w_star, gmin = minimum(model, model.init(jax.random.PRNGKey(0)), d.x_train, d.y_train)
-    lam = float(curvature.sharpness(lambda p: model.loss(p, d.x_train, d.y_train), w_star, iters=200))
+    # one compiled program (run op by op, the 200 Hessian-vector products cost several times more)
+    lam = float(jax.jit(lambda w: curvature.sharpness(lambda p: model.loss(p, d.x_train, d.y_train), w,
+                                                      iters=200))(w_star))
     opts, labels, lrs = [], [], []
     for name in names:
         grid = rate_grid(CONVEX_CENTRES[name], n_rates)

@@ -267,7 +267,7 @@ def norm_experiment(*, sizes=(64, 16, 16, 10), steps=150, batch_size=32, seeds=(
     shape = (len(SETUPS), wds.size, lrs.size, len(seeds))
     setting = dict(model=model.name, steps=steps, batch_size=batch_size, seeds=tuple(seeds), beta1=beta1,
                    beta2=beta2, eps=eps, n_train=d.n_train, n_runs=len(rows),
-                   n_params=M.n_params(model.init(jax.random.PRNGKey(0), jnp.float32)))
+                   n_params=M.n_params(jax.eval_shape(lambda k: model.init(k, jnp.float32), jax.random.PRNGKey(0))))
     return NormExperiment(loss.reshape(shape).astype(float), acc.reshape(shape).astype(float),
                           div.reshape(shape), lrs, wds, setting)
 

@@ -48,7 +48,7 @@ from . import models as M
 from .grids import optimizer_by_name, rate_grid
 from . import transforms as T
 from ._memo import memoised
-from .training import DIVERGENCE_LIMIT, compile_cpu
+from .training import DIVERGENCE_LIMIT, LOOP_EMITTER_OPTIONS, compile_cpu
 
 __all__ = ["TEACHER", "CENTRES", "SHARED_RATE", "teacher_problem", "gd_escape_time", "escape_steps",
            "plateau_experiment", "PlateauExperiment", "tune", "at_rate", "order_stats",]
@@ -210,7 +210,7 @@ def plateau_experiment(*, depth=2, d=8, width=8, n=64, singular_values=TEACHER, 
     arrs = [jnp.asarray(a) for a in (X, Y, U, V)]
     one = _make_run(model, *arrs, steps, jnp.float64)
     args = (run_hp, jnp.asarray(run_scale), keys)
-    run = compile_cpu(jax.vmap(one), *args)
+    run = compile_cpu(jax.vmap(one), *args, options=LOOP_EMITTER_OPTIONS)
     losses, strengths, modes0, bad = (np.asarray(a) for a in run(*args))
     setting = dict(depth=depth, width=width, n=n, d=d, steps=steps, scales=tuple(scales), seeds=tuple(seeds),
                    n_rates=n_rates, n_runs=int(losses.shape[0]), model=model.name.split(" (")[0])

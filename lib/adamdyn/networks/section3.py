@@ -198,7 +198,9 @@ def checkpoint_noise(*, checkpoint=1, which=0, n_batches=1000, stream_burn_in=20
     model = M.mlp((64, 32, 32, 10), activation="relu") if "64-32-32-10" in st["model"] else None
     if model is None:
         raise ValueError("checkpoint_noise supports the default traced_run model")
-    _, unravel = ravel_pytree(model.init(jax.random.PRNGKey(0)))
+    # the shapes are all unravel needs (an initialisation run op by op would compile every operation)
+    shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0))
+    _, unravel = ravel_pytree(jax.tree.map(lambda s: np.zeros(s.shape, s.dtype), shapes))
     w = jnp.asarray(run.checkpoints[which, checkpoint])
     P = np.asarray(GN.per_example_gradients(model, unravel(w), d.x_train, d.y_train))
     n, B = P.shape[0], st["batch_size"]

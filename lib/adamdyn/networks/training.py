@@ -34,7 +34,8 @@ from ..validation import check_int
 from .data import Dataset, batch_indices
 from .models import Model, accuracy
 
-__all__ = ["SweepResult", "sweep", "grid", "compile_cpu", "DIVERGENCE_LIMIT", "COMPILER_OPTIONS"]
+__all__ = ["SweepResult", "sweep", "grid", "compile_cpu", "DIVERGENCE_LIMIT", "COMPILER_OPTIONS",
+           "LOOP_EMITTER_OPTIONS"]
 
 #: A run with a parameter larger than this in absolute value is flagged as diverged and frozen.
 DIVERGENCE_LIMIT = 1e8
@@ -96,9 +97,16 @@ def grid(**axes) -> dict:
 COMPILER_OPTIONS = {"xla_backend_optimization_level": 1}
 
 
-def compile_cpu(fn, *args):
-    """``jax.jit(fn)`` compiled ahead of time for ``args`` with :data:`COMPILER_OPTIONS`."""
-    return jax.jit(fn).lower(*args).compile(compiler_options=COMPILER_OPTIONS)
+#: :data:`COMPILER_OPTIONS` with XLA's older loop emitters instead of its fusion emitters: about a third
+#: less compilation here.  Elementary functions may then differ in the last bit; in the programs that use
+#: these options (tanh networks and squared losses) the results agree to rounding (a test checks it), and
+#: at the chapters' default sizes bit for bit; softmax programs (``exp``, ``log``) keep the default.
+LOOP_EMITTER_OPTIONS = {**COMPILER_OPTIONS, "xla_cpu_use_fusion_emitters": False}
+
+
+def compile_cpu(fn, *args, options=None):
+    """``jax.jit(fn)`` compiled ahead of time for ``args`` with ``options`` (default :data:`COMPILER_OPTIONS`)."""
+    return jax.jit(fn).lower(*args).compile(compiler_options=COMPILER_OPTIONS if options is None else options)
 
 
 def _all_finite(tree):
@@ -172,7 +180,7 @@ def _make_run(model: Model, optimizer: Callable, n_evals: int, eval_every: int, 
 
 
 def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, seeds=(0,), steps=1000,
-          batch_size=64, eval_every=50, sampling="epoch", dtype=None) -> SweepResult:
+          batch_size=64, eval_every=50, sampling="epoch", dtype=None, compiler_options=None) -> SweepResult:
     """Train every (grid point, seed) pair in one compiled, vmapped call.
 
     Parameters
@@ -191,6 +199,8 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
         See :func:`adamdyn.networks.data.batch_indices`.
     dtype : jax dtype, optional
         Parameter dtype; defaults to the data's.
+    compiler_options : dict, optional
+        XLA options of :func:`compile_cpu` (default :data:`COMPILER_OPTIONS`).
 
     Returns
     -------
@@ -227,7 +237,7 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
     one_run = _make_run(model, optimizer, steps // eval_every, eval_every, dtype)
     arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
     args = (run_hp, keys, jnp.asarray(idx), arrays)
-    run = compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args)
+    run = compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args, options=compiler_options)
     params, div, div_step, diags, evals = run(*args)
     diags = np.asarray(diags)
     return SweepResult(
