@@ -37,7 +37,7 @@ import numpy as np
 
 from .update_rule import (
     ADAPTIVE, B1, B2, BIAS1, BIAS2, C1, C2, EPS, EPS_INSIDE, LR, N_HYPER, WD,
-    advance_power, bias_denominator, coordinate_update, debias, decayed_step, denominator, direction,
+    advance_power, bias_denominator, coordinate_update, debias, decayed_step, decayed_update, denominator, direction,
     first_moment, second_moment,
 )
 
@@ -496,7 +496,7 @@ def gradient_updates(H, G, x, out):
                 xi, m[i], v[i], u = coordinate_update(x[r, i], m[i], v[i], G[t, r, i], lr, H[B1, r], H[C1, r],
                                                       H[B2, r], H[C2, r], H[EPS, r], wd, H[EPS_INSIDE, r],
                                                       H[ADAPTIVE, r], den1, den2)
-                out[t, r, i] = -lr * wd * x[r, i] - lr * u
+                out[t, r, i] = decayed_update(x[r, i], lr, wd, u)
                 x[r, i] = xi
 
 
