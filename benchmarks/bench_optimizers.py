@@ -7,12 +7,14 @@ Everything runs Adam's defaults in float64 on the smooth valley x^2 + 1e-3 y^2:
 1. a batched sweep of 10^4 runs x 2 dims x 10^3 steps through the public API
    (``adamdyn.run`` with per-run learning rates, divergence checks, final state
    recorded), in element-steps per second (runs x dims x steps / s);
-2. the bare kernel (``adamdyn._kernels.bare_adam_sweep``: the same arithmetic,
+2. the same sweep with a learning rate per run (the kernel's general path; in 1. all
+   runs share their hyperparameters, which the kernel then keeps in registers);
+3. the bare kernel (``adamdyn._kernels.bare_adam_sweep``: the same arithmetic,
    bit for bit, without diagnostics or per-run hyperparameters) on the same
    sweep, to show how close the real kernel runs to the arithmetic's limit;
-3. one 2-D trajectory of 10^6 steps with the full path recorded, in steps/s,
+4. one 2-D trajectory of 10^6 steps with the full path recorded, in steps/s,
    and the peak memory (tracemalloc) of that run;
-4. where torch is importable: ``torch.optim.Adam`` on a (10^4, 2) tensor, both
+5. where torch is importable: ``torch.optim.Adam`` on a (10^4, 2) tensor, both
    its multi-tensor (``foreach=True``) and its per-tensor update, the better of
    the two being the comparison, and on a single 2-D tensor (fewer steps
    timed, reported per step).  The gradient is computed by hand in torch
@@ -20,7 +22,8 @@ Everything runs Adam's defaults in float64 on the smooth valley x^2 + 1e-3 y^2:
 
 torch gets as many threads as numba's kernel uses: the comparison runs at 1 thread
 each and at ``--threads`` each (by default numba's thread count); both counts are
-printed for each.  ``--compile`` also times the sweep kernel's cold compile (an
+printed for each (torch is slower on more threads here; the output says why and also
+gives the ratio against torch's better thread count).  ``--compile`` also times the sweep kernel's cold compile (an
 empty numba cache, a fresh process).  Because a shared machine's
 load changes from one second to the next, every ratio comes from measurements
 taken in the same run, alternating the two sides; the 1-minute load average is
