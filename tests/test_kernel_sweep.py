@@ -75,8 +75,8 @@ def test_path_memory_of_a_million_recorded_steps_stays_below_100_MB():
 @pytest.mark.parametrize("make", [lambda n: ad.momentum(0.02, 0.9), lambda n: ad.adam(1e-2, eps=1e-3, eps_inside=True),
                                   lambda n: ad.adamw(np.full(n, 0.05), weight_decay=0.1)], ids=["momentum", "adam", "adamw"])
 def test_blocks_of_runs_sharing_their_hyperparameters_agree_bitwise_with_the_user_path(landscape, make):
-    # the kernel's path for blocks whose runs share hyperparameters and powers (registers, the
-    # quadratic's gradient fused): start points over many scales, so that on the quadratic's
+    # the kernel's path for blocks whose runs share hyperparameters and powers (held in
+    # registers): start points over many scales, so that on the quadratic's
     # unstable direction the runs diverge at different steps of one chunk and of several; then
     # a continuation from the state (the frozen runs' powers are those of their last step)
     n = 3 * K.BLOCK_COORDINATES // 2 + 5
