@@ -7,12 +7,14 @@ Everything runs Adam's defaults in float64 on the smooth valley x^2 + 1e-3 y^2:
 1. a batched sweep of 10^4 runs x 2 dims x 10^3 steps through the public API
    (``adamdyn.run`` with per-run learning rates, divergence checks, final state
    recorded), in element-steps per second (runs x dims x steps / s);
-2. the bare kernel (``adamdyn._kernels.bare_adam_sweep``: the same arithmetic,
+2. the same sweep with a learning rate per run (the kernel's general path; in 1. all
+   runs share their hyperparameters, which the kernel then keeps in registers);
+3. the bare kernel (``adamdyn._kernels.bare_adam_sweep``: the same arithmetic,
    bit for bit, without diagnostics or per-run hyperparameters) on the same
    sweep, to show how close the real kernel runs to the arithmetic's limit;
-3. one 2-D trajectory of 10^6 steps with the full path recorded, in steps/s,
+4. one 2-D trajectory of 10^6 steps with the full path recorded, in steps/s,
    and the peak memory (tracemalloc) of that run;
-4. where torch is importable: ``torch.optim.Adam`` on a (10^4, 2) tensor, both
+5. where torch is importable: ``torch.optim.Adam`` on a (10^4, 2) tensor, both
    its multi-tensor (``foreach=True``) and its per-tensor update, the better of
    the two being the comparison, and on a single 2-D tensor (fewer steps
    timed, reported per step).  The gradient is computed by hand in torch
@@ -20,7 +22,8 @@ Everything runs Adam's defaults in float64 on the smooth valley x^2 + 1e-3 y^2:
 
 torch gets as many threads as numba's kernel uses: the comparison runs at 1 thread
 each and at ``--threads`` each (by default numba's thread count); both counts are
-printed for each.  ``--compile`` also times the sweep kernel's cold compile (an
+printed for each (torch is slower on more threads here; the output says why and also
+gives the ratio against torch's better thread count).  ``--compile`` also times the sweep kernel's cold compile (an
 empty numba cache, a fresh process).  Because a shared machine's
 load changes from one second to the next, every ratio comes from measurements
 taken in the same run, alternating the two sides; the 1-minute load average is
@@ -44,6 +47,10 @@ from adamdyn import _kernels
 from adamdyn import landscapes as L
 
 COEFFS = np.array([1.0, 1e-3])  # the smooth valley
+#: Why torch's batched update is slower on more threads here (measured in one process: about 10x
+#: slower on 2 threads than on 1, and only about 2x with OMP_WAIT_POLICY=PASSIVE set before torch starts).
+TORCH_THREADS_NOTE = ("its extra OpenMP threads busy-wait between ops and take a core from the thread doing the "
+                      "work, and ops on {elements:.0e} elements are too small to gain from a second thread")
 LR, B1, B2, EPS = 1e-3, 0.9, 0.999, 1e-8
 
 
@@ -68,12 +75,17 @@ def adamdyn_cases(single_steps, runs, batch_steps):
     opt = ad.adam(lr=LR, beta1=B1, beta2=B2, eps=EPS)
     x0 = np.random.default_rng(0).uniform(-1, 1, size=(runs, 2))
     batch_opt = ad.adam(lr=np.full(runs, LR), beta1=B1, beta2=B2, eps=EPS)
+    # the same sweep with a learning rate per run (a grid's case): the kernel's general path
+    varied_opt = ad.adam(lr=LR * np.linspace(0.5, 1.5, runs), beta1=B1, beta2=B2, eps=EPS)
 
     def single():
         return ad.run(opt, land, x0=[1.0, 1.0], steps=single_steps)
 
     def batched():
         return ad.run(batch_opt, land, x0=x0, steps=batch_steps, record_every=batch_steps)
+
+    def varied():
+        return ad.run(varied_opt, land, x0=x0, steps=batch_steps, record_every=batch_steps)
 
     def bare():
         x, m, v = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
@@ -82,9 +94,10 @@ def adamdyn_cases(single_steps, runs, batch_steps):
 
     ad.run(opt, land, x0=[1.0, 1.0], steps=10)
     ad.run(batch_opt, land, x0=x0, steps=2, record_every=2)
+    ad.run(varied_opt, land, x0=x0, steps=2, record_every=2)
     x, m, v = x0.copy(), np.zeros_like(x0), np.zeros_like(x0)
     _kernels.bare_adam_sweep(x, m, v, COEFFS, LR, B1, B2, EPS, 2)
-    return single, batched, bare
+    return single, batched, bare, varied
 
 
 def torch_cases(torch, single_steps, runs, batch_steps):
@@ -110,7 +123,7 @@ def torch_cases(torch, single_steps, runs, batch_steps):
 
 def bench_adamdyn(single_steps, runs, batch_steps, repeats):
     """adamdyn alone (no torch): rates and the memory of the single trajectory."""
-    single, batched, bare = adamdyn_cases(single_steps, runs, batch_steps)
+    single, batched, bare, _ = adamdyn_cases(single_steps, runs, batch_steps)
     t_single, t_batched, t_bare = best_of([single, batched, bare], repeats)
     tracemalloc.start()
     tr = single()
@@ -151,14 +164,15 @@ def measure(threads, torch, sizes, repeats):
     times = best_of(cases, repeats)
     elems = runs * 2 * batch_steps
     out = {"threads": numba.get_num_threads(), "load": os.getloadavg()[0], "single": single_steps / times[0],
-           "batched": elems / times[1], "bare": elems / times[2]}
+           "batched": elems / times[1], "bare": elems / times[2], "varied": elems / times[3]}
     if torch is not None:
-        out.update(torch_threads=torch.get_num_threads(), torch_single=torch_single / times[3],
-                   torch_foreach=elems / times[4], torch_loop=elems / times[5])
+        out.update(torch_threads=torch.get_num_threads(), torch_single=torch_single / times[4],
+                   torch_foreach=elems / times[5], torch_loop=elems / times[6])
     return out, cases[0]
 
 
-def report(r, torch, sizes):
+def report(r, torch, sizes, one_thread=None):
+    """Print one thread count's figures; ``one_thread`` is the 1-thread pass's, to compare torch's better count."""
     single_steps, runs, batch_steps, torch_single = sizes
     print(f"numba kernel on {r['threads']} thread(s)"
           + (f", torch on {r['torch_threads']} thread(s)" if torch is not None else "")
@@ -167,6 +181,8 @@ def report(r, torch, sizes):
           f"{r['batched']:.3g} element-steps/s")
     print(f"  bare kernel, same sweep, no diagnostics: {r['bare']:.3g} element-steps/s "
           f"-> the real kernel runs at {r['batched'] / r['bare']:.2f} of it")
+    print(f"  the same sweep with a learning rate per run (the kernel's general path): {r['varied']:.3g} "
+          f"element-steps/s ({r['varied'] / r['bare']:.2f} of the bare kernel)")
     print(f"  single 2-D trajectory, {single_steps:.0e} steps, full path: {r['single']:.3g} steps/s")
     checks = []
     if torch is not None:
@@ -176,6 +192,11 @@ def report(r, torch, sizes):
               f"{r['torch_loop']:.3g} element-steps/s -> adamdyn/torch = {r_batched:.1f}x (vs the better)")
         print(f"  torch.optim.Adam single 2-D tensor ({torch_single:.0e} steps timed): {r['torch_single']:.3g} "
               f"steps/s -> adamdyn/torch = {r_single:.0f}x")
+        if one_thread is not None:
+            t1 = max(one_thread["torch_foreach"], one_thread["torch_loop"])
+            print(f"  torch's {r['torch_threads']} threads are {t1 / t_batched:.1f}x slower than its 1 thread "
+                  f"(above): {TORCH_THREADS_NOTE.format(elements=2 * runs)}; adamdyn on {r['threads']} threads against torch's better "
+                  f"thread count: {r['batched'] / max(t1, t_batched):.1f}x")
         checks = [(f"batched >= 5x torch at {r['threads']} thread(s) each", r_batched >= 5),
                   (f"single >= 500x torch at {r['threads']} thread(s) each", r_single >= 500)]
     return checks
@@ -203,10 +224,11 @@ def main(argv=None):
         print(f"torch {torch.__version__}, torch.optim.Adam, float64, gradient by hand (no autograd)")
     else:
         print("torch is not importable here: no torch comparison")
-    checks = []
+    checks, one_thread = [], None
     for threads in sorted({1, args.threads}):
         r, single = measure(threads, torch, sizes, repeats)
-        checks += report(r, torch, sizes)
+        checks += report(r, torch, sizes, one_thread)
+        one_thread = r if threads == 1 else one_thread
     tracemalloc.start()
     tr = single()
     _, peak = tracemalloc.get_traced_memory()

@@ -155,6 +155,54 @@ def test_sphere_two_adam_per_run_rates_equal_separate_runs():
         np.testing.assert_allclose(both[:, i], one[:, 0], rtol=0, atol=1e-14)
 
 
+def test_sphere_two_adam_flags_and_freezes_a_run_whose_gradient_stops_being_finite():
+    # run 1's gradient is NaN from step 6 on: frozen at its step-5 point, later steps recorded as 0;
+    # run 0 is the same, bit for bit, as when it runs alone; no NaN and no warning anywhere
+    import warnings
+
+    h = np.linspace(1.0, 3.0, 4)
+    z0 = np.random.default_rng(4).standard_normal((2, 4))
+    calls = [0]
+
+    def grad(z):
+        calls[0] += 1
+        g = KS.rayleigh_grad(z, h)
+        if calls[0] >= 6:
+            g[1] = np.nan
+        return g
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = KS.sphere_two_adam(grad, z0, 20, 0.05, 0.1, 1.0)
+    path, alphas = out
+    alone, alone_alphas = KS.sphere_two_adam(lambda z: KS.rayleigh_grad(z, h), z0[:1], 20, 0.05, 0.1, 1.0)
+    assert out.diverged.tolist() == [False, True] and out.diverged_step.tolist() == [-1, 6]
+    assert np.all(np.isfinite(path)) and np.all(np.isfinite(alphas))
+    np.testing.assert_array_equal(path[6:, 1], np.broadcast_to(path[5, 1], path[6:, 1].shape))
+    assert np.all(alphas[5:, 1] == 0.0) and np.all(alphas[:5, 1] > 0.0)
+    np.testing.assert_array_equal(path[:, 0], alone[:, 0])
+    np.testing.assert_array_equal(alphas[:, 0], alone_alphas[:, 0])
+
+
+def test_sphere_two_adam_freezes_a_run_whose_level_underflows_under_zero_gradients():
+    # zero gradients: u = 0, so V_t = rho V_{t-1} with rho = (1 - 0.9)^2 = 0.01 decays towards 0 and
+    # alpha_t = sqrt(1 - rho) / ((1 - 0.9) sqrt(V_{t-1})) grows past the divergence limit 1e150 (then to
+    # inf, where inf * 0 = nan); the run is frozen at its start (it never moved), with no NaN or warning
+    import warnings
+
+    z0 = np.array([[0.6, 0.8]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = KS.sphere_two_adam(lambda z: np.zeros_like(z), z0, 400, 0.9, 1.0, 1.0)
+    rho = (1.0 - 0.9) ** 2
+    V, t = (1.0 - rho) / 0.81, 1  # V_0 = (1 - rho) n0^2 / eta^2
+    while np.sqrt(1.0 - rho) / ((1.0 - 0.9) * np.sqrt(V)) <= 1e150:
+        V, t = rho * V, t + 1
+    assert 100 < t < 200 and out.diverged[0] and out.diverged_step[0] == t
+    np.testing.assert_array_equal(out.path[:, 0], np.broadcast_to(z0[0], (401, 2)))
+    assert np.all(np.isfinite(out.alphas)) and np.all(out.alphas[t - 1:, 0] == 0.0) and out.alphas[t - 2, 0] > 1e149
+
+
 def test_derived_second_level_first_step_by_hand():
     # V_0 = (1 - rho) n0^2 / eta^2, so the first angular step is sqrt(1 - rho) / ((1 - eta lambda) sqrt(V_0))
     # = eta / ((1 - eta lambda) n0), AdamW's angular rate at |w| = n0

@@ -68,3 +68,31 @@ def test_path_memory_of_a_million_recorded_steps_stays_below_100_MB():
     tracemalloc.stop()
     assert tr.path.shape == (10**6 + 1, 1, 2)
     assert peak <= 100e6
+
+
+@pytest.mark.parametrize("landscape", [L.quadratic([-50.0, 0.5]), L.weighted_abs([3.0, 1.0]), L.plateau(edge=0.5),
+                                       L.quartic()], ids=lambda land: land.name)
+@pytest.mark.parametrize("make", [lambda n: ad.momentum(0.02, 0.9), lambda n: ad.adam(1e-2, eps=1e-3, eps_inside=True),
+                                  lambda n: ad.adamw(np.full(n, 0.05), weight_decay=0.1)], ids=["momentum", "adam", "adamw"])
+def test_blocks_of_runs_sharing_their_hyperparameters_agree_bitwise_with_the_user_path(landscape, make):
+    # the kernel's path for blocks whose runs share hyperparameters and powers (held in
+    # registers): start points over many scales, so that on the quadratic's
+    # unstable direction the runs diverge at different steps of one chunk and of several; then
+    # a continuation from the state (the frozen runs' powers are those of their last step)
+    n = 3 * K.BLOCK_COORDINATES // 2 + 5
+    rng = np.random.default_rng(3)
+    x0 = rng.choice([-1.0, 1.0], size=(n, 2)) * 10.0 ** rng.uniform(-120, 0, size=(n, 2))
+    opt = make(n)
+    user = L.from_function(landscape.value, landscape.grad, dim=2)
+    kw = {"record_every": 7, "target": [0.0, 0.0], "tol": 1e-3, "center": [0.0, 0.0], "radius": 0.5}
+    a, b = ad.run(opt, landscape, x0, 400, **kw), ad.run(opt, user, x0, 400, **kw)
+    if landscape.name == "quadratic" and opt.adaptive[0] == 0.0:  # momentum on the unstable direction
+        assert 10 < a.diverged.sum() and len(np.unique(a.diverged_step[a.diverged] // K.CHUNK_STEPS)) > 2
+        assert len(np.unique(a.state.pow1[a.diverged])) > 2  # frozen at different powers of beta1
+    for tr, other in ((a, b), (ad.run(opt, landscape, None, 150, state=a.state, **kw),
+                               ad.run(opt, user, None, 150, state=b.state, **kw))):
+        np.testing.assert_array_equal(tr.path, other.path)
+        for f in ("hit_step", "exit_step", "diverged_step"):
+            np.testing.assert_array_equal(getattr(tr, f), getattr(other, f))
+        for f in ("x", "m", "v", "pow1", "pow2"):
+            np.testing.assert_array_equal(getattr(tr.state, f), getattr(other.state, f))

@@ -30,6 +30,7 @@ PATTERNS = {
     "first moment": re.compile(r"\b(b|beta)1\w*(\[[^\]]*\])?\*\w+(\[[^\]]*\])?\+\(?1(\.0)?-(b|beta)1"),
     "second moment": re.compile(r"\b(b|beta)2\w*(\[[^\]]*\])?\*\w+(\[[^\]]*\])?\+\(?1(\.0)?-(b|beta)2"),
     "bias correction": re.compile(r"\w+/\(?1(\.0)?-(b|beta)[12]\w*\*\*"),
+    "decayed update": re.compile(r"-\w*lr\w*(\[[^\]]*\])?\*\w*(wd|weight_decay)\w*(\[[^\]]*\])?\*\w"),
 }
 #: The rule itself and the one deliberately independent implementation (labelled in its docstring).
 OWNERS = {"update_rule.py", "torch_reference.py"}
@@ -73,7 +74,8 @@ def _copies():
 
 
 def test_the_scan_finds_a_copy():
-    line = "m = beta1 * m + (1 - beta1) * g; v = b2 * v + (1 - b2) * g * g; d = np.sqrt(vh) + eps; h = m / (1 - b1**t)"
+    line = ("m = beta1 * m + (1 - beta1) * g; v = b2 * v + (1 - b2) * g * g; d = np.sqrt(vh) + eps; "
+            "h = m / (1 - b1**t); dw = -lr * wd * x[r, i] - lr * u")
     code = line.replace(" ", "")
     assert all(p.search(code) for p in PATTERNS.values())
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .update_rule import (
     ADAPTIVE, B1, B2, BIAS1, BIAS2, C1, C2, EPS, EPS_INSIDE, LR, N_HYPER, WD,
-    advance_power, bias_denominator, coordinate_update, debias, decayed_step, denominator, direction,
+    advance_power, bias_denominator, coordinate_update, debias, decayed_step, decayed_update, denominator, direction,
     first_moment, second_moment,
 )
 
@@ -235,6 +235,12 @@ def _store_block(x, m, v, X, M, V, rows):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _same(a, b):
+    """``a`` and ``b`` are the same double (equal and of the same sign, so ``0.0`` is not ``-0.0``)."""
+    return (a == b) & (np.signbit(a) == np.signbit(b))
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _compact(X, M, V, Q, P, K, rows, frozen, n):
     """Swap the frozen columns among ``0..n-1`` behind the live ones; returns the new live count.
 
@@ -301,9 +307,21 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
         for b in range(B):
             frozen[b] = K[DIVERGED_AT, b] >= 0  # before this call (a continued state)
         n = _compact(X, M, V, Q, P, K, rows, frozen, n)
+        # the common case of a sweep over start points: the live runs share their hyperparameters
+        # and powers, which then stay in registers (measured: 0.8 of the bare kernel against 0.6) (the same values, so the same bits; the powers
+        # are written back to P wherever P is read)
+        shared = n > 0
+        for b in range(1, n):
+            for j in range(N_HYPER + 2):
+                shared &= _same(Q[j, b], Q[j, 0])
+            shared &= _same(P[0, b], P[0, 0]) & _same(P[1, b], P[1, 0])
+        b1, c1, b2, c2, lr, wd = Q[B1, 0], Q[C1, 0], Q[B2, 0], Q[C2, 0], Q[LR, 0], Q[WD, 0]
+        bias1, bias2, adaptive = Q[BIAS1, 0], Q[BIAS2, 0], Q[ADAPTIVE, 0] != 0.0
+        eps_under, eps_after = Q[EPS_UNDER, 0], Q[EPS_AFTER, 0]
+        p1, p2 = P[0, 0], P[1, 0]
         k, countdown = 1, record_every
         s0, careful = 1, False
-        n0, k0, countdown0 = n, k, countdown
+        n0, k0, countdown0, p10, p20 = n, k, countdown, p1, p2
         while True:
             if s0 > steps:
                 break
@@ -315,7 +333,7 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
                 for b in range(n):
                     Pc[0, b], Pc[1, b] = P[0, b], P[1, b]
                     Kc[0, b], Kc[1, b], Kc[2, b] = K[0, b], K[1, b], K[2, b]
-                n0, k0, countdown0 = n, k, countdown
+                n0, k0, countdown0, p10, p20 = n, k, countdown, p1, p2
             bad = 0
             for s in range(s0, s1 + 1):
                 t = t0 + s
@@ -323,31 +341,55 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
                     for i in range(D):
                         for b in range(n):
                             S[0, i, b], S[1, i, b], S[2, i, b] = X[i, b], M[i, b], V[i, b]
-                for b in range(n):
-                    P[0, b] = advance_power(P[0, b], Q[B1, b])
-                    P[1, b] = advance_power(P[1, b], Q[B2, b])
-                    den[0, b] = bias_denominator(P[0, b], Q[BIAS1, b])
-                    den[1, b] = bias_denominator(P[1, b], Q[BIAS2, b])
-                _gradient_block(kind, lp, X, G, n)
-                # the pieces of adamdyn.update_rule in coordinate_update's order, the flags as per-run
-                # values (epsilon's placement through Q, the adaptive switch as a select)
+                # the pieces of adamdyn.update_rule in coordinate_update's order, the flags as values
+                # (epsilon's placement through Q, the adaptive switch as a select)
                 step_bad = 0
-                for i in range(D):
+                if shared:
+                    p1 = advance_power(p1, b1)
+                    p2 = advance_power(p2, b2)
+                    den1, den2 = bias_denominator(p1, bias1), bias_denominator(p2, bias2)
+                    # (measured: a separate gradient pass is faster than computing the quadratic's
+                    # gradient in this loop, and an or faster than a count of the values out of range)
+                    _gradient_block(kind, lp, X, G, n)
+                    for i in range(D):
+                        for b in range(n):
+                            g = G[i, b]
+                            mn = first_moment(M[i, b], g, b1, c1)
+                            vn = second_moment(V[i, b], g, b2, c2)
+                            mh = debias(mn, den1)
+                            u = direction(mh, denominator(debias(vn, den2) + eps_under, eps_after, False))
+                            u = u if adaptive else mh
+                            xn = decayed_step(X[i, b], lr, wd, u)
+                            X[i, b] = xn
+                            M[i, b] = mn
+                            V[i, b] = vn
+                            step_bad |= not ((abs(xn) <= limit) & (abs(mn) <= limit) & (vn <= limit))
+                else:
                     for b in range(n):
-                        g = G[i, b]
-                        mn = first_moment(M[i, b], g, Q[B1, b], Q[C1, b])
-                        vn = second_moment(V[i, b], g, Q[B2, b], Q[C2, b])
-                        mh = debias(mn, den[0, b])
-                        u = direction(mh, denominator(debias(vn, den[1, b]) + Q[EPS_UNDER, b], Q[EPS_AFTER, b],
-                                                      False))
-                        u = u if Q[ADAPTIVE, b] != 0.0 else mh
-                        xn = decayed_step(X[i, b], Q[LR, b], Q[WD, b], u)
-                        X[i, b] = xn
-                        M[i, b] = mn
-                        V[i, b] = vn
-                        step_bad += not ((abs(xn) <= limit) & (abs(mn) <= limit) & (vn <= limit))
+                        P[0, b] = advance_power(P[0, b], Q[B1, b])
+                        P[1, b] = advance_power(P[1, b], Q[B2, b])
+                        den[0, b] = bias_denominator(P[0, b], Q[BIAS1, b])
+                        den[1, b] = bias_denominator(P[1, b], Q[BIAS2, b])
+                    _gradient_block(kind, lp, X, G, n)
+                    for i in range(D):
+                        for b in range(n):
+                            g = G[i, b]
+                            mn = first_moment(M[i, b], g, Q[B1, b], Q[C1, b])
+                            vn = second_moment(V[i, b], g, Q[B2, b], Q[C2, b])
+                            mh = debias(mn, den[0, b])
+                            u = direction(mh, denominator(debias(vn, den[1, b]) + Q[EPS_UNDER, b], Q[EPS_AFTER, b],
+                                                          False))
+                            u = u if Q[ADAPTIVE, b] != 0.0 else mh
+                            xn = decayed_step(X[i, b], Q[LR, b], Q[WD, b], u)
+                            X[i, b] = xn
+                            M[i, b] = mn
+                            V[i, b] = vn
+                            step_bad += not ((abs(xn) <= limit) & (abs(mn) <= limit) & (vn <= limit))
                 bad += step_bad
                 if careful and step_bad > 0:  # back to the last finite state, marked, frozen
+                    if shared:  # the frozen runs keep this step's powers
+                        for b in range(n):
+                            P[0, b], P[1, b] = p1, p2
                     for b in range(n):
                         ok = True
                         for i in range(D):
@@ -384,11 +426,14 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
                 for b in range(n0):
                     P[0, b], P[1, b] = Pc[0, b], Pc[1, b]
                     K[0, b], K[1, b], K[2, b] = Kc[0, b], Kc[1, b], Kc[2, b]
-                n, k, countdown = n0, k0, countdown0
+                n, k, countdown, p1, p2 = n0, k0, countdown0, p10, p20
                 careful = True
             else:
                 s0, careful = s1 + 1, False
         _store_block(x, m, v, X, M, V, rows)
+        if shared:
+            for b in range(n):
+                P[0, b], P[1, b] = p1, p2
         for b in range(B):
             for j in range(2):
                 pw[j, rows[b]] = P[j, b]
@@ -450,7 +495,7 @@ def gradient_updates(H, G, x, out):
                 xi, m[i], v[i], u = coordinate_update(x[r, i], m[i], v[i], G[t, r, i], lr, H[B1, r], H[C1, r],
                                                       H[B2, r], H[C2, r], H[EPS, r], wd, H[EPS_INSIDE, r],
                                                       H[ADAPTIVE, r], den1, den2)
-                out[t, r, i] = -lr * wd * x[r, i] - lr * u
+                out[t, r, i] = decayed_update(x[r, i], lr, wd, u)
                 x[r, i] = xi
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .kadam import _expand, kadam, kadam_direction, run_kadam
+from .optimizers import DIVERGENCE_LIMIT
 from .validation import (
     as_param,
     check_int,
@@ -32,7 +33,7 @@ from .validation import (
     scalar_positive,
 )
 
-__all__ = ["rayleigh_loss", "rayleigh_grad", "norm_recursion", "sphere_two_adam", "noisy_rayleigh",
+__all__ = ["rayleigh_loss", "rayleigh_grad", "norm_recursion", "sphere_two_adam", "SpherePath", "noisy_rayleigh",
            "angular_step_size", "interior_best", "tune_on_rayleigh"]
 
 
@@ -89,7 +90,18 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
     With ``second_level=False`` the step is frozen at :math:`\alpha = \eta/((1-\eta\lambda)n_0)`:
     Adam on the sphere with a fixed angular rate, for comparison.
     ``lr`` may hold one value per run (then :math:`\rho` is per run too).
-    Returns ``(path, alphas)``: unit vectors ``(steps+1, runs, dim)`` and steps ``(steps, runs)``.
+
+    A run whose new point, moments, level :math:`V_t` or step :math:`\alpha_t` is not
+    finite or leaves ``[-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT]`` (a gradient that is not
+    finite; :math:`V_t` underflowing to 0 under zero gradients, so that
+    :math:`\alpha_t = \infty`) is flagged and frozen at its last finite state, as
+    :func:`adamdyn.run` does; its later steps :math:`\alpha` are recorded as 0 (no step).
+
+    Returns
+    -------
+    SpherePath
+        The pair ``(path, alphas)``: unit vectors ``(steps+1, runs, dim)`` and steps
+        ``(steps, runs)``; also ``.diverged`` (runs,) and ``.diverged_step`` (runs,, -1 if never).
     """
     lr = check_positive("lr", lr)
     wd = scalar_positive("weight_decay", weight_decay)
@@ -110,16 +122,43 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
     path = np.empty((steps + 1,) + z.shape)
     alphas = np.empty((steps, z.shape[0]))
     path[0] = z
+    div = np.zeros(z.shape[0], bool)
+    divstep = np.full(z.shape[0], -1, np.int64)
     for t in range(1, steps + 1):
-        h = np.asarray(grad_on_sphere(z), float)
-        u, m, v = kadam_direction(inner, h, m, v, t)
-        alpha = np.sqrt(1.0 - rho) / ((1.0 - lr * wd) * np.sqrt(V))
-        z = z - alpha[:, None] * u
-        z /= np.linalg.norm(z, axis=1, keepdims=True)
-        if second_level:
-            V = rho * V + (1.0 - rho) * np.sum(u * u, axis=1)
-        path[t], alphas[t - 1] = z, alpha
-    return path, alphas
+        with np.errstate(all="ignore"):  # a diverging run is caught below, not warned about
+            h = np.asarray(grad_on_sphere(z), float)
+            u, mn, vn = kadam_direction(inner, h, m, v, t)
+            alpha = np.sqrt(1.0 - rho) / ((1.0 - lr * wd) * np.sqrt(V))
+            zn = z - alpha[:, None] * u
+            zn /= np.linalg.norm(zn, axis=1, keepdims=True)
+            Vn = rho * V + (1.0 - rho) * np.sum(u * u, axis=1) if second_level else V
+            bad = ~(np.all(np.isfinite(zn), axis=1) & np.all(np.abs(mn) <= DIVERGENCE_LIMIT, axis=(0, 2))
+                    & np.all(vn <= DIVERGENCE_LIMIT, axis=(0, 2)) & (Vn <= DIVERGENCE_LIMIT)
+                    & (alpha <= DIVERGENCE_LIMIT))
+        newly = ~div & bad
+        div[newly], divstep[newly] = True, t
+        ok = ~div
+        z[ok], m[:, ok], v[:, ok], V[ok] = zn[ok], mn[:, ok], vn[:, ok], Vn[ok]
+        path[t], alphas[t - 1] = z, np.where(ok, alpha, 0.0)
+    return SpherePath(path, alphas, div, divstep)
+
+
+class SpherePath(tuple):
+    """The pair ``(path, alphas)`` of :func:`sphere_two_adam` (so ``path, alphas = ...`` unpacks it),
+    with the divergence flags ``diverged`` and steps ``diverged_step`` (-1 if never) as attributes."""
+
+    def __new__(cls, path, alphas, diverged, diverged_step):
+        pair = super().__new__(cls, (path, alphas))
+        pair.diverged, pair.diverged_step = diverged, diverged_step
+        return pair
+
+    @property
+    def path(self):
+        return self[0]
+
+    @property
+    def alphas(self):
+        return self[1]
 
 
 def noisy_rayleigh(h, sigmas, noise):
@@ -209,13 +248,13 @@ def tune_on_rayleigh(h, sigma, steps, lrs, seeds, weight_decay, beta1=0.9, beta2
     tr = run(adamw(lr=lr_runs, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay),
              from_function(lambda w: rayleigh_loss(w, h), fresh(), dim=h.size), Z0, steps)
     paths["AdamW"] = (tr.path, tr.diverged)
-    P2, _ = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps)
-    paths["derived 2-Adam"] = (P2, np.zeros(lr_runs.size, bool))
+    two = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps)
+    paths["derived 2-Adam"] = (two.path, two.diverged)
     trc = run_kadam(kadam(lr=lr_runs, k=2, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay), fresh(), Z0,
                     steps)
     paths["cascade 2-Adam"] = (trc.path, trc.diverged)
-    P1, _ = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps, second_level=False)
-    paths["fixed angular rate"] = (P1, np.zeros(lr_runs.size, bool))
+    fixed = sphere_two_adam(fresh(), Z0, steps, lr_runs, weight_decay, 1.0, beta1, beta2, eps, second_level=False)
+    paths["fixed angular rate"] = (fixed.path, fixed.diverged)
     last = max(1, int(round(tail * steps)))
     out = {}
     for name, (P, div) in paths.items():
