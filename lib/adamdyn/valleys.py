@@ -200,9 +200,15 @@ def valley_long_runs(kind, lr=1e-3, rmsprop_beta2=0.999, beta1=0.9, beta2=0.999,
     chapter's check of Figure 5's transient does.
     """
     check_choice("kind", kind, _KINDS)
-    x0 = tuple(float(v) for v in np.asarray(x0, dtype=float).reshape(-1))
-    args = (float(lr), float(rmsprop_beta2), float(beta1), float(beta2), float(eps), bool(bias_correction),
-            bool(eps_inside), x0, int(steps), bool(rmsprop_only))
+    # plain numbers, checked here: they are the memo's key
+    points = check_points("x0", x0, 2)
+    if points.shape[0] != 1:
+        raise ValueError(f"x0 must be one point (x, y), got shape {np.shape(x0)}")
+    x0 = tuple(float(v) for v in points[0])
+    args = (scalar_positive("lr", lr), scalar_beta("rmsprop_beta2", rmsprop_beta2), scalar_beta("beta1", beta1),
+            scalar_beta("beta2", beta2), check_scalar("eps", eps, 0.0), check_bool("bias_correction", bias_correction),
+            check_bool("eps_inside", eps_inside), x0, check_int("steps", steps, 1),
+            check_bool("rmsprop_only", rmsprop_only))
     return memo.call(_valley_long_runs, kind, *args)
 
 
