@@ -1,8 +1,10 @@
-"""The order the build executes notebooks in: longest first, the readers of results last."""
+"""The order the build executes notebooks in (longest first, the readers of results last) and the
+order Sphinx reads them in meanwhile (by expected finishing time)."""
 
 from pathlib import Path
 
-from adamdyn_book.sphinx.execution import READS_RESULTS, TYPICAL_SECONDS, execution_order
+from adamdyn_book.sphinx.execution import (READS_RESULTS, TYPICAL_SECONDS, estimated_seconds, execution_order,
+                                           read_order)
 from adamdyn_book.sphinx.libgraph import code_of, imported_names
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,3 +37,22 @@ def test_the_ledger_is_the_one_chapter_that_reads_the_others_results():
 
 def test_every_typical_time_names_a_chapter():
     assert {name.split("/")[1] for name in TYPICAL_SECONDS} <= {p.stem for p in (ROOT / "chapters").glob("*.md")}
+
+
+def test_documents_are_read_in_the_order_their_notebooks_finish():
+    # two workers: b (30 s) and c (10 s) start at 0; a (3 s) follows c and ends at 13 s; the
+    # ledger (8 s) follows a, ending at 21 s, before b ends at 30 s (worked out by hand)
+    seconds = {"a": 3.0, "b": 30.0, "ledger": 8.0, "c": 10.0}
+    order = execution_order(seconds, {"ledger"})
+    docnames = ["a", "b", "c", "intro", "ledger", "status"]
+    assert read_order(docnames, order, seconds, 2) == ["intro", "status", "c", "a", "ledger", "b"]
+    # one worker: the execution order itself
+    assert read_order(docnames, order, seconds, 1) == ["intro", "status", "b", "c", "a", "ledger"]
+    # ties (equal finishing times) keep the execution order
+    assert read_order(["x", "y"], ["y", "x"], {"x": 5.0, "y": 5.0}, 2) == ["y", "x"]
+
+
+def test_estimated_seconds_fill_the_unknown_times():
+    assert estimated_seconds({"chapters/flat": None, "x": 4.0, "y": None}) == {
+        "chapters/flat": TYPICAL_SECONDS["chapters/flat"], "x": 4.0, "y": 4.0}
+    assert estimated_seconds({"y": None}) == {"y": 10.0}

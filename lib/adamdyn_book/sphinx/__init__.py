@@ -8,8 +8,9 @@ One module per concern:
   versions of Python and of ``book_cache_distributions``; a library edit re-executes exactly
   the chapters that depend on it, never showing a stale result.
 * :mod:`.execution`: the notebooks that miss the cache are **executed in parallel**
-  (``book_execute_workers``, default 2) over IPC kernels; the cache is **pruned** to the
-  ``book_cache_keep`` (default 3) most recently used entries of each notebook.
+  (``book_execute_workers``, default 2) over IPC kernels, while Sphinx reads the pages already
+  executed; the cache is **pruned** to the ``book_cache_keep`` (default 3) most recently used
+  entries of each notebook.
 * :mod:`.offline`: **MathJax is served from the book** (``_static/mathjax``), never from a CDN.
 * :mod:`.downloads`: **each executed notebook is offered for download**, with its outputs.
 * :mod:`.explorer_assets`: **the explorer's scripts load only where an explorer is.**
@@ -55,6 +56,7 @@ def setup(app):
     app.connect("config-inited", explorer_assets._on_config_inited)
     app.connect("builder-inited", offline._on_builder_inited)
     app.connect("source-read", cache_keys._on_source_read)
+    app.connect("source-read", execution._on_source_read_wait)
     app.connect("doctree-read", offline._on_doctree_read)
     app.connect("env-get-outdated", cache_keys._on_env_get_outdated)
     app.connect("env-before-read-docs", execution._on_env_before_read_docs, priority=900)
@@ -64,6 +66,8 @@ def setup(app):
     app.connect("html-page-context", theme_fixes._on_html_page_context, priority=500)
     app.connect("html-page-context", downloads._on_html_page_context, priority=500)
     app.connect("build-finished", offline._on_build_finished_copy_mathjax)
+    app.connect("env-updated", execution._on_env_updated_close, priority=100)  # before the verdicts
+    app.connect("build-finished", execution._on_build_finished_close, priority=100)
     app.connect("build-finished", execution._on_build_finished_prune_cache)
     app.connect("build-finished", links._on_build_finished_check_links, priority=900)  # after all copies
     status.setup(app)

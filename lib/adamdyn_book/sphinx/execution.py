@@ -12,8 +12,11 @@ not plain TCP on localhost, so they neither expose the code on a port nor log ip
 warning about unencrypted TCP into the build log.  With ``book_kernel_zygote`` (default True)
 the kernels are forked from a zygote that has imported the modules every chapter imports
 (:mod:`adamdyn_book.zygote`), which saves each chapter the start of an interpreter and its
-first cell's imports; any failure there falls back to normal kernels.  After the build the cache
-keeps the ``book_cache_keep`` (default 3) most recently used entries of each notebook.
+first cell's imports; any failure there falls back to normal kernels.  Sphinx does not wait for
+the whole batch: it reads the documents in the order their notebooks are expected to finish
+(:func:`read_order`), and the read of each waits only for its own notebook, so the reading
+fills the cores the last chapters leave idle.  After the build the cache keeps the
+``book_cache_keep`` (default 3) most recently used entries of each notebook.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from ..kernels import ipc_folder, ipc_kernel_config
 from .cache_keys import _on_source_read
 from .libgraph import code_of, imported_names, is_notebook
 
-__all__ = ["READS_RESULTS", "TYPICAL_SECONDS", "execution_order"]
+__all__ = ["READS_RESULTS", "TYPICAL_SECONDS", "execution_order", "read_order"]
 
 #: A notebook that imports this package reads the results of the other chapters: it runs last.
 READS_RESULTS = "adamdyn_book.ledger"
@@ -43,21 +46,42 @@ TYPICAL_SECONDS = {
 }
 
 
+def estimated_seconds(seconds: dict) -> dict:
+    """``{name: seconds}`` with each unknown time (None) replaced by :data:`TYPICAL_SECONDS`,
+    else by the median of the known ones (10 s when none is known)."""
+    known = sorted(v for v in seconds.values() if v is not None)
+    default = known[len(known) // 2] if known else 10.0
+    return {name: value if value is not None else TYPICAL_SECONDS.get(name, default)
+            for name, value in seconds.items()}
+
+
 def execution_order(seconds: dict, readers=()) -> list:
-    """Names sorted longest first by ``seconds`` (unknown: :data:`TYPICAL_SECONDS`, else the
-    median of the known), those in ``readers`` last (longest first among themselves).
+    """Names sorted longest first by :func:`estimated_seconds`, those in ``readers`` last
+    (longest first among themselves).
 
     Longest first is the classic list-scheduling rule: with ``k`` workers the makespan is at
     most 4/3 of the best possible, and at the end only short jobs are left to balance.
     """
-    known = sorted(v for v in seconds.values() if v is not None)
-    default = known[len(known) // 2] if known else 10.0
+    estimate = estimated_seconds(seconds)
+    return sorted(seconds, key=lambda name: (name in readers, -estimate[name], name))
 
-    def estimate(name):
-        value = seconds.get(name)
-        return value if value is not None else TYPICAL_SECONDS.get(name, default)
 
-    return sorted(seconds, key=lambda name: (name in readers, -estimate(name), name))
+def read_order(docnames, order, seconds: dict, workers: int) -> list:
+    """``docnames`` in the order Sphinx should read them while ``order`` executes.
+
+    The documents that execute nothing come first, in their given order; then the executed ones
+    by their expected finishing time when ``workers`` workers take ``order`` in turn (each job
+    goes to the worker free first, taking ``seconds[name]``), ties in ``order``'s order.
+    """
+    free = [0.0] * max(1, int(workers))
+    finish = {}
+    for name in order:
+        worker = min(range(len(free)), key=free.__getitem__)
+        free[worker] += seconds[name]
+        finish[name] = free[worker]
+    rank = {name: i for i, name in enumerate(order)}
+    rest = [name for name in docnames if name not in finish]
+    return rest + sorted((name for name in docnames if name in finish), key=lambda n: (finish[n], rank[n]))
 
 
 def _last_seconds(cache) -> dict:
@@ -82,11 +106,7 @@ def _on_env_before_read_docs(app, env, docnames):
     workers = int(app.config.book_execute_workers or 0)
     if config is None or config.execution_mode != "cache" or workers < 1:
         return
-    from concurrent.futures import ThreadPoolExecutor
-
     from jupyter_cache import get_cache
-    from jupyter_cache.base import CacheBundleIn
-    from jupyter_cache.executors.utils import single_nb_execution
     from myst_nb.core.read import create_nb_reader
 
     cache = get_cache(config.execution_cache_path)
@@ -117,7 +137,8 @@ def _on_env_before_read_docs(app, env, docnames):
     if not jobs:
         return
     last = _last_seconds(cache)
-    order = execution_order({d: last.get(str(path)) for d, (path, _) in jobs.items()}, readers)
+    seconds = estimated_seconds({d: last.get(str(path)) for d, (path, _) in jobs.items()})
+    order = execution_order(seconds, readers)
     from sphinx.util import logging
 
     logger = logging.getLogger(__name__)
@@ -126,9 +147,31 @@ def _on_env_before_read_docs(app, env, docnames):
     logger.info("executing %d notebooks, %d at a time%s", len(jobs), workers,
                 ", kernels forked from a zygote" if prefix else "")
     logger.verbose("execution order: %s", ", ".join(order))
+    docnames[:] = read_order(docnames, order, seconds, workers)
+    app._adamdyn_execution = _Batch(cache, jobs, order, workers, prefix, config, logger)
 
-    def execute(job, zygote):
+
+class _Batch:
+    """The notebooks executing in the background while Sphinx reads: :meth:`wait_for` one,
+    :meth:`close` (wait for the rest and stop the workers and the zygote)."""
+
+    def __init__(self, cache, jobs, order, workers, prefix, config, logger):
+        import contextlib
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.cache, self.logger, self.config = cache, logger, config
+        self._stack = contextlib.ExitStack()
+        zygote = self._stack.enter_context(_zygote_or_none(prefix))
+        # exits before the zygote's block: the kernels end before their fork server
+        pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=workers))
+        # the pool starts the jobs in the order given: longest first, the readers of results last
+        self.pending = {docname: pool.submit(self._execute, jobs[docname], zygote) for docname in order}
+
+    def _execute(self, job, zygote):
+        from jupyter_cache.executors.utils import single_nb_execution
+
         path, nb = job
+        config = self.config
         # a short path: a Unix socket's name is limited to about a hundred bytes
         with ipc_folder() as ipc:
             try:
@@ -138,14 +181,60 @@ def _on_env_before_read_docs(app, env, docnames):
             except Exception:  # noqa: BLE001 (a dead kernel, say): myst-nb executes it again and reports
                 return path, None
 
-    # the pool starts the jobs in the order given: longest first, the readers of results last
-    with _zygote_or_none(prefix) as zygote, ThreadPoolExecutor(max_workers=workers) as pool:
-        for path, result in pool.map(lambda job: execute(job, zygote), [jobs[d] for d in order]):
-            if result is not None and result.err is None:
-                cache.cache_notebook_bundle(
-                    CacheBundleIn(result.nb, str(path), data={"execution_seconds": result.time}),
-                    check_validity=False, overwrite=True)
-                logger.info("executed %s in %.1f s", path.name, result.time)
+    def wait_for(self, docname):
+        """Wait for ``docname``'s notebook (if it is one of the batch) and put it in the cache.
+
+        Runs in Sphinx's thread, so the cache's database is written from one thread only.
+        """
+        future = self.pending.pop(docname, None)
+        if future is None:
+            return
+        from jupyter_cache.base import CacheBundleIn
+
+        path, result = future.result()
+        if result is not None and result.err is None:
+            self.cache.cache_notebook_bundle(
+                CacheBundleIn(result.nb, str(path), data={"execution_seconds": result.time}),
+                check_validity=False, overwrite=True)
+            self.logger.info("executed %s in %.1f s", path.name, result.time)
+        if not self.pending:
+            self.close()
+
+    def close(self):
+        """Cache every notebook still pending, then stop the workers and the zygote."""
+        try:
+            for docname in list(self.pending):
+                self.wait_for(docname)
+        finally:
+            self._stack.close()
+
+
+def _on_source_read_wait(app, docname, source):
+    """Before Sphinx parses a document, wait for its notebook if the batch executes it."""
+    batch = getattr(app, "_adamdyn_execution", None)
+    if batch is not None:
+        batch.wait_for(docname)
+
+
+def _on_env_updated_close(app, env):
+    """After the read: no notebook of the batch is left running (one Sphinx did not read, say)."""
+    batch = getattr(app, "_adamdyn_execution", None)
+    if batch is not None:
+        app._adamdyn_execution = None
+        batch.close()
+
+
+def _on_build_finished_close(app, exception):
+    """A build that failed while reading still stops its kernels and the zygote (the notebooks
+    not started yet are dropped)."""
+    batch = getattr(app, "_adamdyn_execution", None)
+    if batch is not None:
+        app._adamdyn_execution = None
+        if exception is not None:
+            for future in batch.pending.values():
+                future.cancel()
+            batch.pending = {d: f for d, f in batch.pending.items() if not f.cancelled()}
+        batch.close()
 
 
 def _zygote_prefix(kernel_names):
