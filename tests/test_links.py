@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from adamdyn_book.sphinx.links import broken_internal_links, external_resources
+from adamdyn_book.sphinx.links import _start_tags, broken_internal_links, external_resources
 from conftest import build_synthetic_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,6 +22,42 @@ def test_built_book_has_no_broken_internal_links(built_book):
     # the check saw the real book: every chapter page is there and links to the next one
     pages = {p.relative_to(built_book).as_posix() for p in built_book.rglob("*.html")}
     assert {f"chapters/{c.stem}.html" for c in (ROOT / "chapters").glob("*.md")} <= pages
+
+
+def _parser_start_tags(text):
+    """The start tags as the standard library's HTML parser reports them (the second method)."""
+    from html.parser import HTMLParser
+
+    tags = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            tags.append((tag, dict(reversed(attrs))))  # the first of a repeated attribute wins
+
+        handle_startendtag = handle_starttag
+
+    Parser(convert_charrefs=True).feed(text)
+    return tags
+
+
+TRICKY_HTML = (
+    '<!DOCTYPE html><HTML lang=en><!-- <a href="in-a-comment.html"> --><A HREF="x.html#a&amp;b" '
+    "id='one'>x</A><div data-x=\"a > b\" id=two>y</div><img src=pic.png alt=\"<no tag>\"/>"
+    '<script src="s.js" defer></script><script>var s = "<a href=\'in-a-script.html\'>";</script>'
+    '<style>a::before { content: "<a href=in-style.html>"; }</style><input disabled id="three" >'
+    '<a href="y.html" href="z.html" name="n" title="">dup</a><br/><p\nid="four"\nclass="c">line breaks</p>'
+)
+
+
+def test_the_tag_scan_agrees_with_the_html_parser():
+    assert list(_start_tags(TRICKY_HTML)) == _parser_start_tags(TRICKY_HTML)
+
+
+@pytest.mark.book
+def test_the_tag_scan_agrees_with_the_html_parser_on_the_built_book(built_book):
+    for page in built_book.rglob("*.html"):
+        text = page.read_text(encoding="utf-8", errors="replace")
+        assert list(_start_tags(text)) == _parser_start_tags(text), page
 
 
 def test_checker_finds_missing_files_and_anchors(tmp_path):

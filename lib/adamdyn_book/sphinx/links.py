@@ -17,25 +17,45 @@ _LINK_ATTRS = {"a": "href", "link": "href", "img": "src", "script": "src", "sour
 
 _EXTERNAL_RE = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|//)")
 
+#: Comments, and the content of <script> and <style> (which HTML does not parse as tags); the
+#: opening tag of a script or style is kept (group 1), so that its ``src`` is still seen.
+_OPAQUE_RE = re.compile(r"<!--.*?-->|(<(?:script|style)\b(?:\"[^\"]*\"|'[^']*'|[^'\">])*>).*?</(?:script|style)\s*>",
+                        re.DOTALL | re.IGNORECASE)
+#: A start tag: its name (group 1) and its attributes (group 2), quoted values allowed to hold ">".
+_TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)((?:\s+[^\s\"'>/=]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))?)*)\s*/?>")
+#: One attribute: its name (group 1) and its value, double-quoted, single-quoted or bare.
+_ATTR_RE = re.compile(r"([^\s\"'>/=]+)(?:\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s\"'=<>`]+)))?")
+
+
+def _start_tags(text: str):
+    """``(tag, {attribute: value})`` of every start tag of an HTML text, names in lower case and
+    character references in the values resolved, as :class:`html.parser.HTMLParser` reports them.
+
+    A regular-expression scan, several times faster than the parser on the book's pages; the
+    pages are Sphinx's own output, well formed, and a test compares the two on them.
+    """
+    from html import unescape
+
+    text = _OPAQUE_RE.sub(lambda m: m.group(1) or "", text)
+    for match in _TAG_RE.finditer(text):
+        attrs = {}
+        for attr in _ATTR_RE.finditer(match.group(2) or ""):
+            value = next((v for v in attr.group(2, 3, 4) if v is not None), None)  # None: no value
+            attrs.setdefault(attr.group(1).lower(), None if value is None else unescape(value))
+        yield match.group(1).lower(), attrs
+
+
 def _parse_html(path: Path):
     """(ids, links) of an HTML file: every id/name anchor, and every (tag, url) it refers to."""
-    from html.parser import HTMLParser
-
     ids: set[str] = set()
     links: list[tuple[str, str]] = []
-
-    class Parser(HTMLParser):
-        def handle_starttag(self, tag, attrs):
-            attrs = dict(attrs)
-            for key in ("id", "name"):
-                if attrs.get(key):
-                    ids.add(attrs[key])
-            url = attrs.get(_LINK_ATTRS.get(tag, ""))
-            if url is not None:
-                links.append((tag, url))
-
-    parser = Parser(convert_charrefs=True)
-    parser.feed(path.read_text(encoding="utf-8", errors="replace"))
+    for tag, attrs in _start_tags(path.read_text(encoding="utf-8", errors="replace")):
+        for key in ("id", "name"):
+            if attrs.get(key):
+                ids.add(attrs[key])
+        url = attrs.get(_LINK_ATTRS.get(tag, ""))
+        if url is not None:
+            links.append((tag, url))
     return ids, links
 
 
