@@ -140,6 +140,10 @@ def test_lib_edit_reexecutes_exactly_the_dependent_chapter(tmp_path):
     other = tmp_path / "other"
     assert book.build(out=other) == ["ca", "cb"]
     assert book.shown("ca", out=other) == "1"
+    # two builds of the same sources offer the same notebook (no random cell ids)
+    ids = [[c.id for c in nbformat.read(out / "_build" / "html" / "_sources" / "ca.ipynb", as_version=4).cells]
+           for out in (book.out, other)]
+    assert ids[0] == ids[1] and len(set(ids[0])) == len(ids[0])
 
     # the executed notebook is offered for download, without the hidden stamp cell
     page = (book.out / "_build" / "html" / "ca.html").read_text()

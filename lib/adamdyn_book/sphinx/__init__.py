@@ -10,7 +10,8 @@ One module per concern:
 * :mod:`.execution`: the notebooks that miss the cache are **executed in parallel**
   (``book_execute_workers``, default 2) over IPC kernels, while Sphinx reads the pages already
   executed; the cache is **pruned** to the ``book_cache_keep`` (default 3) most recently used
-  entries of each notebook.
+  entries of each notebook; the pages are **written in parallel** (``book_write_workers``,
+  default 2).
 * :mod:`.offline`: **MathJax is served from the book** (``_static/mathjax``), never from a CDN.
 * :mod:`.downloads`: **each executed notebook is offered for download**, with its outputs.
 * :mod:`.explorer_assets`: **the explorer's scripts load only where an explorer is.**
@@ -48,6 +49,7 @@ def setup(app):
     app.add_config_value("book_cache_keep", 3, "")
     app.add_config_value("book_execute_workers", min(2, os.cpu_count() or 1), "")
     app.add_config_value("book_kernel_zygote", True, "")
+    app.add_config_value("book_write_workers", min(2, os.cpu_count() or 1), "")
     app.add_config_value("book_cache_distributions",
                          ["numpy", "scipy", "sympy", "numba", "matplotlib", "jax", "jaxlib", "optax",
                           "scikit-learn", "myst-nb", "ipykernel"], "env")
@@ -67,6 +69,7 @@ def setup(app):
     app.connect("html-page-context", downloads._on_html_page_context, priority=500)
     app.connect("build-finished", offline._on_build_finished_copy_mathjax)
     app.connect("env-updated", execution._on_env_updated_close, priority=100)  # before the verdicts
+    app.connect("env-updated", execution._on_env_updated_parallel_write)
     app.connect("build-finished", execution._on_build_finished_close, priority=100)
     app.connect("build-finished", execution._on_build_finished_prune_cache)
     app.connect("build-finished", links._on_build_finished_check_links, priority=900)  # after all copies

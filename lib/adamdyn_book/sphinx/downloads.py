@@ -1,8 +1,9 @@
 """Each executed notebook is offered for download (``.ipynb`` in the page's download menu), with
-its outputs and without the hidden stamp cell."""
+its outputs and without the hidden stamp cell; two builds of the same sources give the same file."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from .cache_keys import STAMP_TAG, _stamps
@@ -38,6 +39,9 @@ def _on_html_page_context(app, pagename, templatename, context, doctree):
     source_map = nb.metadata.get("source_map")
     if isinstance(source_map, list) and len(source_map) == len(keep):
         nb.metadata["source_map"] = [line for line, k in zip(source_map, keep) if k]
+    for index, cell in enumerate(nb.cells):
+        # the reader gives each cell a random id; one from its place and source keeps the file stable
+        cell["id"] = hashlib.sha256(f"{index}\n{cell.source}".encode()).hexdigest()[:8]
     target = Path(app.outdir) / "_sources" / (pagename + ".ipynb")
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)

@@ -224,6 +224,18 @@ def _on_env_updated_close(app, env):
         batch.close()
 
 
+def _on_env_updated_parallel_write(app, env):
+    """Write the pages ``book_write_workers`` at a time (Sphinx's parallel write).
+
+    Only the write: a parallel read would fork readers away from the executing notebooks, and
+    one of Jupyter Book's own extensions does not declare itself safe for it (Sphinx warns).
+    Every extension here is safe for parallel writing, Sphinx's default for one that does not say.
+    """
+    workers = int(app.config.book_write_workers or 1)
+    if workers > 1 and app.parallel < workers:
+        app.parallel = workers
+
+
 def _on_build_finished_close(app, exception):
     """A build that failed while reading still stops its kernels and the zygote (the notebooks
     not started yet are dropped)."""
