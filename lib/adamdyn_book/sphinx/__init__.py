@@ -57,6 +57,7 @@ def setup(app):
     app.connect("config-inited", offline._on_config_inited)
     app.connect("config-inited", explorer_assets._on_config_inited)
     app.connect("builder-inited", offline._on_builder_inited)
+    app.connect("builder-inited", execution._on_builder_inited_start_zygote, priority=900)  # after myst-nb's
     app.connect("source-read", cache_keys._on_source_read)
     app.connect("source-read", execution._on_source_read_wait)
     app.connect("doctree-read", offline._on_doctree_read)

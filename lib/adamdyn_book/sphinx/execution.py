@@ -12,7 +12,9 @@ not plain TCP on localhost, so they neither expose the code on a port nor log ip
 warning about unencrypted TCP into the build log.  With ``book_kernel_zygote`` (default True)
 the kernels are forked from a zygote that has imported the modules every chapter imports
 (:mod:`adamdyn_book.zygote`), which saves each chapter the start of an interpreter and its
-first cell's imports; any failure there falls back to normal kernels.  Sphinx does not wait for
+first cell's imports (a build with no cache at all starts the zygote as soon as the builder
+exists, so that its imports run while Sphinx starts); any failure there falls back to normal
+kernels.  Sphinx does not wait for
 the whole batch: it reads the documents in the order their notebooks are expected to finish
 (:func:`read_order`), and the read of each waits only for its own notebook, so the reading
 fills the cores the last chapters leave idle.  After the build the cache keeps the
@@ -134,7 +136,10 @@ def _on_env_before_read_docs(app, env, docnames):
             jobs[docname] = (path, nb)
             if READS_RESULTS in imported_names(code_of(text)):
                 readers.add(docname)
+    early = _take_early_zygote(app)
     if not jobs:
+        if early is not None:
+            early[2].close()
         return
     last = _last_seconds(cache)
     seconds = estimated_seconds({d: last.get(str(path)) for d, (path, _) in jobs.items()})
@@ -148,20 +153,52 @@ def _on_env_before_read_docs(app, env, docnames):
                 ", kernels forked from a zygote" if prefix else "")
     logger.verbose("execution order: %s", ", ".join(order))
     docnames[:] = read_order(docnames, order, seconds, workers)
-    app._adamdyn_execution = _Batch(cache, jobs, order, workers, prefix, config, logger)
+    if early is not None and early[0] != prefix:
+        early = early[2].close()  # a zygote for another interpreter: of no use here
+    app._adamdyn_execution = _Batch(cache, jobs, order, workers, early or _start_zygote(prefix), config, logger)
+
+
+#: The kernel a build with no cache at all starts a zygote for before reading any notebook (the
+#: book's chapters all run it); another kernel gets its own zygote once the notebooks are read.
+EARLY_KERNEL = "python3"
+
+
+def _start_zygote(prefix):
+    """``(prefix, zygote or None, exit stack that stops it)``."""
+    import contextlib
+
+    stack = contextlib.ExitStack()
+    return prefix, stack.enter_context(_zygote_or_none(prefix)), stack
+
+
+def _on_builder_inited_start_zygote(app):
+    """A build with no execution cache at all (a fresh clone) will execute every notebook: start
+    the zygote now, so that its imports run while Sphinx starts and reads the notebooks."""
+    config = getattr(app.env, "mystnb_config", None)
+    if (config is None or config.execution_mode != "cache" or not app.config.book_kernel_zygote
+            or int(app.config.book_execute_workers or 0) < 1 or Path(config.execution_cache_path).exists()):
+        return
+    prefix = _zygote_prefix({EARLY_KERNEL})
+    if prefix is not None:
+        app._adamdyn_early_zygote = _start_zygote(prefix)
+
+
+def _take_early_zygote(app):
+    """The zygote :func:`_on_builder_inited_start_zygote` started (``(prefix, zygote, stack)``), or None."""
+    early = getattr(app, "_adamdyn_early_zygote", None)
+    app._adamdyn_early_zygote = None
+    return early
 
 
 class _Batch:
     """The notebooks executing in the background while Sphinx reads: :meth:`wait_for` one,
     :meth:`close` (wait for the rest and stop the workers and the zygote)."""
 
-    def __init__(self, cache, jobs, order, workers, prefix, config, logger):
-        import contextlib
+    def __init__(self, cache, jobs, order, workers, zygote, config, logger):
         from concurrent.futures import ThreadPoolExecutor
 
         self.cache, self.logger, self.config = cache, logger, config
-        self._stack = contextlib.ExitStack()
-        zygote = self._stack.enter_context(_zygote_or_none(prefix))
+        _, zygote, self._stack = zygote  # (prefix, zygote or None, the stack that stops it)
         # exits before the zygote's block: the kernels end before their fork server
         pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         # the pool starts the jobs in the order given: longest first, the readers of results last
@@ -239,6 +276,9 @@ def _on_env_updated_parallel_write(app, env):
 def _on_build_finished_close(app, exception):
     """A build that failed while reading still stops its kernels and the zygote (the notebooks
     not started yet are dropped)."""
+    early = _take_early_zygote(app)
+    if early is not None:
+        early[2].close()
     batch = getattr(app, "_adamdyn_execution", None)
     if batch is not None:
         app._adamdyn_execution = None
