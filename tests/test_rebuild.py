@@ -183,6 +183,47 @@ def test_imported_names_fallback_for_magics():
     assert {"pkg", "pkg.a", "pkg.a.b", "q", "q.r", "t"} <= names
 
 
+def test_imported_names_finds_imports_nested_in_any_statement():
+    import ast
+
+    source = """
+import top
+def f():
+    import in_function
+    class C:
+        from in_class import x
+for i in []:
+    pass
+else:
+    import in_for_else
+try:
+    import in_try
+except ImportError:
+    import in_except
+finally:
+    import in_finally
+with open("f") as h:
+    if h:
+        import in_with_if
+    elif h is None:
+        import in_elif
+match top:
+    case 1:
+        import in_case
+async def g():
+    async with h:
+        import in_async_with
+"""
+    # the second method: every Import/ImportFrom node that ast.walk reaches in the whole tree
+    walked = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            walked.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            walked.update({node.module, f"{node.module}.x"})
+    assert len(walked) == 12 and imported_names(source) == walked
+
+
 def test_progress_is_silent_in_builds_and_visible_interactively(monkeypatch, capsys):
     from adamdyn_book.progress import progress
 

@@ -72,7 +72,7 @@ def imported_names(source: str, current: str | None = None, is_package: bool = F
                     if alias.split():
                         names.add(alias.split()[0])
     else:
-        for node in ast.walk(tree):
+        for node in _statements(tree):
             if isinstance(node, ast.Import):
                 names.update(alias.name for alias in node.names)
             elif isinstance(node, ast.ImportFrom):
@@ -88,6 +88,20 @@ def imported_names(source: str, current: str | None = None, is_package: bool = F
                 names.update(f"{base}.{alias.name}" for alias in node.names)
     # importing a.b.c runs a/__init__ and a/b/__init__ too
     return {".".join(n.split(".")[: k + 1]) for n in names if n for k in range(n.count(".") + 1)}
+
+
+def _statements(tree):
+    """Every statement of a module, nested ones (in functions, classes, branches) included.
+
+    An import is a statement, so only statement lists need walking, not the expressions that
+    make up most of a tree (``ast.walk`` visits those too, several times slower).
+    """
+    todo = list(tree.body)
+    while todo:
+        node = todo.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            todo.extend(getattr(node, field, None) or ())
 
 
 def dynamic_import(source: str) -> bool:
@@ -120,7 +134,8 @@ class LibGraph:
         for name, path in self.modules.items():
             text = self.sources[name].decode("utf-8", "replace")
             deps = imported_names(text, name, path.name == "__init__.py") & self.modules.keys()
-            if dynamic_import(text):
+            # (a text that never names them cannot call them: most modules skip the second parse)
+            if ("import_module" in text or "__import__" in text) and dynamic_import(text):
                 # it may import any module of its own folder (a package's __init__: of the package)
                 folder = name if path.name == "__init__.py" else name.rpartition(".")[0] or name
                 deps |= {m for m in self.modules if m == folder or m.startswith(folder + ".")}
