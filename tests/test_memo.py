@@ -19,6 +19,7 @@ def _package_function(fn):
 def store(tmp_path, monkeypatch):
     monkeypatch.setenv("ADAMDYN_RESULTS_CACHE", str(tmp_path))
     monkeypatch.setattr(memo, "_memory", {})
+    monkeypatch.setattr(memo, "_folders_used", set())
     return tmp_path
 
 
@@ -32,7 +33,7 @@ def test_defaults_are_filled_in_and_results_stored_on_disk(store):
         return np.array([a, b, c])
 
     assert np.array_equal(f(1), f(1, 2)) and np.array_equal(f(a=1, c=3), f(1)) and len(calls) == 1
-    assert len(list(store.glob("f-*.pickle"))) == 1
+    assert len(list(store.glob("*/f-*.pickle"))) == 1
     f(1, b=3)
     assert len(calls) == 2
     memo._memory.clear()  # a new process: read from disk, not recomputed
@@ -124,3 +125,26 @@ def test_an_array_is_keyed_by_its_values_not_its_memory_layout():
     assert key(row) == key(row.copy()) == key(np.asfortranarray(a)[:, 1, 0])
     assert key(a) == key(np.asfortranarray(a)) != key(a.transpose(1, 0, 2))
     assert key(row) != key(a[:, 2, 0]) and key(row) != key(row.astype(np.float32))
+
+
+def test_the_store_keeps_the_most_recently_used_versions(store, monkeypatch):
+    import os
+
+    @memo.memoised
+    @_package_function
+    def f(a):
+        return a
+
+    (store / "f-0123.pickle").write_bytes(b"an entry of the older, flat layout")
+    versions = ["a" * 64, "b" * 64, "c" * 64, "d" * 64]
+    for i, version in enumerate(versions + versions[:1]):  # a, b, c, d, then a again
+        monkeypatch.setattr(memo, "fingerprint", lambda version=version: version)
+        monkeypatch.setattr(memo, "_folders_used", set())  # a new process
+        monkeypatch.setattr(memo, "_memory", {})
+        assert f(i) == i
+        os.utime(store / version[:16] / "last-used", ns=(i * 10**9, i * 10**9))  # used at i s
+    # worked out by hand: at d's first use a is the least recent of four and goes; when a comes
+    # back, b is; the flat entry goes at the first use
+    assert sorted(p.name for p in store.iterdir()) == ["a" * 16, "c" * 16, "d" * 16]
+    # a's folder was made anew: it holds the entry of f(4) only
+    assert len(list((store / ("a" * 16)).glob("f-*.pickle"))) == 1

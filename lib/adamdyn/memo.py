@@ -21,7 +21,9 @@ code the key would not cover) is computed, not memoised.
 
 The store is the directory named by the environment variable ``ADAMDYN_RESULTS_CACHE``; by
 default, in a source checkout of the book, ``_build/.adamdyn_results`` (deleted with the
-build, so a cold build computes every result once); otherwise nothing is stored on disk.
+build, so a cold build computes every result once); otherwise nothing is stored on disk.  It holds
+one folder per fingerprint and keeps the :data:`KEEP_VERSIONS` most recently used, so that an
+edit of the package leaves its predecessors' results behind only a few times.
 Each key has its own lock file (``fcntl``), so two notebooks executing at once compute a
 result once: the second waits for the first.  Within one process results are also kept in
 memory; the same object is returned to every caller, so do not modify it in place.
@@ -40,7 +42,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["DISTRIBUTIONS", "call", "fingerprint", "key_of", "memoised", "store"]
+__all__ = ["DISTRIBUTIONS", "KEEP_VERSIONS", "call", "fingerprint", "key_of", "memoised", "store"]
 
 _PKG = Path(__file__).resolve().parent
 
@@ -53,7 +55,11 @@ _COVERED = ("adamdyn", "numpy", "scipy", "sympy", "numba", "jax", "jaxlib", "opt
             "builtins", "copyreg", "collections", "functools", "operator", "math", "fractions",
             "decimal", "_codecs", "typing")
 
+#: How many fingerprints' folders the store keeps: the most recently used (by any process).
+KEEP_VERSIONS = 3
+
 _memory: dict[str, object] = {}
+_folders_used: set[Path] = set()
 _fingerprint_cache: dict[tuple, str] = {}
 
 
@@ -148,15 +154,50 @@ def key_of(fn, args=(), kwargs=None) -> str | None:
     return h.hexdigest()[:32]
 
 
+def _version_folder() -> Path | None:
+    """The store's folder of the current fingerprint (None: memory only).
+
+    A process's first use marks the folder used and prunes the store to :data:`KEEP_VERSIONS`.
+    """
+    base = store()
+    if base is None:
+        return None
+    folder = base / fingerprint()[:16]
+    if folder not in _folders_used:
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "last-used").touch()
+        _folders_used.add(folder)
+        _prune(base, KEEP_VERSIONS)
+    return folder
+
+
+def _prune(base: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently used fingerprint folders of the store ``base``,
+    and the entries an older layout left at its top."""
+    import shutil
+
+    def last_used(folder):
+        try:
+            return (folder / "last-used").stat().st_mtime_ns
+        except FileNotFoundError:
+            return 0
+
+    folders = sorted((p for p in base.iterdir() if p.is_dir()), key=last_used, reverse=True)
+    for folder in folders[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    for path in base.iterdir():
+        if path.is_file() and path.suffix in (".pickle", ".lock", ".tmp"):
+            path.unlink(missing_ok=True)
+
+
 def _compute_or_load(fn, args, kwargs, key):
     if key in _memory:
         return _memory[key]
-    folder = store()
+    folder = _version_folder()
     if folder is None:
         result = fn(*args, **kwargs)
     else:
         path = folder / f"{fn.__name__}-{key}.pickle"
-        folder.mkdir(parents=True, exist_ok=True)
         # one computation per key even when two notebooks execute at once: the second waits
         with path.with_suffix(".lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
