@@ -240,8 +240,11 @@ def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamT
                     & np.all(vn <= DIVERGENCE_LIMIT, axis=(0, 2)))
         newly = ~div & bad
         div[newly], divstep[newly] = True, t
-        ok = ~div
-        x[ok], m[:, ok], v[:, ok] = xn[ok], mn[:, ok], vn[:, ok]
+        if div.any():
+            ok = ~div
+            x[ok], m[:, ok], v[:, ok] = xn[ok], mn[:, ok], vn[:, ok]
+        else:  # no run frozen: the new state whole (the same values, without the masked copies)
+            x, m, v = xn, mn, vn
         if t % record_every == 0:
             path[k] = x
             k += 1

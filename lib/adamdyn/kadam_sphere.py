@@ -124,11 +124,12 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
     path[0] = z
     div = np.zeros(z.shape[0], bool)
     divstep = np.full(z.shape[0], -1, np.int64)
+    root_gap, shrink = np.sqrt(1.0 - rho), 1.0 - lr * wd   # constant factors of the angular rate
     for t in range(1, steps + 1):
         with np.errstate(all="ignore"):  # a diverging run is caught below, not warned about
             h = np.asarray(grad_on_sphere(z), float)
             u, mn, vn = kadam_direction(inner, h, m, v, t)
-            alpha = np.sqrt(1.0 - rho) / ((1.0 - lr * wd) * np.sqrt(V))
+            alpha = root_gap / (shrink * np.sqrt(V))
             zn = z - alpha[:, None] * u
             zn /= np.linalg.norm(zn, axis=1, keepdims=True)
             Vn = rho * V + (1.0 - rho) * np.sum(u * u, axis=1) if second_level else V
@@ -137,9 +138,13 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
                     & (alpha <= DIVERGENCE_LIMIT))
         newly = ~div & bad
         div[newly], divstep[newly] = True, t
-        ok = ~div
-        z[ok], m[:, ok], v[:, ok], V[ok] = zn[ok], mn[:, ok], vn[:, ok], Vn[ok]
-        path[t], alphas[t - 1] = z, np.where(ok, alpha, 0.0)
+        if div.any():
+            ok = ~div
+            z[ok], m[:, ok], v[:, ok], V[ok] = zn[ok], mn[:, ok], vn[:, ok], Vn[ok]
+            path[t], alphas[t - 1] = z, np.where(ok, alpha, 0.0)
+        else:  # no run frozen: the new state whole (the same values, without the masked copies)
+            z, m, v, V = zn, mn, vn, Vn
+            path[t], alphas[t - 1] = z, alpha
     return SpherePath(path, alphas, div, divstep)
 
 

@@ -86,6 +86,14 @@ def _sampled_row(u, cdf):
 
 
 @numba.njit(cache=True, error_model="numpy")
+def _record(row, theta):
+    """``row[...] = theta`` written as a loop: numba's whole-array assignment costs seconds to compile."""
+    for r in range(theta.shape[0]):
+        for j in range(theta.shape[1]):
+            row[r, j] = theta[r, j]
+
+
+@numba.njit(cache=True, error_model="numpy")
 def _adam_ls_kernel(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, every, path, clock, tnow, diverged):
     """Adam on F(theta, i) = (A_i.theta - y_i)^2/2, one sampled row per step, per-step step sizes.
 
@@ -131,7 +139,7 @@ def _adam_ls_kernel(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, every, 
                     theta[r, j], m[r, j], v[r, j] = new[0, j], new[1, j], new[2, j]
         tnow += step
         if (s + 1) % every == 0:
-            path[k] = theta
+            _record(path[k], theta)
             clock[k] = tnow
             k += 1
     return tnow
@@ -161,7 +169,7 @@ def _adam_ls_kernel_1d(theta, m, v, den, A, y, unif, cdf, gam, b1, b2, eps, ever
                 diverged[r] = True
         tnow += step
         if (s + 1) % every == 0:
-            path[k] = theta
+            _record(path[k], theta)
             clock[k] = tnow
             k += 1
     return tnow
