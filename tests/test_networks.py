@@ -207,6 +207,27 @@ def test_sweep_is_deterministic_and_flags_divergence(digits):
     assert r1.by_point("train_loss").shape == (2, 2, 3)
 
 
+def test_each_run_of_a_sweep_is_the_run_trained_alone(digits):
+    """Run r of a sweep is grid point r // n_seeds at seed seeds[r % n_seeds] (shared per-seed draws,
+    one matrix product per seed for all grid points): the same numbers, to rounding, as a sweep of
+    that single point and seed."""
+    model = models.mlp((64, 16, 10), dropout=0.1)
+    hp = training.grid(lr=[1e-2, 3e-2, 1e-1])
+    seeds = [3, 0]
+    kw = dict(steps=30, eval_every=10, batch_size=32)
+    both = training.sweep(model, lambda lr: T.adam(lr), digits, hp, seeds=seeds, **kw)
+    for r in (1, 4):  # point 0 at the second seed, point 2 at the first
+        point, seed = r // 2, seeds[r % 2]
+        alone = training.sweep(model, lambda lr: T.adam(lr), digits, {"lr": hp["lr"][point:point + 1]},
+                               seeds=[seed], **kw)
+        assert both.seeds[r] == seed and both.hparams["lr"][r] == hp["lr"][point]
+        for f in ("train_loss", "test_accuracy", "batch_loss", "grad_norm", "update_norm"):
+            np.testing.assert_allclose(getattr(both, f)[r], getattr(alone, f)[0], rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{f}, run {r}")
+        for a, b in zip(jax.tree.leaves(both.params), jax.tree.leaves(alone.params)):
+            np.testing.assert_allclose(a[r], b[0], rtol=1e-9, atol=1e-12)
+
+
 def test_loop_emitters_give_the_same_bits_where_the_book_uses_them(monkeypatch):
     """LOOP_EMITTER_OPTIONS compile faster and agree to rounding in the programs that use them.
 
