@@ -160,6 +160,8 @@ def test_bad_arguments_raise_value_errors():
         data.batch_indices(10, 20, 3, 0)
     with pytest.raises(ValueError, match="lr"):
         training.sweep(models.mlp(), lambda b: T.sgd(1e-3), data.digits(), {"b": [1.0]})
+    with pytest.raises(ValueError, match="share_seed_draws"):
+        training.sweep(models.mlp(), lambda lr: T.sgd(lr), data.digits(), {"lr": [1.0]}, share_seed_draws="yes")
 
 
 def test_digits_split_and_batches(digits):
