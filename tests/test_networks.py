@@ -216,7 +216,7 @@ def test_each_run_of_a_sweep_is_the_run_trained_alone(digits):
     model = models.mlp((64, 16, 10), dropout=0.1)
     hp = training.grid(lr=[1e-2, 3e-2, 1e-1])
     seeds = [3, 0]
-    kw = dict(steps=30, eval_every=10, batch_size=32)
+    kw = {"steps": 30, "eval_every": 10, "batch_size": 32}
     both = training.sweep(model, lambda lr: T.adam(lr), digits, hp, seeds=seeds, **kw)
     for r in (1, 4):  # point 0 at the second seed, point 2 at the first
         point, seed = r // 2, seeds[r % 2]

@@ -18,7 +18,7 @@ log-sum-exp; the deep linear network's is the mean squared error.
 
 from __future__ import annotations
 
-import functools
+import itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -72,7 +72,7 @@ _standard_normals_compiled = jax.jit(_standard_normals, static_argnums=(1, 2),
 
 
 def _dense_init(key, sizes, dtype, scale=1.0, bias=True):
-    shapes = tuple(zip(sizes[:-1], sizes[1:]))
+    shapes = tuple(itertools.pairwise(sizes))
     layers = []
     draw = _standard_normals if isinstance(key, jax.core.Tracer) else _standard_normals_compiled
     for z, (n_in, n_out) in zip(draw(key, shapes, jnp.dtype(dtype)), shapes):
