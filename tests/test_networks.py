@@ -160,6 +160,8 @@ def test_bad_arguments_raise_value_errors():
         data.batch_indices(10, 20, 3, 0)
     with pytest.raises(ValueError, match="lr"):
         training.sweep(models.mlp(), lambda b: T.sgd(1e-3), data.digits(), {"b": [1.0]})
+    with pytest.raises(ValueError, match="share_seed_draws"):
+        training.sweep(models.mlp(), lambda lr: T.sgd(lr), data.digits(), {"lr": [1.0]}, share_seed_draws="yes")
 
 
 def test_digits_split_and_batches(digits):
@@ -205,6 +207,27 @@ def test_sweep_is_deterministic_and_flags_divergence(digits):
     np.testing.assert_allclose(r1.update_norm[:2], 1e-2 * r1.grad_norm[:2], rtol=1e-10)
     assert r1.train_loss[0, -1] < r1.train_loss[0, 0]
     assert r1.by_point("train_loss").shape == (2, 2, 3)
+
+
+def test_each_run_of_a_sweep_is_the_run_trained_alone(digits):
+    """Run r of a sweep is grid point r // n_seeds at seed seeds[r % n_seeds] (shared per-seed draws,
+    one matrix product per seed for all grid points): the same numbers, to rounding, as a sweep of
+    that single point and seed."""
+    model = models.mlp((64, 16, 10), dropout=0.1)
+    hp = training.grid(lr=[1e-2, 3e-2, 1e-1])
+    seeds = [3, 0]
+    kw = {"steps": 30, "eval_every": 10, "batch_size": 32}
+    both = training.sweep(model, lambda lr: T.adam(lr), digits, hp, seeds=seeds, **kw)
+    for r in (1, 4):  # point 0 at the second seed, point 2 at the first
+        point, seed = r // 2, seeds[r % 2]
+        alone = training.sweep(model, lambda lr: T.adam(lr), digits, {"lr": hp["lr"][point:point + 1]},
+                               seeds=[seed], **kw)
+        assert both.seeds[r] == seed and both.hparams["lr"][r] == hp["lr"][point]
+        for f in ("train_loss", "test_accuracy", "batch_loss", "grad_norm", "update_norm"):
+            np.testing.assert_allclose(getattr(both, f)[r], getattr(alone, f)[0], rtol=1e-9, atol=1e-12,
+                                       err_msg=f"{f}, run {r}")
+        for a, b in zip(jax.tree.leaves(both.params), jax.tree.leaves(alone.params)):
+            np.testing.assert_allclose(a[r], b[0], rtol=1e-9, atol=1e-12)
 
 
 def test_loop_emitters_give_the_same_bits_where_the_book_uses_them(monkeypatch):

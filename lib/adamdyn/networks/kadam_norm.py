@@ -44,7 +44,7 @@ from ._memo import memoised
 
 __all__ = ["TwoAdamState", "scale_by_two_adam", "two_adam", "ARMS", "arms", "NORMS", "SETUPS", "apply_selectable",
            "NormExperiment", "norm_experiment", "rate_grid", "tune", "at_rate", "readings", "large_rate_excess",
-           "TOLERANCE",]
+           "TOLERANCE", "SHARED_RATE", "DEFAULT_RATE", "SHARED_LABEL", "DEFAULT_LABEL",]
 
 #: The optimizers of the plain MLP, in the order of :func:`arms`'s index.
 ARMS = ("Adam (k=1)", "k-Adam k=2", "k-Adam k=3", "derived 2-Adam")
@@ -302,14 +302,31 @@ def _z(a, b):
     return (a["loss"] - b["loss"]) / max(np.hypot(a["loss_se"], b["loss_se"]), 1e-300)
 
 
+def _rate_tag(lr: float) -> str:
+    """A rate in the readings' short form: 0.01 as ``1e-2``."""
+    mantissa, exponent = f"{lr:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"
+
+
+#: The rate of the "shared" reading of :func:`readings` (one rate for every setup).
+SHARED_RATE = 1e-2
+#: torch's default rate for Adam, the "default" reading of :func:`readings` (for every setup).
+DEFAULT_RATE = 1e-3
+#: The labels of the two readings in :func:`readings` (each followed by ``", wd <weight decay>"``).
+SHARED_LABEL = f"shared {_rate_tag(SHARED_RATE)}"
+DEFAULT_LABEL = f"default {_rate_tag(DEFAULT_RATE)}"
+
+
 def readings(exp: NormExperiment) -> dict:
-    """For every weight decay: tuned (full grid, even and odd sub-grids), shared 1e-2, and Adam's default 1e-3."""
+    """For every weight decay: tuned (full grid, even and odd sub-grids), the shared rate
+    (:data:`SHARED_RATE`) and Adam's default (:data:`DEFAULT_RATE`), keyed ``"<reading>, wd <wd>"``."""
     n, out = exp.lrs.size, {}
     for wd in exp.wds:
         tag = f", wd {wd:g}"
         out.update({"tuned" + tag: tune(exp, wd), "tuned, even grid" + tag: tune(exp, wd, np.arange(0, n, 2)),
                     "tuned, odd grid" + tag: tune(exp, wd, np.arange(1, n, 2)),
-                    "shared 1e-2" + tag: at_rate(exp, 1e-2, wd), "default 1e-3" + tag: at_rate(exp, 1e-3, wd)})
+                    SHARED_LABEL + tag: at_rate(exp, SHARED_RATE, wd),
+                    DEFAULT_LABEL + tag: at_rate(exp, DEFAULT_RATE, wd)})
     return out
 
 

@@ -18,6 +18,7 @@ log-sum-exp; the deep linear network's is the mean squared error.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -58,11 +59,24 @@ def n_params(params) -> int:
     return int(sum(p.size for p in jax.tree.leaves(params)))
 
 
+def _standard_normals(key, shapes, dtype):
+    keys = jax.random.split(key, len(shapes))
+    return [jax.random.normal(k, shape, dtype) for k, shape in zip(keys, shapes)]
+
+
+# The same draws as one compiled program, for an initialisation outside a traced function: run op
+# by op, each draw of a new shape compiles on its own (about a second each).  The scaling stays
+# outside: XLA would fold it into the draws' own constant factor (a different rounding).
+_standard_normals_compiled = jax.jit(_standard_normals, static_argnums=(1, 2),
+                                     compiler_options={"xla_backend_optimization_level": 1})
+
+
 def _dense_init(key, sizes, dtype, scale=1.0, bias=True):
-    keys = jax.random.split(key, len(sizes) - 1)
+    shapes = tuple(itertools.pairwise(sizes))
     layers = []
-    for k, n_in, n_out in zip(keys, sizes[:-1], sizes[1:]):
-        w = jax.random.normal(k, (n_in, n_out), dtype) * (scale / jnp.sqrt(n_in)).astype(dtype)
+    draw = _standard_normals if isinstance(key, jax.core.Tracer) else _standard_normals_compiled
+    for z, (n_in, n_out) in zip(draw(key, shapes, jnp.dtype(dtype)), shapes):
+        w = z * (scale / jnp.sqrt(n_in)).astype(dtype)
         layers.append({"w": w, "b": jnp.zeros(n_out, dtype)} if bias else {"w": w})
     return layers
 

@@ -2,7 +2,9 @@ r"""One compiled training loop, vmapped over hyperparameter grids and seeds.
 
 :func:`sweep` trains ``R = (grid points) x (seeds)`` independent runs in one call: the
 training loop is a ``lax.scan`` over steps (inside a scan over evaluation points), the runs
-are a ``vmap`` of it, and the whole is ``jit``-compiled once, so the same code would run
+are a ``vmap`` over seeds of a ``vmap`` over grid points of it (a seed's minibatches,
+initialisation and dropout masks are drawn once for all its grid points), and the whole is
+``jit``-compiled once, so the same code would run
 unchanged on an accelerator.  Each hyperparameter is an array of per-grid-point values,
 passed (as traced scalars) to an optimizer factory such as
 ``lambda lr, beta1: transforms.adam(lr, beta1)``.
@@ -180,7 +182,8 @@ def _make_run(model: Model, optimizer: Callable, n_evals: int, eval_every: int, 
 
 
 def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, seeds=(0,), steps=1000,
-          batch_size=64, eval_every=50, sampling="epoch", dtype=None, compiler_options=None) -> SweepResult:
+          batch_size=64, eval_every=50, sampling="epoch", dtype=None, compiler_options=None,
+          share_seed_draws=True) -> SweepResult:
     """Train every (grid point, seed) pair in one compiled, vmapped call.
 
     Parameters
@@ -201,6 +204,11 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
         Parameter dtype; defaults to the data's.
     compiler_options : dict, optional
         XLA options of :func:`compile_cpu` (default :data:`COMPILER_OPTIONS`).
+    share_seed_draws : bool
+        True (default): a ``vmap`` over seeds of a ``vmap`` over grid points, so that a seed's
+        minibatches, initialisation and dropout masks are drawn once for all its grid points and each
+        layer's product with a minibatch is one matrix product for all of them (faster).  False: one
+        ``vmap`` over all runs.  The two agree to rounding (their matrix products round differently).
 
     Returns
     -------
@@ -222,6 +230,8 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
     eval_every = check_int("eval_every", eval_every, 1)
     if steps % eval_every:
         raise ValueError(f"steps ({steps}) must be a multiple of eval_every ({eval_every})")
+    if not isinstance(share_seed_draws, (bool, np.bool_)):
+        raise ValueError(f"share_seed_draws must be True or False, got {share_seed_draws!r}")
     seeds = [check_int("seeds", s, 0) for s in np.atleast_1d(seeds)]
     if not seeds:
         raise ValueError("seeds must hold at least one seed")
@@ -230,15 +240,26 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
 
     run_hp = {k: np.repeat(v, n_seeds) for k, v in hp.items()}
     run_seed = np.tile(np.asarray(seeds), n_points)
-    idx_by_seed = {s: batch_indices(data.n_train, batch_size, steps, s, sampling) for s in seeds}
-    idx = np.stack([idx_by_seed[s] for s in run_seed])
-    keys = jnp.stack([jax.random.PRNGKey(s) for s in run_seed])
 
     one_run = _make_run(model, optimizer, steps // eval_every, eval_every, dtype)
     arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
-    args = (run_hp, keys, jnp.asarray(idx), arrays)
-    run = compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args, options=compiler_options)
-    params, div, div_step, diags, evals = run(*args)
+    if share_seed_draws:
+        # The minibatches, the initialisation and the dropout masks depend on the seed only.
+        idx = np.stack([batch_indices(data.n_train, batch_size, steps, s, sampling) for s in seeds])
+        keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+        args = ({k: jnp.asarray(v) for k, v in hp.items()}, keys, jnp.asarray(idx), arrays)
+        by_seed = jax.vmap(jax.vmap(one_run, in_axes=(0, None, None, None)), in_axes=(None, 0, 0, None))
+        run = compile_cpu(by_seed, *args, options=compiler_options)
+        # (seeds, points, ...) -> runs, run r = point r // n_seeds, seed r % n_seeds
+        params, div, div_step, diags, evals = jax.tree.map(
+            lambda a: np.swapaxes(np.asarray(a), 0, 1).reshape((-1,) + a.shape[2:]), run(*args))
+    else:
+        idx_by_seed = {s: batch_indices(data.n_train, batch_size, steps, s, sampling) for s in seeds}
+        idx = np.stack([idx_by_seed[s] for s in run_seed])
+        keys = jnp.stack([jax.random.PRNGKey(s) for s in run_seed])
+        args = (run_hp, keys, jnp.asarray(idx), arrays)
+        run = compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args, options=compiler_options)
+        params, div, div_step, diags, evals = run(*args)
     diags = np.asarray(diags)
     return SweepResult(
         hparams=run_hp, seeds=run_seed, eval_steps=np.arange(0, steps + 1, eval_every),

@@ -7,6 +7,8 @@ chapter's memoised runs, at its default parameters).
 from __future__ import annotations
 
 from adamdyn.networks.kadam_norm import (
+    DEFAULT_LABEL,
+    SHARED_LABEL,
     TOLERANCE,
     _z,
     large_rate_excess,
@@ -54,7 +56,7 @@ def claims() -> list[Claim]:
     status = lambda n, of: "verified" if n == of else "not reproduced" if n == 0 else "depends on an unstated setting"  # noqa: E731
     st = exp.setting
     where = (f"{st['model']}, {st['steps']} steps, {len(st['seeds'])} seeds, {len(reads)} readings "
-             f"(tuned on the full/even/odd grid, shared 1e-2, default 1e-3; weight decay {', '.join(f'{w:g}' for w in exp.wds)})")
+             f"(tuned on the full/even/odd grid, {SHARED_LABEL}, {DEFAULT_LABEL}; weight decay {', '.join(f'{w:g}' for w in exp.wds)})")
     return [
         Claim("GT-2adam-norm-loss", "Gould & Tanaka, abstract", "2-Adam corresponds to Adam with a normalisation "
               "layer: our derived 2-Adam on a plain MLP gives the layer's gain in final training loss", "",
