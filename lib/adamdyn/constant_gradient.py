@@ -55,7 +55,9 @@ def constant_gradient_steps(gradient, steps=100, beta1=0.9, beta2=0.999, eps=1e-
     steps = check_int("steps", steps, 1)
     check_nonnegative("eps", eps)
     opt = _opt.adam(lr=1.0, beta1=beta1, beta2=beta2, eps=eps, bias_correction=bias_correction)
-    G = np.broadcast_to(np.atleast_2d(g), (steps,) + np.atleast_2d(g).shape)
+    # a C-ordered copy, not the broadcast view: the kernel's output then has the layout every other
+    # caller's has, and a cold build compiles one specialisation of it instead of three
+    G = np.ascontiguousarray(np.broadcast_to(np.atleast_2d(g), (steps,) + np.atleast_2d(g).shape))
     out = -_opt.updates_from_gradients(opt, G)
     return out[:, 0, :] if g.ndim == 1 else out
 

@@ -30,6 +30,8 @@ A. Kaiser, "Exploring the dynamics of Adam", section 3.  D. P. Kingma and J. Ba,
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import sympy as sp
 
@@ -79,27 +81,32 @@ def _branch(expr):
 
 
 # ----------------------------------------------------------------------------- symbolic
+@cache  # derived once per process: the chapter and its checks ask again
 def first_moment_mean_expr(mean=mu):
     r""":math:`\mathbb E[m_T] = (1-\beta_1)\sum_{j<T}\beta_1^j\mu` for a constant mean: :math:`\mu(1-\beta_1^T)`."""
     return sp.simplify((1 - beta1) * _branch(sp.summation(beta1**j * mean, (j, 0, T - 1))))
 
 
+@cache
 def first_moment_variance_expr():
     r""":math:`\operatorname{Var}[m_T] = (1-\beta_1)^2\sigma^2\sum_{j<T}\beta_1^{2j}` (independent noise), summed by sympy."""
     return sp.factor((1 - beta1) ** 2 * sigma**2 * _branch(sp.summation(beta1 ** (2 * j), (j, 0, T - 1))))
 
 
+@cache
 def first_moment_variance_limit_expr():
     r""":math:`\lim_{T\to\infty}\operatorname{Var}[m_T] = \sigma^2(1-\beta_1)/(1+\beta_1)` (the infinite series)."""
     return sp.factor((1 - beta1) ** 2 * sigma**2 * _branch(sp.summation(beta1 ** (2 * j), (j, 0, sp.oo))))
 
 
+@cache
 def bias_corrected_variance_expr():
     r""":math:`\operatorname{Var}[\hat m_T] = \operatorname{Var}[m_T]/(1-\beta_1^T)^2
     = \sigma^2\frac{(1-\beta_1)(1+\beta_1^T)}{(1+\beta_1)(1-\beta_1^T)}`: :math:`\sigma^2` at :math:`T = 1`."""
     return sp.factor(sp.cancel(first_moment_variance_expr() / (1 - beta1**T) ** 2))
 
 
+@cache
 def squared_gradient_moments_expr():
     r"""Mean and variance of one squared gradient :math:`(\mu + N)^2`, :math:`N\sim\mathcal N(0,\sigma^2)`
     (``sympy.stats``): :math:`\mu^2+\sigma^2` and :math:`2\sigma^2(2\mu^2+\sigma^2)`."""
@@ -109,12 +116,14 @@ def squared_gradient_moments_expr():
     return sp.simplify(E((mu + N) ** 2)), sp.factor(sp.simplify(variance((mu + N) ** 2)))
 
 
+@cache
 def second_moment_mean_expr():
     r""":math:`\mathbb E[v_T]` for a constant mean: :math:`(\mu^2+\sigma^2)(1-\beta_2^T)`."""
     mean_sq, _ = squared_gradient_moments_expr()
     return sp.factor((1 - beta2) * mean_sq * _branch(sp.summation(beta2**j, (j, 0, T - 1))))
 
 
+@cache
 def second_moment_variance_expr():
     r""":math:`\operatorname{Var}[v_T]` for a constant mean and Gaussian noise:
     :math:`2\sigma^2(2\mu^2+\sigma^2)\frac{1-\beta_2}{1+\beta_2}(1-\beta_2^{2T})`."""
@@ -122,6 +131,7 @@ def second_moment_variance_expr():
     return sp.factor((1 - beta2) ** 2 * var_sq * _branch(sp.summation(beta2 ** (2 * j), (j, 0, T - 1))))
 
 
+@cache
 def ramp_lag_expr():
     r"""Bias of the bias-corrected :math:`\hat m_T` when the mean gradient is a ramp :math:`\mu_t = a + b t`.
 

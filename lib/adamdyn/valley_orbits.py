@@ -152,6 +152,7 @@ def period_map(landscape, xs, ys, optimizer=None, steps=20_000, window=400, coor
 
 
 # ------------------------------------------------- frozen v: the edge of stability
+@lru_cache(maxsize=1)  # the chapter and edge_of_stability_symbolic both ask
 def frozen_v_threshold_symbolic():
     r"""Sympy: linear stability of Adam's momentum recursion on :math:`a w^2` with :math:`v` frozen.
 
