@@ -466,9 +466,23 @@ def _in_parallel(kernel, args, R, D):
         kernel(*args, 0, R)
         return
     edges = [min(R, (nblocks * j // n) * B) for j in range(n + 1)]
-    with ThreadPoolExecutor(n) as pool:
-        for f in [pool.submit(kernel, *args, edges[j], edges[j + 1]) for j in range(n)]:
-            f.result()
+    pool = _pool(n)
+    for f in [pool.submit(kernel, *args, edges[j], edges[j + 1]) for j in range(n)]:
+        f.result()
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(n: int) -> ThreadPoolExecutor:
+    """The process's pool of ``n`` threads for :func:`_in_parallel`, made on first use.
+
+    Kept, not made per call: a sweep of a few hundred small calls (a chapter's scan) spent
+    about 3 ms a call starting and joining threads.
+    """
+    if n not in _POOLS:
+        _POOLS[n] = ThreadPoolExecutor(n, thread_name_prefix="adamdyn-kernel")
+    return _POOLS[n]
 
 
 # ---------------------------------------------------------------- gradient histories

@@ -580,6 +580,6 @@ def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
         if x.shape[0] not in (1, R):
             raise ValueError(f"x0 must have 1 or {R} rows (one per run), got {x.shape[0]}")
         x = np.broadcast_to(x, (R, D)).copy()
-    out = np.empty_like(G)
+    out = np.empty(G.shape)  # C order whatever G's: one compiled version of the kernel
     _K.gradient_updates(opt.packed(), np.ascontiguousarray(G), x, out)
     return out.reshape(shape)
