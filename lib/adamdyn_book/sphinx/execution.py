@@ -29,7 +29,7 @@ from ..kernels import ipc_folder, ipc_kernel_config
 from .cache_keys import _on_source_read
 from .libgraph import code_of, imported_names, is_notebook
 
-__all__ = ["READS_RESULTS", "TYPICAL_SECONDS", "execution_order", "read_order"]
+__all__ = ["READS_RESULTS", "TYPICAL_SECONDS", "estimated_seconds", "execution_order", "read_order"]
 
 #: A notebook that imports this package reads the results of the other chapters: it runs last.
 READS_RESULTS = "adamdyn_book.ledger"
@@ -38,13 +38,13 @@ READS_RESULTS = "adamdyn_book.ledger"
 #: for the order of a build whose cache has no time of its own yet; a notebook named here or
 #: not, the cache's last time wins.  Only the order depends on them, never a result.
 TYPICAL_SECONDS = {
-    "chapters/vector_field": 40, "chapters/flat": 37, "chapters/networks_figure1": 25,
-    "chapters/valleys": 23, "chapters/ode": 22, "chapters/networks_k_adam": 20,
-    "chapters/networks_eos": 18, "chapters/k_adam": 19, "chapters/networks_noise": 17,
-    "chapters/networks_limits": 16, "chapters/noise": 15, "chapters/networks_stable_region": 14,
-    "chapters/saddle": 13, "chapters/preliminaries": 12, "chapters/conditions_map": 11,
-    "chapters/explorer": 10, "chapters/networks_saddles": 10, "chapters/stable_region": 9,
-    "chapters/reference_implementations": 3,
+    "chapters/vector_field": 41, "chapters/networks_figure1": 34, "chapters/flat": 30,
+    "chapters/ode": 27, "chapters/networks_limits": 21, "chapters/valleys": 20,
+    "chapters/networks_noise": 20, "chapters/noise": 18, "chapters/networks_k_adam": 17,
+    "chapters/k_adam": 17, "chapters/networks_stable_region": 14, "chapters/networks_eos": 13,
+    "chapters/saddle": 12, "chapters/networks_saddles": 12, "chapters/ledger": 12,
+    "chapters/conditions_map": 9, "chapters/preliminaries": 9, "chapters/stable_region": 7,
+    "chapters/explorer": 3, "chapters/reference_implementations": 3,
 }
 
 
