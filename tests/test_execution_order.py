@@ -3,7 +3,7 @@ order Sphinx reads them in meanwhile (by expected finishing time)."""
 
 from pathlib import Path
 
-from adamdyn_book.sphinx.execution import (READS_RESULTS, TYPICAL_SECONDS, estimated_seconds, execution_order,
+from adamdyn_book.sphinx.execution import (READS_RESULTS, STARTS_FIRST, TYPICAL_SECONDS, estimated_seconds, execution_order,
                                            read_order)
 from adamdyn_book.sphinx.libgraph import code_of, imported_names
 
@@ -13,6 +13,13 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_longest_first_and_the_readers_last():
     seconds = {"a": 3.0, "b": 30.0, "ledger": 50.0, "c": 10.0}
     assert execution_order(seconds, {"ledger"}) == ["b", "c", "a", "ledger"]
+
+
+def test_the_chapter_that_compiles_the_shared_kernel_starts_first():
+    seconds = {"chapters/flat": 30.0, "chapters/vector_field": 41.0, "chapters/ode": 27.0}
+    assert execution_order(seconds) == ["chapters/flat", "chapters/vector_field", "chapters/ode"]
+    assert execution_order({"a": 1.0, "b": 2.0}, first=("a",)) == ["a", "b"]
+    assert set(STARTS_FIRST) <= set(TYPICAL_SECONDS)
 
 
 def test_unknown_times_fall_back_to_the_typical_ones_then_the_median():
@@ -25,8 +32,8 @@ def test_unknown_times_fall_back_to_the_typical_ones_then_the_median():
 
 
 def test_the_last_time_in_the_cache_wins_over_the_typical_one():
-    assert execution_order({"chapters/flat": 1.0, "chapters/reference_implementations": 2.0}) == [
-        "chapters/reference_implementations", "chapters/flat"]
+    assert execution_order({"chapters/ode": 1.0, "chapters/reference_implementations": 2.0}) == [
+        "chapters/reference_implementations", "chapters/ode"]
 
 
 def test_the_ledger_is_the_one_chapter_that_reads_the_others_results():
