@@ -103,8 +103,9 @@ def _last_seconds(cache) -> dict:
 
 
 def _on_env_before_read_docs(app, env, docnames):
-    """Execute the notebooks about to be read that miss the cache, ``book_execute_workers`` at a
-    time, and put them in the cache; the (serial) read then finds every one there.
+    """Start executing the notebooks about to be read that miss the cache, ``book_execute_workers``
+    at a time, and reorder ``docnames`` so that Sphinx reads them as they finish (:class:`_Batch`
+    puts each in the cache just before its read).
 
     Speed and the kernels' transport (IPC) are at stake: a notebook whose key we do not
     reproduce exactly, or that fails, is left to myst-nb, which executes it (again, over TCP) and
@@ -142,10 +143,10 @@ def _on_env_before_read_docs(app, env, docnames):
             jobs[docname] = (path, nb)
             if READS_RESULTS in imported_names(code_of(text)):
                 readers.add(docname)
-    early = _take_early_zygote(app)
+    early = _take(app, "_adamdyn_early_zygote")
     if not jobs:
         if early is not None:
-            early[2].close()
+            early.close()
         return
     last = _last_seconds(cache)
     seconds = estimated_seconds({d: last.get(str(path)) for d, (path, _) in jobs.items()})
@@ -159,9 +160,10 @@ def _on_env_before_read_docs(app, env, docnames):
                 ", kernels forked from a zygote" if prefix else "")
     logger.verbose("execution order: %s", ", ".join(order))
     docnames[:] = read_order(docnames, order, seconds, workers)
-    if early is not None and early[0] != prefix:
-        early = early[2].close()  # a zygote for another interpreter: of no use here
-    app._adamdyn_execution = _Batch(cache, jobs, order, workers, early or _start_zygote(prefix), config, logger)
+    if early is not None and early.prefix != prefix:
+        early.close()  # a zygote for another interpreter: of no use here
+        early = None
+    app._adamdyn_execution = _Batch(cache, jobs, order, workers, early or _RunningZygote(prefix), config, logger)
 
 
 #: The kernel a build with no cache at all starts a zygote for before reading any notebook (the
@@ -169,12 +171,25 @@ def _on_env_before_read_docs(app, env, docnames):
 EARLY_KERNEL = "python3"
 
 
-def _start_zygote(prefix):
-    """``(prefix, zygote or None, exit stack that stops it)``."""
-    import contextlib
+class _RunningZygote:
+    """A zygote for the interpreter ``prefix`` (``zygote`` is None when there is none: no prefix,
+    or it did not start), and the exit stack that stops it and whatever else is pushed onto it."""
 
-    stack = contextlib.ExitStack()
-    return prefix, stack.enter_context(_zygote_or_none(prefix)), stack
+    def __init__(self, prefix):
+        import contextlib
+
+        self.prefix, self.stack = prefix, contextlib.ExitStack()
+        self.zygote = self.stack.enter_context(_zygote_or_none(prefix))
+
+    def close(self):
+        self.stack.close()
+
+
+def _take(app, name):
+    """The object the build keeps under ``name`` (None if none), no longer kept."""
+    value = getattr(app, name, None)
+    setattr(app, name, None)
+    return value
 
 
 def _on_builder_inited_start_zygote(app):
@@ -186,29 +201,22 @@ def _on_builder_inited_start_zygote(app):
         return
     prefix = _zygote_prefix({EARLY_KERNEL})
     if prefix is not None:
-        app._adamdyn_early_zygote = _start_zygote(prefix)
-
-
-def _take_early_zygote(app):
-    """The zygote :func:`_on_builder_inited_start_zygote` started (``(prefix, zygote, stack)``), or None."""
-    early = getattr(app, "_adamdyn_early_zygote", None)
-    app._adamdyn_early_zygote = None
-    return early
+        app._adamdyn_early_zygote = _RunningZygote(prefix)
 
 
 class _Batch:
     """The notebooks executing in the background while Sphinx reads: :meth:`wait_for` one,
     :meth:`close` (wait for the rest and stop the workers and the zygote)."""
 
-    def __init__(self, cache, jobs, order, workers, zygote, config, logger):
+    def __init__(self, cache, jobs, order, workers, zygote: _RunningZygote, config, logger):
         from concurrent.futures import ThreadPoolExecutor
 
         self.cache, self.logger, self.config = cache, logger, config
-        _, zygote, self._stack = zygote  # (prefix, zygote or None, the stack that stops it)
+        self._stack = zygote.stack
         # exits before the zygote's block: the kernels end before their fork server
         pool = self._stack.enter_context(ThreadPoolExecutor(max_workers=workers))
         # the pool starts the jobs in the order given: longest first, the readers of results last
-        self.pending = {docname: pool.submit(self._execute, jobs[docname], zygote) for docname in order}
+        self.pending = {docname: pool.submit(self._execute, jobs[docname], zygote.zygote) for docname in order}
 
     def _execute(self, job, zygote):
         from jupyter_cache.executors.utils import single_nb_execution
@@ -243,6 +251,12 @@ class _Batch:
         if not self.pending:
             self.close()
 
+    def drop_unstarted(self):
+        """Forget the notebooks no worker has started yet."""
+        for future in self.pending.values():
+            future.cancel()
+        self.pending = {d: f for d, f in self.pending.items() if not f.cancelled()}
+
     def close(self):
         """Cache every notebook still pending, then stop the workers and the zygote."""
         try:
@@ -261,9 +275,8 @@ def _on_source_read_wait(app, docname, source):
 
 def _on_env_updated_close(app, env):
     """After the read: no notebook of the batch is left running (one Sphinx did not read, say)."""
-    batch = getattr(app, "_adamdyn_execution", None)
+    batch = _take(app, "_adamdyn_execution")
     if batch is not None:
-        app._adamdyn_execution = None
         batch.close()
 
 
@@ -282,17 +295,12 @@ def _on_env_updated_parallel_write(app, env):
 def _on_build_finished_close(app, exception):
     """A build that failed while reading still stops its kernels and the zygote (the notebooks
     not started yet are dropped)."""
-    early = _take_early_zygote(app)
-    if early is not None:
-        early[2].close()
-    batch = getattr(app, "_adamdyn_execution", None)
-    if batch is not None:
-        app._adamdyn_execution = None
-        if exception is not None:
-            for future in batch.pending.values():
-                future.cancel()
-            batch.pending = {d: f for d, f in batch.pending.items() if not f.cancelled()}
-        batch.close()
+    for name in ("_adamdyn_early_zygote", "_adamdyn_execution"):
+        held = _take(app, name)
+        if isinstance(held, _Batch) and exception is not None:
+            held.drop_unstarted()
+        if held is not None:
+            held.close()
 
 
 def _zygote_prefix(kernel_names):
