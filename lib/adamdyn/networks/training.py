@@ -243,9 +243,10 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
 
     one_run = _make_run(model, optimizer, steps // eval_every, eval_every, dtype)
     arrays = (data.x_train, data.y_train, data.x_test, data.y_test)
+    idx_by_seed = {s: batch_indices(data.n_train, batch_size, steps, s, sampling) for s in seeds}
     if share_seed_draws:
         # The minibatches, the initialisation and the dropout masks depend on the seed only.
-        idx = np.stack([batch_indices(data.n_train, batch_size, steps, s, sampling) for s in seeds])
+        idx = np.stack([idx_by_seed[s] for s in seeds])
         keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
         args = ({k: jnp.asarray(v) for k, v in hp.items()}, keys, jnp.asarray(idx), arrays)
         by_seed = jax.vmap(jax.vmap(one_run, in_axes=(0, None, None, None)), in_axes=(None, 0, 0, None))
@@ -254,7 +255,6 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
         params, div, div_step, diags, evals = jax.tree.map(
             lambda a: np.swapaxes(np.asarray(a), 0, 1).reshape((-1,) + a.shape[2:]), run(*args))
     else:
-        idx_by_seed = {s: batch_indices(data.n_train, batch_size, steps, s, sampling) for s in seeds}
         idx = np.stack([idx_by_seed[s] for s in run_seed])
         keys = jnp.stack([jax.random.PRNGKey(s) for s in run_seed])
         args = (run_hp, keys, jnp.asarray(idx), arrays)
