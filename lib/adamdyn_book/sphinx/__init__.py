@@ -23,6 +23,7 @@ One module per concern:
 * :mod:`.status`: **the execution-status page**: each chapter's execution time, cache state and
   result in the last build, and the environment (``{execution-status}``, ``{environment-table}``).
 * :mod:`.theme_fixes`: a doubled inline script of the theme is dropped.
+* :mod:`.plugin_lookup`: pybtex's plugin lookups are answered once per build, not once per citation.
 
 It also sets ``ADAMDYN_BOOK_BUILD=1`` so that :func:`adamdyn_book.progress.progress` stays
 silent in built pages.
@@ -33,8 +34,8 @@ from __future__ import annotations
 import os
 
 from .. import progress as _progress
-from . import (cache_keys, downloads, execution, explorer_assets, ledger_data, links, offline, status, theme_fixes,
-               verdicts)
+from . import (cache_keys, downloads, execution, explorer_assets, ledger_data, links, offline, plugin_lookup, status,
+               theme_fixes, verdicts)
 
 __all__ = ["setup"]
 
@@ -45,6 +46,7 @@ def _on_config_inited(app, config):
 
 
 def setup(app):
+    plugin_lookup.install()
     app.add_config_value("book_cache_packages", ["adamdyn", "adamdyn_book"], "env")
     app.add_config_value("book_cache_keep", 3, "")
     app.add_config_value("book_execute_workers", min(2, os.cpu_count() or 1), "")
