@@ -24,6 +24,7 @@ One module per concern:
   result in the last build, and the environment (``{execution-status}``, ``{environment-table}``).
 * :mod:`.theme_fixes`: a doubled inline script of the theme is dropped.
 * :mod:`.plugin_lookup`: pybtex's plugin lookups are answered once per build, not once per citation.
+* :mod:`.numref_targets`: a numbered reference reads its target page's doctree once, not once per reference.
 
 It also sets ``ADAMDYN_BOOK_BUILD=1`` so that :func:`adamdyn_book.progress.progress` stays
 silent in built pages.
@@ -34,8 +35,8 @@ from __future__ import annotations
 import os
 
 from .. import progress as _progress
-from . import (cache_keys, downloads, execution, explorer_assets, ledger_data, links, offline, plugin_lookup, status,
-               theme_fixes, verdicts)
+from . import (cache_keys, downloads, execution, explorer_assets, ledger_data, links, numref_targets, offline, plugin_lookup,
+               status, theme_fixes, verdicts)
 
 __all__ = ["setup"]
 
@@ -47,6 +48,7 @@ def _on_config_inited(app, config):
 
 def setup(app):
     plugin_lookup.install()
+    numref_targets.install()
     app.add_config_value("book_cache_packages", ["adamdyn", "adamdyn_book"], "env")
     app.add_config_value("book_cache_keep", 3, "")
     app.add_config_value("book_execute_workers", min(2, os.cpu_count() or 1), "")
