@@ -4,15 +4,32 @@ Every chapter calls :func:`use_book_style` once; figures then share fonts,
 sizes, a white card background (readable in the theme's light and dark
 modes) and retina PNG output.  :data:`COLORS` fixes one colour per optimizer
 so that Adam is the same colour on every page.
+
+Rendering is a large part of a chapter's run time, so the style also keeps it cheap: every
+figure is laid out once, by constrained layout, inside its own canvas, and the notebook prints
+it at that size (no ``bbox_inches="tight"`` pass, which lays out and draws a figure twice); and
+the mathtext expressions of the figures (log-scale tick labels such as :math:`10^{-2}`) are
+parsed once per process, not once per renderer (:func:`share_mathtext_parses`).
 """
 
 from __future__ import annotations
 
-import matplotlib as mpl
-import numpy as np
-import matplotlib.pyplot as plt
+import functools
 
-__all__ = ["COLORS", "LEGEND_MIN_POINTS", "use_book_style", "color_of", "figure", "enforce_legend_minimum"]
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import numpy as np
+
+__all__ = [
+    "COLORS",
+    "LEGEND_MIN_POINTS",
+    "color_of",
+    "enforce_legend_minimum",
+    "figure",
+    "share_mathtext_parses",
+    "use_book_style",
+    "warm_mathtext",
+]
 
 #: The smallest legend text (points) a figure of the book shows: at the book's 100 dpi a
 #: smaller legend is unreadable on a phone.
@@ -40,8 +57,16 @@ def color_of(name) -> str:
 
 
 def use_book_style() -> None:
-    """Set the book's matplotlib style and ask the notebook for retina PNGs."""
+    """Set the book's matplotlib style and ask the notebook for retina PNGs.
+
+    Every figure uses constrained layout (``plt.subplots`` too, not only :func:`figure`), which
+    keeps its labels, legends and colour bars inside the canvas; so the notebook prints the
+    canvas as it is (``bbox_inches=None``) instead of measuring and cropping it first
+    (IPython's default ``"tight"``, a second layout and draw of every artist).
+    """
+    share_mathtext_parses()
     mpl.rcParams.update({
+        "figure.constrained_layout.use": True,
         "figure.figsize": (6.4, 4.0),
         "figure.dpi": 100,
         "savefig.dpi": 200,
@@ -65,7 +90,7 @@ def use_book_style() -> None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # outside a notebook kernel there is nothing to configure
         return
-    set_matplotlib_formats("retina")
+    set_matplotlib_formats("retina", bbox_inches=None)
 
 
 def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 4.0, **kwargs):
@@ -98,3 +123,47 @@ def enforce_legend_minimum(fig, minimum: float = LEGEND_MIN_POINTS):
 
     fig.draw = draw_with_readable_legends
     return fig
+
+
+@functools.lru_cache(maxsize=1024)
+def _shared_parse(parse, output_type, s, dpi, prop, antialiased, load_glyph_flags):
+    return parse(_PARSERS[output_type], s, dpi, prop, antialiased, load_glyph_flags)
+
+
+_PARSERS: dict = {}
+
+
+def share_mathtext_parses() -> None:
+    """Parse each mathtext expression once per process, whatever renderer asks (idempotent).
+
+    Matplotlib caches a parse per ``MathTextParser`` instance, and every renderer (one per
+    figure and canvas size) makes its own, in a shared cache of only 50 entries; so each figure
+    parsed its tick labels (``$\\mathdefault{10^{-2}}$``, at several milliseconds each) anew.  The
+    parse depends only on the expression, dpi, font, antialiasing and hinting (the cache's own
+    key, without the instance), so one cache per output type (``"vector"``/``"raster"``)
+    returns the same result.
+    """
+    from matplotlib.mathtext import MathTextParser
+
+    if getattr(MathTextParser._parse_cached, "_adamdyn_shared", False):
+        return
+    parse = MathTextParser._parse_cached.__wrapped__  # matplotlib's uncached parse
+
+    def parse_shared(self, s, dpi, prop, antialiased, load_glyph_flags):
+        _PARSERS.setdefault(self._output_type, self)
+        return _shared_parse(parse, self._output_type, s, dpi, prop, antialiased, load_glyph_flags)
+
+    parse_shared._adamdyn_shared = True
+    MathTextParser._parse_cached = parse_shared
+
+
+def warm_mathtext() -> None:
+    """Build matplotlib's mathtext grammar and load the fonts of a first parse (about 0.1 s).
+
+    Pure Python objects and font files, no backend and no thread: the build's kernel zygote
+    calls this once, so that each chapter's kernel does not repeat it for its first tick label.
+    """
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import MathTextParser
+
+    MathTextParser("path").parse(r"$\mathdefault{10^{-2}}\ \alpha_t$", 200, FontProperties())
