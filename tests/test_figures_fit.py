@@ -1,8 +1,8 @@
 """Every figure of the book fits its canvas.
 
-The notebook prints a figure at its own size (``bbox_inches=None``, see
-:func:`adamdyn_book.plotting.use_book_style`), so nothing crops it to its content any more: a
-label, legend or colour bar that constrained layout did not keep inside the canvas is cut at the
+The notebook prints a laid-out figure at its own size (``bbox_inches=None``, see
+:func:`adamdyn_book.plotting.retina_png`), so nothing crops it to its content any more: a
+label, legend or title that constrained layout could not keep inside the canvas is cut at the
 edge.  A cut shows in the image as ink on its outermost pixel frame, which is otherwise the
 white background; the book's every PNG is checked for that.
 """
@@ -45,7 +45,7 @@ def _png(fig, **kwargs) -> bytes:
 
 def test_the_check_passes_a_figure_kept_inside_its_canvas():
     use_book_style()
-    fig, ax = plt.subplots(figsize=(3, 2))
+    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")
     ax.plot([1, 10, 100], [1e-3, 1e-1, 1])
     ax.set(yscale="log", xlabel="a long x label, $t$", ylabel=r"$\|\theta_t\|$", title="a title")
     ax.legend(["Adam"], loc="upper left", bbox_to_anchor=(1.0, 1.0))  # outside the axes
@@ -65,23 +65,31 @@ def test_the_check_finds_a_label_cut_at_the_canvas_edge():
     assert ink_on_frame(_png(fig)) > 0
 
 
-def test_pyplot_figures_use_constrained_layout_and_print_uncropped_at_retina_resolution():
-    use_book_style()
-    fig, ax = plt.subplots(figsize=(3.0, 2.0))
-    assert fig.get_layout_engine().__class__.__name__ == "ConstrainedLayoutEngine"
-    ax.plot([0, 1])
+def test_laid_out_figures_print_uncropped_and_others_cropped_at_retina_resolution():
+    import base64
+
+    from adamdyn_book.plotting import figure, retina_png
     from IPython.core.interactiveshell import InteractiveShell
     from matplotlib.figure import Figure
 
-    formatter = InteractiveShell.instance().display_formatter.formatters["image/png"]
-    data, size = formatter.lookup_by_type(Figure)(fig)  # what the notebook stores
-    plt.close(fig)
-    import base64
-
+    use_book_style()
+    assert InteractiveShell.instance().display_formatter.formatters["image/png"].lookup_by_type(
+        Figure) is retina_png  # what the notebook stores
+    fig, ax = figure(width=3.0, height=2.0)
+    ax.plot([0, 1])
+    data, size = retina_png(fig)
     png = base64.b64decode(data)
     assert Image.open(io.BytesIO(png)).size == (600, 400)  # 200 dpi, the whole canvas
     assert size == {"width": 300, "height": 200}
     assert ink_on_frame(png) == 0
+    fig, ax = plt.subplots(figsize=(3.0, 2.0))  # no layout: cropped to its content
+    ax.plot([0, 1])
+    ax.set_ylabel("a label")
+    data, size = retina_png(fig)
+    png = base64.b64decode(data)
+    assert Image.open(io.BytesIO(png)).size != (600, 400)
+    assert ink_on_frame(png) == 0
+    plt.close("all")
 
 
 def test_a_shared_mathtext_parse_draws_the_same_pixels():

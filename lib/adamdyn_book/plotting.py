@@ -5,11 +5,13 @@ sizes, a white card background (readable in the theme's light and dark
 modes) and retina PNG output.  :data:`COLORS` fixes one colour per optimizer
 so that Adam is the same colour on every page.
 
-Rendering is a large part of a chapter's run time, so the style also keeps it cheap: every
-figure is laid out once, by constrained layout, inside its own canvas, and the notebook prints
-it at that size (no ``bbox_inches="tight"`` pass, which lays out and draws a figure twice); and
-the mathtext expressions of the figures (log-scale tick labels such as :math:`10^{-2}`) are
-parsed once per process, not once per renderer (:func:`share_mathtext_parses`).
+Rendering is a large part of a chapter's run time, so the style also keeps it cheap: a figure
+laid out by a layout engine (:func:`figure`'s constrained layout) already lies inside its own
+canvas, and the notebook prints it at that size, without IPython's ``bbox_inches="tight"``
+pass (one more walk over every artist to measure and crop); a figure without a layout is
+cropped as before (:func:`retina_png`).  The mathtext expressions of the figures (log-scale
+tick labels such as :math:`10^{-2}`) are parsed once per process, not once per renderer
+(:func:`share_mathtext_parses`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ __all__ = [
     "color_of",
     "enforce_legend_minimum",
     "figure",
+    "retina_png",
     "share_mathtext_parses",
     "use_book_style",
     "warm_mathtext",
@@ -59,14 +62,10 @@ def color_of(name) -> str:
 def use_book_style() -> None:
     """Set the book's matplotlib style and ask the notebook for retina PNGs.
 
-    Every figure uses constrained layout (``plt.subplots`` too, not only :func:`figure`), which
-    keeps its labels, legends and colour bars inside the canvas; so the notebook prints the
-    canvas as it is (``bbox_inches=None``) instead of measuring and cropping it first
-    (IPython's default ``"tight"``, a second layout and draw of every artist).
+    The notebook shows figures as :func:`retina_png` draws them.
     """
     share_mathtext_parses()
     mpl.rcParams.update({
-        "figure.constrained_layout.use": True,
         "figure.figsize": (6.4, 4.0),
         "figure.dpi": 100,
         "savefig.dpi": 200,
@@ -90,7 +89,29 @@ def use_book_style() -> None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
     except ImportError:  # outside a notebook kernel there is nothing to configure
         return
-    set_matplotlib_formats("retina", bbox_inches=None)
+    set_matplotlib_formats("retina")
+    from IPython import get_ipython
+    from matplotlib.figure import Figure
+
+    shell = get_ipython()
+    if shell is not None:
+        shell.display_formatter.formatters["image/png"].for_type(Figure, retina_png)
+
+
+def retina_png(fig):
+    """A figure as the notebook stores it: a PNG at twice ``figure.dpi`` (base64) and its size.
+
+    A figure with constrained or tight layout is printed at its own size (``bbox_inches=None``):
+    the layout already keeps its labels, legends and colour bars inside the canvas, and
+    IPython's default ``"tight"`` would measure every artist once more to crop it.  A figure
+    without a layout engine (``plt.subplots`` without ``layout=``) is cropped to its content as
+    before, since it may reach past its canvas.
+    """
+    from IPython.core.pylabtools import retina_figure
+    from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+
+    laid_out = isinstance(fig.get_layout_engine(), (ConstrainedLayoutEngine, TightLayoutEngine))
+    return retina_figure(fig, base64=True, bbox_inches=None if laid_out else "tight")
 
 
 def figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 4.0, **kwargs):
