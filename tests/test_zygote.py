@@ -108,6 +108,16 @@ def test_the_forked_kernel_has_the_preloaded_modules_and_dies_with_its_launcher(
     assert not _alive(kernel)
 
 
+def test_the_forked_kernel_starts_with_the_mathtext_grammar_built_and_no_backend(tmp_path, zygote):
+    # the zygote's warm-up (WARM_UP) builds the grammar once; it must not resolve a backend
+    code = ("import sys; from matplotlib.mathtext import MathTextParser; "
+            "print(MathTextParser._parser is not None, 'matplotlib_inline.backend_inline' in sys.modules)")
+    outputs, _, _ = _run(tmp_path, zygote, [code])
+    assert "True False" in outputs[0]
+    normal, _, _ = _run(tmp_path, None, [code])
+    assert "False False" in normal[0]  # a normal kernel builds it at its first mathtext
+
+
 def _all_pids():
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 

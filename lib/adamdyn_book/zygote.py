@@ -34,7 +34,7 @@ import tempfile
 import time
 import typing
 
-__all__ = ["PRELOAD", "SOCKET_ENV", "Zygote", "interpreter_prefix", "launcher_argv", "running_zygote", "serve"]
+__all__ = ["PRELOAD", "SOCKET_ENV", "WARM_UP", "Zygote", "interpreter_prefix", "launcher_argv", "running_zygote", "serve"]
 
 #: The environment variable that gives a launcher the zygote's socket.
 SOCKET_ENV = "ADAMDYN_KERNEL_ZYGOTE"
@@ -48,6 +48,12 @@ PRELOAD = (
     "adamdyn_book.display", "adamdyn_book.plotting", "myst_nb",
     "adamdyn.networks", "optax",
 )
+
+#: Warm-ups the zygote calls after :data:`PRELOAD` (``"module:function"``), each a one-time cost
+#: every chapter's kernel would otherwise pay again: pure Python objects and files read, no
+#: thread and no backend.  Matplotlib's mathtext grammar and fonts: the first tick label of a
+#: log axis costs a kernel about 0.1 s.
+WARM_UP = ("adamdyn_book.plotting:warm_mathtext",)
 
 _HEADER = 8  # bytes of a message's length prefix
 #: The inline backend, as ipykernel sets it before the shell starts (``IPKernelApp.init_gui_pylab``).
@@ -109,6 +115,9 @@ def serve(path: str) -> None:
     with warnings.catch_warnings(record=True) as caught:
         for name in PRELOAD:
             importlib.import_module(name)
+        for entry in WARM_UP:
+            module, function = entry.split(":")
+            getattr(importlib.import_module(module), function)()
     sys.stdout.flush()
     sys.stderr.flush()
     if caught or _output_sizes() != written:
