@@ -3,7 +3,6 @@
 from importlib.metadata import entry_points
 
 import pytest
-
 from adamdyn_book.sphinx import plugin_lookup as P
 
 
@@ -40,6 +39,6 @@ def test_installed_lookup_finds_the_same_plugins_as_the_metadata():
     assert not hasattr(plugin.entry_points.__wrapped__, "cache_clear")
     for group, name in (("pybtex.backends", "plaintext"), ("pybtex.style.formatting", "unsrt"),
                         ("pybtex.style.formatting", "plain")):
-        expected = [ep.load() for ep in entry_points(group=group, name=name)][0]
+        expected = next(ep.load() for ep in entry_points(group=group, name=name))
         assert plugin.find_plugin(group, name) is expected
         assert plugin.find_plugin(group, name) is expected

@@ -118,6 +118,16 @@ def test_the_forked_kernel_starts_with_the_mathtext_grammar_built_and_no_backend
     assert "False False" in normal[0]  # a normal kernel builds it at its first mathtext
 
 
+def test_the_forked_kernel_starts_with_numbas_compiler_set_up(tmp_path, zygote):
+    # warm_numba compiled once in the zygote: the kernel inherits numba's contexts and code generator
+    code = ("from numba.core.registry import cpu_target; "
+            "print('_toplevel_target_context' in vars(cpu_target))")
+    outputs, _, _ = _run(tmp_path, zygote, [code])
+    assert "True" in outputs[0]
+    normal, _, _ = _run(tmp_path, None, [code])
+    assert "False" in normal[0]  # a normal kernel sets them up at its first compilation
+
+
 def _all_pids():
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 

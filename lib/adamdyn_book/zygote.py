@@ -34,7 +34,7 @@ import tempfile
 import time
 import typing
 
-__all__ = ["PRELOAD", "SOCKET_ENV", "WARM_UP", "Zygote", "interpreter_prefix", "launcher_argv", "running_zygote", "serve"]
+__all__ = ["PRELOAD", "SOCKET_ENV", "WARM_UP", "Zygote", "interpreter_prefix", "launcher_argv", "running_zygote", "serve", "warm_numba"]
 
 #: The environment variable that gives a launcher the zygote's socket.
 SOCKET_ENV = "ADAMDYN_KERNEL_ZYGOTE"
@@ -52,8 +52,24 @@ PRELOAD = (
 #: Warm-ups the zygote calls after :data:`PRELOAD` (``"module:function"``), each a one-time cost
 #: every chapter's kernel would otherwise pay again: pure Python objects and files read, no
 #: thread and no backend.  Matplotlib's mathtext grammar and fonts: the first tick label of a
-#: log axis costs a kernel about 0.1 s.
-WARM_UP = ("adamdyn_book.plotting:warm_mathtext",)
+#: log axis costs a kernel about 0.1 s.  numba's compiler (:func:`warm_numba`): about 0.9 s of
+#: CPU in every kernel whose first call of a library kernel compiles it or loads it from the cache.
+WARM_UP = ("adamdyn_book.plotting:warm_mathtext", "adamdyn_book.zygote:warm_numba")
+
+
+
+def warm_numba() -> None:
+    """Set numba's compiler up by compiling one trivial function (nothing is cached on disk).
+
+    numba builds its typing and target contexts and its LLVM code generator at the first
+    compilation of a process, and loading a kernel from numba's cache is a compilation for it:
+    about 0.9 s of CPU, against 0.1 s for loading the batched sweep kernel itself.  Done in the
+    zygote, every forked kernel starts with them.  It starts no thread.
+    """
+    import numba
+
+    numba.njit(lambda x: x + 1.0)(1.0)
+
 
 _HEADER = 8  # bytes of a message's length prefix
 #: The inline backend, as ipykernel sets it before the shell starts (``IPKernelApp.init_gui_pylab``).

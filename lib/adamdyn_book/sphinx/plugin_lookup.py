@@ -23,7 +23,7 @@ def cached_entry_points(lookup):
     A call with positional arguments, or with unhashable values, goes to ``lookup`` itself.
     """
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def _query(items):
         return lookup(**dict(items))
 
@@ -43,7 +43,7 @@ def cached_entry_points(lookup):
 def install() -> bool:
     """Make :mod:`pybtex.plugin` use :func:`cached_entry_points`; False when pybtex is absent."""
     try:
-        import pybtex.plugin as plugin
+        from pybtex import plugin
     except ImportError:
         return False
     if not hasattr(plugin.entry_points, "cache_clear"):
