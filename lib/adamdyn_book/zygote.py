@@ -45,7 +45,7 @@ PRELOAD = (
     "numpy", "scipy.optimize", "scipy.special", "sympy", "matplotlib.pyplot", "numba",
     "IPython", "IPython.display", "ipykernel.kernelapp", "ipykernel.zmqshell",
     "adamdyn", "adamdyn.landscapes", "adamdyn.symbols", "adamdyn.bounds",
-    "adamdyn_book.display", "adamdyn_book.plotting", "myst_nb",
+    "adamdyn_book.display", "adamdyn_book.plotting", "myst_nb", "myst_nb.ext.glue",
     "adamdyn.networks", "optax",
 )
 
