@@ -297,7 +297,16 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
             inside = Q[EPS_INSIDE, b] != 0.0
             Q[EPS_UNDER, b] = Q[EPS, b] if inside else 0.0
             Q[EPS_AFTER, b] = 0.0 if inside else Q[EPS, b]
-        P, K, rows = pw[:, q0:q1].copy(), marks[:, q0:q1].copy(), np.arange(q0, q1)
+        # element loops, not slices, copy() and arange(): each array operation is one more
+        # function for numba to compile
+        P, K, rows = np.empty((2, B)), np.empty((3, B), dtype=np.int64), np.empty(B, dtype=np.int64)
+        for b in range(B):
+            P[0, b] = pw[0, q0 + b]
+            P[1, b] = pw[1, q0 + b]
+            K[0, b] = marks[0, q0 + b]
+            K[1, b] = marks[1, q0 + b]
+            K[2, b] = marks[2, q0 + b]
+            rows[b] = q0 + b
         G = np.empty((D, B))
         S = np.empty((3, D, B))  # one step's backup (careful pass)
         C = np.empty((3, D, B))  # the chunk's checkpoint
@@ -344,13 +353,15 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
                 # the pieces of adamdyn.update_rule in coordinate_update's order, the flags as values
                 # (epsilon's placement through Q, the adaptive switch as a select)
                 step_bad = 0
+                # (measured: a separate gradient pass is faster than computing the quadratic's
+                # gradient in the loops below, and an or faster than a count of the values out of
+                # range); one call for both branches, since the gradient does not depend on the
+                # powers: each call site is a copy of four landscapes' loops to compile
+                _gradient_block(kind, lp, X, G, n)
                 if shared:
                     p1 = advance_power(p1, b1)
                     p2 = advance_power(p2, b2)
                     den1, den2 = bias_denominator(p1, bias1), bias_denominator(p2, bias2)
-                    # (measured: a separate gradient pass is faster than computing the quadratic's
-                    # gradient in this loop, and an or faster than a count of the values out of range)
-                    _gradient_block(kind, lp, X, G, n)
                     for i in range(D):
                         for b in range(n):
                             g = G[i, b]
@@ -370,7 +381,6 @@ def _sweep_runs(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target,
                         P[1, b] = advance_power(P[1, b], Q[B2, b])
                         den[0, b] = bias_denominator(P[0, b], Q[BIAS1, b])
                         den[1, b] = bias_denominator(P[1, b], Q[BIAS2, b])
-                    _gradient_block(kind, lp, X, G, n)
                     for i in range(D):
                         for b in range(n):
                             g = G[i, b]
