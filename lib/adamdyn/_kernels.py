@@ -30,15 +30,39 @@ radii at the indices ``HAS_TARGET``, ``TOL``, ``HAS_CENTER``, ``RADIUS``).
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import os
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
 import numpy as np
 
 from .update_rule import (
-    ADAPTIVE, B1, B2, BIAS1, BIAS2, C1, C2, EPS, EPS_INSIDE, LR, N_HYPER, WD,
-    advance_power, bias_denominator, coordinate_update, debias, decayed_step, decayed_update, denominator, direction,
-    first_moment, second_moment,
+    ADAPTIVE,
+    B1,
+    B2,
+    BIAS1,
+    BIAS2,
+    C1,
+    C2,
+    EPS,
+    EPS_INSIDE,
+    LR,
+    N_HYPER,
+    WD,
+    advance_power,
+    bias_denominator,
+    coordinate_update,
+    debias,
+    decayed_step,
+    decayed_update,
+    denominator,
+    direction,
+    first_moment,
+    second_moment,
 )
 
 #: Indices of the ``watch`` array.
@@ -462,6 +486,47 @@ def sweep(kind, lp, H, x, m, v, pw, t0, steps, record_every, path, target, cente
                                marks, limit), x.shape[0], x.shape[1])
 
 
+#: Kernels this process has compiled or loaded from numba's cache through :func:`_compile_once`.
+_READY: set = set()
+
+
+@contextlib.contextmanager
+def _compile_lock(kernel):
+    """An exclusive lock on ``kernel``'s compilation, shared by every process of this checkout (``flock``;
+    released when the holder closes it or dies).  Without a writable temporary folder: no lock."""
+    where = hashlib.sha1(os.path.abspath(__file__).encode()).hexdigest()[:12]
+    path = os.path.join(tempfile.gettempdir(), f"adamdyn-numba-{where}-{kernel.__name__}.lock")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        fd = None
+    try:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
+def _compile_once(kernel, args) -> None:
+    """Compile ``kernel`` for ``args`` (or load it from numba's cache) before its first call in this
+    process, holding :func:`_compile_lock`.
+
+    Two chapters of a build that call a kernel for the first time at once would both compile it (the
+    batched sweep kernel: about 15 s of CPU each, cold).  With the lock the second waits for the
+    first and then loads what the first stored in numba's cache.  What is compiled is unchanged:
+    the signature is the one numba's dispatch types the same arguments to.
+    """
+    if kernel in _READY:
+        return
+    signature = tuple(numba.typeof(a) for a in args)
+    if signature not in kernel.overloads:
+        with _compile_lock(kernel):
+            kernel.compile(signature)
+    _READY.add(kernel)
+
+
 def _in_parallel(kernel, args, R, D):
     """Call ``kernel(*args, r0, r1)`` on contiguous shares of whole blocks, one per thread.
 
@@ -469,6 +534,7 @@ def _in_parallel(kernel, args, R, D):
     run them in parallel; ``numba.set_num_threads`` sets their number.  (numba's own
     ``parallel=True`` would do the same but costs about half a minute of extra compilation.)
     """
+    _compile_once(kernel, args + (0, R))
     B = max(1, BLOCK_COORDINATES // D)
     nblocks = -(-R // B)
     n = max(1, min(numba.get_num_threads(), nblocks))

@@ -464,8 +464,10 @@ def _advance_user(grad, H, x, m, v, powers, t0, steps, record_every, path, watch
             g = np.array(grad(x), dtype=np.float64)  # a copy: the step writes x in place
         if g.shape != x.shape:
             raise ValueError(f"grad must return shape {x.shape}, got {g.shape}")
-        _K.user_step(H, x, m, v, g, powers, t0 + s, watch.target, watch.center, watch.switches, marks,
-                     DIVERGENCE_LIMIT)
+        args = (H, x, m, v, g, powers, t0 + s, watch.target, watch.center, watch.switches, marks, DIVERGENCE_LIMIT)
+        if s == 1:
+            _K._compile_once(_K.user_step, args)
+        _K.user_step(*args)
         if s % record_every == 0:
             path[k] = x
             k += 1
@@ -581,5 +583,7 @@ def updates_from_gradients(optimizer: Optimizer, grads, x0=None) -> np.ndarray:
             raise ValueError(f"x0 must have 1 or {R} rows (one per run), got {x.shape[0]}")
         x = np.broadcast_to(x, (R, D)).copy()
     out = np.empty(G.shape)  # C order whatever G's: one compiled version of the kernel
-    _K.gradient_updates(opt.packed(), np.ascontiguousarray(G), x, out)
+    args = (opt.packed(), np.ascontiguousarray(G), x, out)
+    _K._compile_once(_K.gradient_updates, args)
+    _K.gradient_updates(*args)
     return out.reshape(shape)
