@@ -72,6 +72,20 @@ def norm_recursion(u, n0, lr, weight_decay):
     return np.sqrt(out)
 
 
+def _sphere_out_of_range(z, m, v, V, alpha):
+    """Per run: is the new point not finite, or have ``|m|``, ``v``, ``V`` or ``alpha`` left
+    ``[-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT]`` (or become NaN)?
+
+    Checked every step: one reduction per array first (a max is NaN, and the comparison False,
+    if any entry is NaN), the per-run mask only when that finds something.
+    """
+    if (m.size and np.isfinite(z).all() and np.abs(m).max() <= DIVERGENCE_LIMIT
+            and v.max() <= DIVERGENCE_LIMIT and V.max() <= DIVERGENCE_LIMIT and alpha.max() <= DIVERGENCE_LIMIT):
+        return np.zeros(z.shape[0], bool)
+    return ~(np.all(np.isfinite(z), axis=1) & np.all(np.abs(m) <= DIVERGENCE_LIMIT, axis=(0, 2))
+             & np.all(v <= DIVERGENCE_LIMIT, axis=(0, 2)) & (V <= DIVERGENCE_LIMIT) & (alpha <= DIVERGENCE_LIMIT))
+
+
 def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, beta2=0.999, eps=1e-8,
                     second_level=True):
     r"""Explicit 2-Adam on the unit sphere that AdamW on a scale-invariant loss approximates.
@@ -133,9 +147,7 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
             zn = z - alpha[:, None] * u
             zn /= np.linalg.norm(zn, axis=1, keepdims=True)
             Vn = rho * V + (1.0 - rho) * np.sum(u * u, axis=1) if second_level else V
-            bad = ~(np.all(np.isfinite(zn), axis=1) & np.all(np.abs(mn) <= DIVERGENCE_LIMIT, axis=(0, 2))
-                    & np.all(vn <= DIVERGENCE_LIMIT, axis=(0, 2)) & (Vn <= DIVERGENCE_LIMIT)
-                    & (alpha <= DIVERGENCE_LIMIT))
+            bad = _sphere_out_of_range(zn, mn, vn, Vn, alpha)
         newly = ~div & bad
         div[newly], divstep[newly] = True, t
         if div.any():
