@@ -195,6 +195,25 @@ def _expand(opt: KAdam, R: int) -> KAdam:
     raise ValueError(f"there are {R} runs but the optimizer has {len(opt)}; they must match or it must have 1")
 
 
+
+def _out_of_range(x, m, v, *extra):
+    """Per run (axis 0 of ``x``, axis 1 of ``m`` and ``v``): has ``|x|``, ``|m|`` or ``v`` left
+    ``[-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT]`` (or become NaN)?  ``extra`` are further per-run
+    conditions that must hold (bool arrays of shape (runs,)).
+
+    Checked every step: one reduction per array first (a max is NaN, and the comparison False,
+    if any entry is NaN), the per-run mask only when that finds something.
+    """
+    if (x.size and m.size and np.abs(x).max() <= DIVERGENCE_LIMIT and np.abs(m).max() <= DIVERGENCE_LIMIT
+            and v.max() <= DIVERGENCE_LIMIT and all(e.all() for e in extra)):
+        return np.zeros(x.shape[0], bool)
+    ok = (np.all(np.abs(x) <= DIVERGENCE_LIMIT, axis=1) & np.all(np.abs(m) <= DIVERGENCE_LIMIT, axis=(0, 2))
+          & np.all(v <= DIVERGENCE_LIMIT, axis=(0, 2)))
+    for e in extra:
+        ok &= e
+    return ~ok
+
+
 def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamTrajectory:
     """Run k-Adam from ``x0`` (shape ``(dim,)`` or ``(runs, dim)``) for ``steps`` steps.
 
@@ -236,8 +255,7 @@ def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamT
             if g.shape != x.shape:
                 raise ValueError(f"grad must return shape {x.shape}, got {g.shape}")
             xn, mn, vn, _ = _step(opt, x, m, v, g, t, powers)
-            bad = ~(np.all(np.abs(xn) <= DIVERGENCE_LIMIT, axis=1) & np.all(np.abs(mn) <= DIVERGENCE_LIMIT, axis=(0, 2))
-                    & np.all(vn <= DIVERGENCE_LIMIT, axis=(0, 2)))
+            bad = _out_of_range(xn, mn, vn)
         newly = ~div & bad
         div[newly], divstep[newly] = True, t
         if div.any():

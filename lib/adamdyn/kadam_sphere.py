@@ -72,6 +72,27 @@ def norm_recursion(u, n0, lr, weight_decay):
     return np.sqrt(out)
 
 
+def _row_norms(x):
+    """Euclidean norms along the last axis, kept as a length-1 axis: the operations
+    ``np.linalg.norm(x, axis=-1, keepdims=True)`` performs for a real array (the same bits),
+    without its dispatch, which costs more than the arithmetic at every step of a run."""
+    return np.sqrt(np.add.reduce(x * x, axis=-1, keepdims=True))
+
+
+def _sphere_out_of_range(z, m, v, V, alpha):
+    """Per run: is the new point not finite, or have ``|m|``, ``v``, ``V`` or ``alpha`` left
+    ``[-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT]`` (or become NaN)?
+
+    Checked every step: one reduction per array first (a max is NaN, and the comparison False,
+    if any entry is NaN), the per-run mask only when that finds something.
+    """
+    if (m.size and np.isfinite(z).all() and np.abs(m).max() <= DIVERGENCE_LIMIT
+            and v.max() <= DIVERGENCE_LIMIT and V.max() <= DIVERGENCE_LIMIT and alpha.max() <= DIVERGENCE_LIMIT):
+        return np.zeros(z.shape[0], bool)
+    return ~(np.all(np.isfinite(z), axis=1) & np.all(np.abs(m) <= DIVERGENCE_LIMIT, axis=(0, 2))
+             & np.all(v <= DIVERGENCE_LIMIT, axis=(0, 2)) & (V <= DIVERGENCE_LIMIT) & (alpha <= DIVERGENCE_LIMIT))
+
+
 def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, beta2=0.999, eps=1e-8,
                     second_level=True):
     r"""Explicit 2-Adam on the unit sphere that AdamW on a scale-invariant loss approximates.
@@ -131,11 +152,9 @@ def sphere_two_adam(grad_on_sphere, z0, steps, lr, weight_decay, n0, beta1=0.9, 
             u, mn, vn = kadam_direction(inner, h, m, v, t)
             alpha = root_gap / (shrink * np.sqrt(V))
             zn = z - alpha[:, None] * u
-            zn /= np.linalg.norm(zn, axis=1, keepdims=True)
+            zn /= _row_norms(zn)
             Vn = rho * V + (1.0 - rho) * np.sum(u * u, axis=1) if second_level else V
-            bad = ~(np.all(np.isfinite(zn), axis=1) & np.all(np.abs(mn) <= DIVERGENCE_LIMIT, axis=(0, 2))
-                    & np.all(vn <= DIVERGENCE_LIMIT, axis=(0, 2)) & (Vn <= DIVERGENCE_LIMIT)
-                    & (alpha <= DIVERGENCE_LIMIT))
+            bad = _sphere_out_of_range(zn, mn, vn, Vn, alpha)
         newly = ~div & bad
         div[newly], divstep[newly] = True, t
         if div.any():
@@ -188,7 +207,7 @@ def noisy_rayleigh(h, sigmas, noise):
         if t >= sigmas.size:
             raise ValueError(f"noisy_rayleigh was called more than T={sigmas.size} times")
         calls[0] = t + 1
-        n = np.linalg.norm(w, axis=-1, keepdims=True)
+        n = _row_norms(w)
         wh = w / n
         gg = h * wh + sigmas[t] * noise[t]
         return (gg - np.sum(gg * wh, axis=-1, keepdims=True) * wh) / n
