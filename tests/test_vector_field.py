@@ -327,3 +327,19 @@ def test_series_matches_ergodic_random_laws(vals, w, b1, b2):
     s = V.field_series(g, p, b1, b2)
     e = VE.field_ergodic(g, p, b1, b2, steps=20000, replicas=16, seed=11)
     assert abs(s.value[0] - e.value[0]) <= 5 * e.stderr[0] + s.error[0] + 1e-12
+
+
+def test_mean_confidence_half_width_is_the_student_t_interval_of_scipy_stats():
+    from scipy import stats
+
+    from adamdyn.stochastic_adam import mean_confidence
+
+    rng = np.random.default_rng(3)
+    for n in (2, 3, 10, 57, 200):
+        for level in (0.9, 0.95, 0.99):
+            x = rng.standard_normal((4, n))
+            mean, half = mean_confidence(x, level)
+            lo, hi = stats.t.interval(level, n - 1, loc=x.mean(axis=-1), scale=stats.sem(x, axis=-1))
+            np.testing.assert_array_equal(mean, x.mean(axis=-1))
+            np.testing.assert_allclose(half, (hi - lo) / 2, rtol=1e-13)
+            assert np.array_equal(half, stats.t.ppf(0.5 + level / 2, n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n))

@@ -280,14 +280,18 @@ def adam_least_squares(A, y, theta0, steps, *, gamma=None, gamma0=0.05, power=0.
 
 
 def mean_confidence(samples, level=0.95):
-    """Mean over the last axis and the half-width of its Student-t confidence interval."""
-    from scipy.stats import t as student_t
+    """Mean over the last axis and the half-width of its Student-t confidence interval.
+
+    The t quantile is ``scipy.special.stdtrit`` (the function ``scipy.stats.t.ppf`` evaluates),
+    called directly so that this does not import :mod:`scipy.stats` (about 0.8 s of CPU).
+    """
+    from scipy.special import stdtrit
 
     x = np.asarray(samples, dtype=float)
     n = x.shape[-1]
     if n < 2:
         raise ValueError(f"samples must hold at least 2 values along the last axis, got {n}")
-    half = student_t.ppf(0.5 + level / 2, n - 1) * x.std(axis=-1, ddof=1) / np.sqrt(n)
+    half = stdtrit(n - 1, 0.5 + level / 2) * x.std(axis=-1, ddof=1) / np.sqrt(n)
     return x.mean(axis=-1), half
 
 
