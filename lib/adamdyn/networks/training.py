@@ -111,6 +111,17 @@ def compile_cpu(fn, *args, options=None):
     return jax.jit(fn).lower(*args).compile(compiler_options=COMPILER_OPTIONS if options is None else options)
 
 
+def _stacked_keys(seeds):
+    """``jnp.stack([jax.random.PRNGKey(s) for s in seeds])``, the same keys, stacked on the host.
+
+    One key per distinct seed; a ``jnp.stack`` of one key per run compiles a program of that many
+    operands (seconds for a few hundred runs).
+    """
+    seeds = [int(s) for s in seeds]
+    key_of = {s: np.asarray(jax.random.PRNGKey(s)) for s in dict.fromkeys(seeds)}
+    return jnp.asarray(np.stack([key_of[s] for s in seeds]))
+
+
 def _all_finite(tree):
     leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.inexact)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
@@ -253,7 +264,7 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
     if share_seed_draws:
         # The minibatches, the initialisation and the dropout masks depend on the seed only.
         idx = np.stack([idx_by_seed[s] for s in seeds])
-        keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+        keys = _stacked_keys(seeds)
         args = ({k: jnp.asarray(v) for k, v in hp.items()}, keys, jnp.asarray(idx), arrays)
         by_seed = jax.vmap(jax.vmap(one_run, in_axes=(0, None, None, None)), in_axes=(None, 0, 0, None))
         run = compile_cpu(by_seed, *args, options=compiler_options)
@@ -262,7 +273,7 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
             lambda a: np.swapaxes(np.asarray(a), 0, 1).reshape((-1,) + a.shape[2:]), run(*args))
     else:
         idx = np.stack([idx_by_seed[s] for s in run_seed])
-        keys = jnp.stack([jax.random.PRNGKey(s) for s in run_seed])
+        keys = _stacked_keys(run_seed)
         args = (run_hp, keys, jnp.asarray(idx), arrays)
         run = compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args, options=compiler_options)
         params, div, div_step, diags, evals = run(*args)
