@@ -42,7 +42,7 @@ from . import data as D
 from . import models as M
 from . import transforms as T
 from ._memo import memoised
-from .training import DIVERGENCE_LIMIT, LOOP_EMITTER_OPTIONS, compile_cpu
+from .training import DIVERGENCE_LIMIT, LOOP_EMITTER_OPTIONS, _stacked_keys, compile_cpu
 
 __all__ = ["threshold", "threshold_symbolic", "power_iteration", "eos_runs", "EoSRuns", "hover_stats",
            "alternation", "top_flips",]
@@ -198,7 +198,7 @@ def eos_runs(*, n_train=200, sizes=(64, 32, 10), activation="tanh", loss="mse", 
     model = M.mlp(sizes, activation=activation)
     batch, names, lrs, b1, b2 = _optimizers(adam_lrs, rmsprop_lrs, adam_beta2s, rmsprop_decays, eps)
     hp = T.library_hparams(batch)
-    keys = jnp.stack([jax.random.PRNGKey(seed)] * lrs.size)
+    keys = _stacked_keys([seed] * lrs.size)
     one = _make_run(model, loss, d.n_classes, steps, every, iters, jnp.float64)
     args = (hp, keys, x, y)
     run = compile_cpu(jax.vmap(one, in_axes=(0, 0, None, None)), *args, options=LOOP_EMITTER_OPTIONS)

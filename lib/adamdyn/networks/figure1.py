@@ -220,8 +220,8 @@ def convex_runs(*, l2=1e-2, steps=400, n_rates=7, init_scale=0.0, seeds=(0,),
     model = M.logistic_regression(d.n_features, d.n_classes, l2=l2, init_scale=init_scale)
     f_star, w_star, gmin = minimum(model, model.init(jax.random.PRNGKey(0)), d.x_train, d.y_train)
     # one compiled program (run op by op, the 200 Hessian-vector products cost several times more)
-    lam = float(jax.jit(lambda w: curvature.sharpness(lambda p: model.loss(p, d.x_train, d.y_train), w,
-                                                      iters=200))(w_star))
+    lam = float(training.compile_cpu(lambda w: curvature.sharpness(lambda p: model.loss(p, d.x_train, d.y_train),
+                                                                   w, iters=200), w_star)(w_star))
     opts, labels, lrs = [], [], []
     for name in names:
         grid = rate_grid(CONVEX_CENTRES[name], n_rates)

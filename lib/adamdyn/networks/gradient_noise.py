@@ -25,6 +25,8 @@ which is Kaiser's independent-noise value :math:`(1-\beta_1)/(1+\beta_1)` when
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -46,12 +48,19 @@ __all__ = [
 ]
 
 
-def per_example_gradients(model, params, x, y):
-    """Flattened gradients of every example's loss, shape ``(n, n_params)`` (no dropout)."""
-    def one(xi, yi):
+@functools.lru_cache(maxsize=8)
+def _per_example_program(model):
+    # The weights are an argument, not closed-over constants: one compilation per model serves
+    # every checkpoint (a closure over the weights would compile again for each).
+    def one(params, xi, yi):
         g = jax.grad(model.loss)(params, xi[None], yi[None])
         return ravel_pytree(g)[0]
-    return jax.jit(jax.vmap(one))(x, y)
+    return jax.jit(jax.vmap(one, in_axes=(None, 0, 0)))
+
+
+def per_example_gradients(model, params, x, y):
+    """Flattened gradients of every example's loss, shape ``(n, n_params)`` (no dropout)."""
+    return _per_example_program(model)(params, x, y)
 
 
 def minibatch_gradients(model, params, x, y, idx):

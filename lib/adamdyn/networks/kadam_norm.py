@@ -259,7 +259,7 @@ def norm_experiment(*, sizes=(64, 16, 16, 10), steps=150, batch_size=32, seeds=(
     hp = {k: jnp.asarray([r[i] for r in rows], jnp.float32) for i, k in enumerate(("norm", "arm", "wd", "lr"))}
     by_seed = {sd: D.batch_indices(d.n_train, batch_size, steps, sd) for sd in seeds}
     idx = jnp.asarray(np.stack([by_seed[r[4]] for r in rows]))
-    keys = jnp.stack([jax.random.PRNGKey(r[4]) for r in rows])
+    keys = training._stacked_keys([r[4] for r in rows])
     one_run = _make_run(model.init, jnp.float32, beta1, beta2, eps)
     args = (hp, keys, idx, (d.x_train, d.y_train, d.x_test, d.y_test))
     run = training.compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args)

@@ -48,7 +48,7 @@ from . import models as M
 from .grids import optimizer_by_name, rate_grid
 from . import transforms as T
 from ._memo import memoised
-from .training import DIVERGENCE_LIMIT, LOOP_EMITTER_OPTIONS, compile_cpu
+from .training import DIVERGENCE_LIMIT, LOOP_EMITTER_OPTIONS, _stacked_keys, compile_cpu
 
 __all__ = ["TEACHER", "CENTRES", "SHARED_RATE", "teacher_problem", "gd_escape_time", "escape_steps",
            "plateau_experiment", "PlateauExperiment", "tune", "at_rate", "order_stats",]
@@ -206,7 +206,7 @@ def plateau_experiment(*, depth=2, d=8, width=8, n=64, singular_values=TEACHER, 
     run_hp = {k: np.repeat(v, reps) for k, v in hp.items()}
     run_scale = np.tile(np.repeat(scales, len(seeds)), n_opt)
     run_seed = np.tile(np.asarray(seeds), n_opt * len(scales))
-    keys = jnp.stack([jax.random.PRNGKey(int(k)) for k in run_seed])
+    keys = _stacked_keys(run_seed)
     arrs = [jnp.asarray(a) for a in (X, Y, U, V)]
     one = _make_run(model, *arrs, steps, jnp.float64)
     args = (run_hp, jnp.asarray(run_scale), keys)

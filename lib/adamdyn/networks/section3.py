@@ -26,6 +26,7 @@ signal-to-noise ratio.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import jax
@@ -183,6 +184,12 @@ class CheckpointNoise:
     predicted_update: np.ndarray
 
 
+@functools.lru_cache(maxsize=1)
+def _checkpoint_model():
+    # one Model object for every checkpoint, so that its compiled gradient program is reused
+    return M.mlp((64, 32, 32, 10), activation="relu")
+
+
 @memoised
 def checkpoint_noise(*, checkpoint=1, which=0, n_batches=1000, stream_burn_in=200, seed=1,
                      run=None) -> CheckpointNoise:
@@ -195,7 +202,7 @@ def checkpoint_noise(*, checkpoint=1, which=0, n_batches=1000, stream_burn_in=20
     run = traced_run(**dict(run if run is not None else run_kwargs()))
     st = run.setting
     d = D.digits()
-    model = M.mlp((64, 32, 32, 10), activation="relu") if "64-32-32-10" in st["model"] else None
+    model = _checkpoint_model() if "64-32-32-10" in st["model"] else None
     if model is None:
         raise ValueError("checkpoint_noise supports the default traced_run model")
     # the shapes are all unravel needs (an initialisation run op by op would compile every operation)

@@ -111,6 +111,17 @@ def compile_cpu(fn, *args, options=None):
     return jax.jit(fn).lower(*args).compile(compiler_options=COMPILER_OPTIONS if options is None else options)
 
 
+def _stacked_keys(seeds):
+    """``jnp.stack([jax.random.PRNGKey(s) for s in seeds])``, the same keys, stacked on the host.
+
+    One key per distinct seed; a ``jnp.stack`` of one key per run compiles a program of that many
+    operands (seconds for a few hundred runs).
+    """
+    seeds = [int(s) for s in seeds]
+    key_of = {s: np.asarray(jax.random.PRNGKey(s)) for s in dict.fromkeys(seeds)}
+    return jnp.asarray(np.stack([key_of[s] for s in seeds]))
+
+
 def _all_finite(tree):
     leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree.leaves(tree) if jnp.issubdtype(x.dtype, jnp.inexact)]
     return jnp.all(jnp.stack(leaves)) if leaves else jnp.asarray(True)
@@ -166,17 +177,23 @@ def _make_run(model: Model, optimizer: Callable, n_evals: int, eval_every: int, 
             return (_select(bad, params, new_params), _select(bad, state, new_state), bad,
                     jnp.where(~div & ~ok, t, div_step), diag), diag
 
-        def chunk(carry, xs):
-            carry, diags = jax.lax.scan(step, carry, xs)
-            return carry, (diags, evaluate(carry[0]))
-
         steps = idx.shape[0]
         ts = jnp.arange(1, steps + 1).reshape(n_evals, eval_every)
+        bidx = idx.reshape(n_evals, eval_every, -1)
+
+        def chunk(carry, k):
+            # Evaluation k precedes chunk k; the last pass (k = n_evals) only evaluates.  One copy of
+            # the evaluation in the program (not one before the loop and one inside): a smaller,
+            # faster-compiling program.  ``k`` is not batched, so under vmap the cond stays a branch.
+            ev = evaluate(carry[0])
+            xs = (ts[jnp.minimum(k, n_evals - 1)], bidx[jnp.minimum(k, n_evals - 1)])
+            carry, diags = jax.lax.cond(k < n_evals, lambda c: jax.lax.scan(step, c, xs),
+                                        lambda c: (c, jnp.zeros((eval_every, 4), dtype)), carry)
+            return carry, (diags, ev)
+
         carry0 = (params, state, jnp.asarray(False), jnp.asarray(-1), jnp.stack([zero] * 4))
-        carry, (diags, evals) = jax.lax.scan(chunk, carry0, (ts, idx.reshape(n_evals, eval_every, -1)))
-        first = evaluate(params)
-        evals = [jnp.concatenate([jnp.atleast_1d(f), e]) for f, e in zip(first, evals)]
-        return unravel(carry[0]), carry[2], carry[3], diags.reshape(steps, 4), evals
+        carry, (diags, evals) = jax.lax.scan(chunk, carry0, jnp.arange(n_evals + 1))
+        return unravel(carry[0]), carry[2], carry[3], diags[:n_evals].reshape(steps, 4), list(evals)
 
     return one_run
 
@@ -247,7 +264,7 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
     if share_seed_draws:
         # The minibatches, the initialisation and the dropout masks depend on the seed only.
         idx = np.stack([idx_by_seed[s] for s in seeds])
-        keys = jnp.stack([jax.random.PRNGKey(s) for s in seeds])
+        keys = _stacked_keys(seeds)
         args = ({k: jnp.asarray(v) for k, v in hp.items()}, keys, jnp.asarray(idx), arrays)
         by_seed = jax.vmap(jax.vmap(one_run, in_axes=(0, None, None, None)), in_axes=(None, 0, 0, None))
         run = compile_cpu(by_seed, *args, options=compiler_options)
@@ -256,7 +273,7 @@ def sweep(model: Model, optimizer: Callable, data: Dataset, hparams: dict, *, se
             lambda a: np.swapaxes(np.asarray(a), 0, 1).reshape((-1,) + a.shape[2:]), run(*args))
     else:
         idx = np.stack([idx_by_seed[s] for s in run_seed])
-        keys = jnp.stack([jax.random.PRNGKey(s) for s in run_seed])
+        keys = _stacked_keys(run_seed)
         args = (run_hp, keys, jnp.asarray(idx), arrays)
         run = compile_cpu(jax.vmap(one_run, in_axes=(0, 0, 0, None)), *args, options=compiler_options)
         params, div, div_step, diags, evals = run(*args)
