@@ -1,4 +1,5 @@
-"""The order the build executes notebooks in (longest first, the readers of results last) and the
+"""The order the build executes notebooks in (longest first, the readers of results before a tail of
+short chapters) and the
 order Sphinx reads them in meanwhile (by expected finishing time)."""
 
 from pathlib import Path
@@ -13,6 +14,29 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_longest_first_and_the_readers_last():
     seconds = {"a": 3.0, "b": 30.0, "ledger": 50.0, "c": 10.0}
     assert execution_order(seconds, {"ledger"}) == ["b", "c", "a", "ledger"]
+
+
+def test_the_readers_start_before_the_shortest_tail_that_lasts_as_long_as_they_do():
+    seconds = {"chapters/flat": 30.0, "big": 40.0, "mid": 12.0, "ledger": 9.5, "s1": 7.0, "s2": 3.0, "s3": 1.0}
+    # from the end: s3 + s2 = 4 s < 9.5 s, s3 + s2 + s1 = 11 s >= 9.5 s
+    assert execution_order(seconds, {"ledger"}) == ["chapters/flat", "big", "mid", "ledger", "s1", "s2", "s3"]
+    # 11 s is s1 + s2 + s3 exactly; 11.5 s would need mid, longer than the ledger: then it runs last
+    assert execution_order({**seconds, "ledger": 11.0}, {"ledger"})[3] == "ledger"
+    assert execution_order({**seconds, "ledger": 11.5}, {"ledger"})[-1] == "ledger"
+
+
+def test_a_chapter_that_is_short_only_by_the_memo_is_not_in_the_readers_tail():
+    # its last run read its experiment from the memo (3 s); a cold build computes it (TYPICAL_SECONDS)
+    name = "chapters/networks_figure1"
+    seconds = {"chapters/flat": 30.0, "chapters/ledger": 9.0, name: 3.0, "s1": 5.0, "s2": 5.0}
+    assert TYPICAL_SECONDS[name] > 9.0
+    # last by its 3 s, it ends the tail, which then cannot reach the ledger's 9 s: the ledger runs last
+    assert execution_order(seconds, {"chapters/ledger"}) == ["chapters/flat", "s1", "s2", name, "chapters/ledger"]
+
+
+def test_the_readers_never_start_before_the_chapters_that_start_first():
+    seconds = {"chapters/flat": 30.0, "a": 2.0, "ledger": 5.0}
+    assert execution_order(seconds, {"ledger"}) == ["chapters/flat", "a", "ledger"]
 
 
 def test_the_chapter_that_compiles_the_shared_kernel_starts_first():

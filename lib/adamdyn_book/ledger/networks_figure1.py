@@ -1,7 +1,8 @@
 """Part III: Figure 1 of Kingma & Ba (after Belotto da Silva & Gazeau) rerun on the digits.
 
-Decided in the networks_figure1 chapter; computed from :mod:`adamdyn.networks.figure1` (the
-chapter's memoised runs, at its default parameters).
+Decided in the networks_figure1 chapter (rows F1-fastest, F1-grid) and the networks_convex chapter
+(row F1-convex); computed from :mod:`adamdyn.networks.figure1` (the chapters' memoised runs, at
+their default parameters).
 """
 
 from __future__ import annotations
@@ -67,5 +68,5 @@ def claims() -> list[Claim]:
               "convergence to the minimum of a convex function compared with gradient descent", "",
               f"full-batch L2 logistic regression on digits, tuned rates, {runs.setting['steps']} steps: final "
               f"suboptimality {cells}",
-              convex_status, "net-fig1-convex"),
+              convex_status, "net-convex-claim"),
     ]

@@ -5,9 +5,10 @@ Before Sphinx reads the notebooks one by one, those that miss the cache are exec
 chain, not the sum of all chapters.  They start longest first (:func:`execution_order`: the
 cache's last execution time of each notebook when it has one, :data:`TYPICAL_SECONDS`
 otherwise), so that no worker is left with a long chapter at the end, and the notebooks that
-read the others' results (the ledger, which imports :mod:`adamdyn_book.ledger`) start last:
-by then the results they read are stored (:mod:`adamdyn.memo`), so they neither recompute
-them nor wait on the memo's lock for them.  Their kernels talk to the build over IPC (Unix sockets),
+read the others' results (the ledger, which imports :mod:`adamdyn_book.ledger`) start after the
+long chapters, when only a few short ones are left to run beside them: by then the results
+they read are stored (:mod:`adamdyn.memo`), so they neither recompute them nor wait on the
+memo's lock for them, and the other worker is not idle while they run.  Their kernels talk to the build over IPC (Unix sockets),
 not plain TCP on localhost, so they neither expose the code on a port nor log ipykernel's
 warning about unencrypted TCP into the build log.  With ``book_kernel_zygote`` (default True)
 the kernels are forked from a zygote that has imported the modules every chapter imports
@@ -38,7 +39,8 @@ READS_RESULTS = "adamdyn_book.ledger"
 #: for the order of a build whose cache has no time of its own yet; a notebook named here or
 #: not, the cache's last time wins.  Only the order depends on them, never a result.
 TYPICAL_SECONDS = {
-    "chapters/vector_field": 41, "chapters/networks_figure1": 34, "chapters/flat": 30,
+    "chapters/vector_field": 41, "chapters/networks_figure1": 21, "chapters/networks_convex": 13,
+    "chapters/flat": 30,
     "chapters/ode": 27, "chapters/networks_limits": 21, "chapters/valleys": 20,
     "chapters/networks_noise": 20, "chapters/noise": 18, "chapters/networks_k_adam": 17,
     "chapters/k_adam": 17, "chapters/networks_stable_region": 14, "chapters/networks_eos": 13,
@@ -64,14 +66,33 @@ STARTS_FIRST = ("chapters/flat",)
 
 
 def execution_order(seconds: dict, readers=(), first=STARTS_FIRST) -> list:
-    """Names sorted longest first by :func:`estimated_seconds`, those in ``first`` before all
-    and those in ``readers`` last (longest first among themselves).
+    """Names sorted longest first by :func:`estimated_seconds`, those in ``first`` before all,
+    and those in ``readers`` (longest first among themselves) just before the shortest tail of
+    the others that takes at least as long as they do together, made of chapters no longer than
+    that; last if there is no such tail.  The tail is measured in :data:`TYPICAL_SECONDS` where
+    a chapter has one (times of a cold build, whatever the cache's last run took).
 
     Longest first is the classic list-scheduling rule: with ``k`` workers the makespan is at
-    most 4/3 of the best possible, and at the end only short jobs are left to balance.
+    most 4/3 of the best possible, and at the end only short jobs are left to balance.  The
+    readers start when only such a tail of short chapters is left: every longer chapter, whose
+    results they may read, has started before them, and the short ones keep the other worker
+    busy while they run (started last, the ledger ran alone at the end of the build).
     """
     estimate = estimated_seconds(seconds)
-    return sorted(seconds, key=lambda name: (name in readers, name not in first, -estimate[name], name))
+    order = sorted(seconds, key=lambda name: (name not in first, -estimate[name], name))
+    others = [name for name in order if name not in readers]
+    ahead = [name for name in order if name in readers]
+    # the tail is chosen by cold-build times: a chapter whose last run read its results from the
+    # memo was short then, but computes them again after an edit of the library
+    cold = {name: TYPICAL_SECONDS.get(name, estimate[name]) for name in seconds}
+    need = sum(cold[name] for name in ahead)
+    cut, tail = len(others), 0.0
+    while cut > 0 and tail < need and others[cut - 1] not in first and cold[others[cut - 1]] <= need:
+        cut -= 1
+        tail += cold[others[cut]]
+    if tail < need:
+        cut = len(others)
+    return others[:cut] + ahead + others[cut:]
 
 
 def read_order(docnames, order, seconds: dict, workers: int) -> list:
