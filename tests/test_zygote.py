@@ -108,24 +108,29 @@ def test_the_forked_kernel_has_the_preloaded_modules_and_dies_with_its_launcher(
     assert not _alive(kernel)
 
 
-def test_the_forked_kernel_starts_with_the_mathtext_grammar_built_and_no_backend(tmp_path, zygote):
-    # the zygote's warm-up (WARM_UP) builds the grammar once; it must not resolve a backend
-    code = ("import sys; from matplotlib.mathtext import MathTextParser; "
-            "print(MathTextParser._parser is not None, 'matplotlib_inline.backend_inline' in sys.modules)")
-    outputs, _, _ = _run(tmp_path, zygote, [code])
-    assert "True False" in outputs[0]
-    normal, _, _ = _run(tmp_path, None, [code])
-    assert "False False" in normal[0]  # a normal kernel builds it at its first mathtext
+def _first_output_forked_and_normal(tmp_path, zygote, code):
+    """What ``code`` prints as the first cell of a kernel forked from the zygote, and of a normal one."""
+    return _run(tmp_path, zygote, [code])[0][0], _run(tmp_path, None, [code])[0][0]
 
 
-def test_the_forked_kernel_starts_with_numbas_compiler_set_up(tmp_path, zygote):
-    # warm_numba compiled once in the zygote: the kernel inherits numba's contexts and code generator
-    code = ("from numba.core.registry import cpu_target; "
-            "print('_toplevel_target_context' in vars(cpu_target))")
-    outputs, _, _ = _run(tmp_path, zygote, [code])
-    assert "True" in outputs[0]
-    normal, _, _ = _run(tmp_path, None, [code])
-    assert "False" in normal[0]  # a normal kernel sets them up at its first compilation
+# the zygote's warm-ups (WARM_UP): a forked kernel starts with them done, a normal kernel does them itself
+WARMED_UP = {
+    # matplotlib's mathtext grammar is built; no backend may be resolved before the fork
+    "mathtext": (("import sys; from matplotlib.mathtext import MathTextParser; "
+                  "print(MathTextParser._parser is not None, 'matplotlib_inline.backend_inline' in sys.modules)"),
+                 "True False", "False False"),
+    # numba's typing and target contexts and its code generator are set up (warm_numba)
+    "numba": ("from numba.core.registry import cpu_target; print('_toplevel_target_context' in vars(cpu_target))",
+              "True", "False"),
+}
+
+
+@pytest.mark.parametrize("what", sorted(WARMED_UP))
+def test_the_forked_kernel_starts_warmed_up(tmp_path, zygote, what):
+    code, forked_prints, normal_prints = WARMED_UP[what]
+    forked, normal = _first_output_forked_and_normal(tmp_path, zygote, code)
+    assert forked_prints in forked
+    assert normal_prints in normal
 
 
 def _all_pids():
