@@ -196,22 +196,18 @@ def _expand(opt: KAdam, R: int) -> KAdam:
 
 
 
-def _out_of_range(x, m, v, *extra):
+def _out_of_range(x, m, v):
     """Per run (axis 0 of ``x``, axis 1 of ``m`` and ``v``): has ``|x|``, ``|m|`` or ``v`` left
-    ``[-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT]`` (or become NaN)?  ``extra`` are further per-run
-    conditions that must hold (bool arrays of shape (runs,)).
+    ``[-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT]`` (or become NaN)?
 
     Checked every step: one reduction per array first (a max is NaN, and the comparison False,
     if any entry is NaN), the per-run mask only when that finds something.
     """
     if (x.size and m.size and np.abs(x).max() <= DIVERGENCE_LIMIT and np.abs(m).max() <= DIVERGENCE_LIMIT
-            and v.max() <= DIVERGENCE_LIMIT and all(e.all() for e in extra)):
+            and v.max() <= DIVERGENCE_LIMIT):
         return np.zeros(x.shape[0], bool)
-    ok = (np.all(np.abs(x) <= DIVERGENCE_LIMIT, axis=1) & np.all(np.abs(m) <= DIVERGENCE_LIMIT, axis=(0, 2))
-          & np.all(v <= DIVERGENCE_LIMIT, axis=(0, 2)))
-    for e in extra:
-        ok &= e
-    return ~ok
+    return ~(np.all(np.abs(x) <= DIVERGENCE_LIMIT, axis=1) & np.all(np.abs(m) <= DIVERGENCE_LIMIT, axis=(0, 2))
+             & np.all(v <= DIVERGENCE_LIMIT, axis=(0, 2)))
 
 
 def run_kadam(opt: KAdam, grad, x0, steps: int, record_every: int = 1) -> KAdamTrajectory:
