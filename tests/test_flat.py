@@ -8,7 +8,6 @@ compared to 1e-12; simulations of the flat to 1e-9 relative (a sum of ~2e4 float
 import numpy as np
 import pytest
 
-from adamdyn import bounds as B
 from conftest import rerun_glue
 
 
