@@ -25,6 +25,8 @@ One module per concern:
 * :mod:`.theme_fixes`: a doubled inline script of the theme is dropped.
 * :mod:`.plugin_lookup`: pybtex's plugin lookups are answered once per build, not once per citation.
 * :mod:`.numref_targets`: a numbered reference reads its target page's doctree once, not once per reference.
+* :mod:`.proof_latex`: in the PDF, sphinx-proof's propositions keep their labels and numbers on pages
+  whose title has an apostrophe.
 
 It also sets ``ADAMDYN_BOOK_BUILD=1`` so that :func:`adamdyn_book.progress.progress` stays
 silent in built pages.
@@ -36,7 +38,7 @@ import os
 
 from .. import progress as _progress
 from . import (cache_keys, downloads, execution, explorer_assets, ledger_data, links, numref_targets, offline, plugin_lookup,
-               status, theme_fixes, verdicts)
+               proof_latex, status, theme_fixes, verdicts)
 
 __all__ = ["setup"]
 
@@ -49,6 +51,7 @@ def _on_config_inited(app, config):
 def setup(app):
     plugin_lookup.install()
     numref_targets.install()
+    proof_latex.install()
     app.add_config_value("book_cache_packages", ["adamdyn", "adamdyn_book"], "env")
     app.add_config_value("book_cache_keep", 3, "")
     app.add_config_value("book_execute_workers", min(2, os.cpu_count() or 1), "")
