@@ -195,7 +195,6 @@ def _expand(opt: KAdam, R: int) -> KAdam:
     raise ValueError(f"there are {R} runs but the optimizer has {len(opt)}; they must match or it must have 1")
 
 
-
 def _out_of_range(x, m, v):
     """Per run (axis 0 of ``x``, axis 1 of ``m`` and ``v``): has ``|x|``, ``|m|`` or ``v`` left
     ``[-DIVERGENCE_LIMIT, DIVERGENCE_LIMIT]`` (or become NaN)?

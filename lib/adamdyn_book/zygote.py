@@ -57,7 +57,6 @@ PRELOAD = (
 WARM_UP = ("adamdyn_book.plotting:warm_mathtext", "adamdyn_book.zygote:warm_numba")
 
 
-
 def warm_numba() -> None:
     """Set numba's compiler up by compiling one trivial function (nothing is cached on disk).
 
