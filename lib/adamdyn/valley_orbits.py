@@ -91,51 +91,11 @@ def detect_period(x, max_period=64, rtol=1e-6) -> int:
 
 def burst_intervals(x, threshold=0.5, min_gap=50) -> np.ndarray:
     """Steps between successive bursts: local maxima of |x| above ``threshold`` times the window's maximum."""
+    from scipy.signal import find_peaks
+
     a = np.abs(np.asarray(x, float))
-    return np.diff(_tall_peaks(a, threshold * a.max(), min_gap))
-
-
-def _tall_peaks(a, height, distance):
-    """Local maxima of the 1-D array ``a`` at least ``height`` high, no two closer than ``distance``.
-
-    A maximum is a sample (or a flat run of equal samples, counted once at its middle, rounded
-    down) with a lower neighbour on each side, so the two end samples never are.  Of maxima
-    closer than ``distance``, the taller is kept, the tallest first (equal heights in the order
-    ``np.argsort`` gives).  This is the rule of ``scipy.signal.find_peaks(a, height=height,
-    distance=distance)`` (the tests compare the two); written out here because importing
-    ``scipy.signal`` costs about a second, and nothing else in a chapter needs it.
-    """
-    a = np.asarray(a, float)
-    rising = np.flatnonzero(a[1:-1] > a[:-2]) + 1          # a[i-1] < a[i]
-    peaks = []
-    i, last = 0, a.size - 1
-    for start in rising:
-        if start < i:        # inside a flat run already scanned
-            continue
-        ahead = start + 1
-        while ahead < last and a[ahead] == a[start]:
-            ahead += 1
-        if a[ahead] < a[start]:
-            peaks.append((start + ahead - 1) // 2)
-            i = ahead + 1
-        else:
-            i = start + 1
-    peaks = np.array(peaks, dtype=np.intp)
-    peaks = peaks[a[peaks] >= height]
-    keep = np.ones(peaks.size, bool)
-    order = np.argsort(a[peaks])
-    for j in order[::-1]:
-        if not keep[j]:
-            continue
-        k = j - 1
-        while k >= 0 and peaks[j] - peaks[k] < distance:
-            keep[k] = False
-            k -= 1
-        k = j + 1
-        while k < peaks.size and peaks[k] - peaks[j] < distance:
-            keep[k] = False
-            k += 1
-    return peaks[keep]
+    peaks, _ = find_peaks(a, height=threshold * a.max(), distance=min_gap)
+    return np.diff(peaks)
 
 
 @memoised
